@@ -1,0 +1,28 @@
+"""archcost: what a convolutional network costs, layer by layer, counted exactly on PyTorch's meta device.
+
+The package imports nothing heavy (torch, pandas, matplotlib) until an attribute that needs it is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "analyze", "build", "list_architectures", "Analysis"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("analyze", "Analysis"):
+        from archcost import analysis
+
+        return getattr(analysis, name)
+    if name == "build":
+        from archcost.zoo.resolve import build
+
+        return build
+    if name == "list_architectures":
+        from archcost.zoo.registry import list_architectures
+
+        return list_architectures
+    raise AttributeError(f"module 'archcost' has no attribute {name!r}")

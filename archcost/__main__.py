@@ -1,0 +1,3 @@
+from archcost.cli import main
+
+main()

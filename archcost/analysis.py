@@ -1,0 +1,334 @@
+"""``archcost.analyze``: build or take a model, trace one forward pass, and aggregate per layer.
+
+Data flows one way: name + input shape -> registry -> builder (meta) -> tracer -> records -> layers -> totals.
+The model is never mutated: training flags are restored, hooks removed and nothing is moved, also on error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from archcost import __version__
+from archcost.counting.conventions import DESCRIPTIONS, counts_in
+from archcost.counting.opclass import ARITHMETIC_CLASSES, Backend, Convention, Device, OpClass
+from archcost.counting.params import own_parameters
+from archcost.counting.tracer import OpRecord, Trace, Tracer
+from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
+from archcost.shapes import format_shape, parse_shape
+from archcost.zoo.resolve import build as build_model
+from archcost.zoo.resolve import resolve
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA = "archcost.analysis/1"
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
+
+# Messages torch raises when a window no longer fits its input: the input is too small for the network.
+_COLLAPSE_MESSAGES = ("output size is too small", "kernel size can't be greater", "smaller than kernel",
+                      "non-positive", "input image", "padded input size")
+
+
+@dataclass
+class Analysis:
+    """Per-layer cost of one forward pass. ``layers`` rows are modules in definition order; figures are inclusive of
+    children, ``own_*`` columns are not (so every ``own_*`` column sums to its total)."""
+
+    model: str
+    input_shape: tuple[int, ...]
+    dtype: str
+    device: str
+    convention: Convention
+    backend: Backend
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    uncounted_ops: dict[str, int]
+    records: list[OpRecord] = field(repr=False)
+    cross_check: dict[str, Any] | None = None
+
+    @property
+    def layers(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    def layer(self, name: str) -> dict[str, Any]:
+        for row in self.rows:
+            if row["name"] == name:
+                return row
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, [r["name"] for r in self.rows], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"{self.model} has no layer {name!r}{hint}")
+
+    def explain(self, name: str) -> list[dict[str, Any]]:
+        """Every op of layer ``name`` (and its children) with its formula and the real dimensions substituted."""
+        row = self.layer(name)
+        prefix = row["name"] + "."
+        owners = {i for i, r in enumerate(self.rows) if r["name"] == row["name"] or r["name"].startswith(prefix)
+                  or row["name"] == ""}
+        ops = []
+        for record in self.records:
+            if record.module not in owners:
+                continue
+            terms = record.terms
+            ops.append({
+                "module": self.rows[record.module]["name"] or self.model,
+                "op": f"aten.{record.op}",
+                "shapes": [format_shape(s) for s in record.shapes],
+                "terms": None if terms is None else [
+                    {"class": t.op_class.value, "count": t.count, "explanation": t.explain(),
+                     "in_convention": counts_in(self.convention, record.op, t)} for t in terms
+                ],
+            })
+        return ops
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "archcost_version": __version__,
+            "torch_version": torch.__version__,
+            "model": self.model,
+            "input_shape": list(self.input_shape),
+            "dtype": self.dtype,
+            "device": self.device,
+            "convention": self.convention.value,
+            "convention_description": DESCRIPTIONS[self.convention],
+            "unit": "MAC (one multiply-accumulate); flops = 2 * macs",
+            "backend": self.backend.value,
+            "totals": self.totals,
+            "uncounted_ops": self.uncounted_ops,
+            "cross_check": self.cross_check,
+            "layers": [{**r, "input_shape": _listed(r["input_shape"]), "output_shape": _listed(r["output_shape"])}
+                       for r in self.rows],
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _listed(shape: tuple[int, ...] | None) -> list[int] | None:
+    return None if shape is None else list(shape)
+
+
+def _check_device(device: Device) -> None:
+    if device is Device.CUDA and not torch.cuda.is_available():
+        raise DeviceError(f"--device cuda was asked for but CUDA is not available here (torch {torch.__version__})")
+
+
+def _describe_kernel(module: torch.nn.Module) -> str:
+    kernel, stride = getattr(module, "kernel_size", None), getattr(module, "stride", None)
+    if kernel is None:
+        return ""
+    k = "x".join(str(v) for v in kernel) if isinstance(kernel, tuple) else f"{kernel}x{kernel}"
+    if stride is None:
+        return k
+    s = stride[0] if isinstance(stride, tuple) and len(set(stride)) == 1 else stride
+    return f"{k}/{s if not isinstance(s, tuple) else 'x'.join(map(str, s))}"
+
+
+def _explain_failure(tracer: Tracer, names: list[str], model_name: str, shape: tuple[int, ...],
+                     error: BaseException) -> ArchcostError:
+    failure = tracer.failure
+    index = failure.module if failure is not None else 0
+    module_name = names[index] or model_name
+    module_type = type(tracer.modules[index]).__name__
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if isinstance(error, RuntimeError) and any(m in message.lower() for m in _COLLAPSE_MESSAGES):
+        seen = tracer.trace.calls[index].input_shape
+        at = f" (its input is {format_shape(seen)})" if seen else ""
+        return InputTooSmallError(
+            f"input {format_shape(shape)} is too small for {model_name}: the spatial size collapses at "
+            f"{module_name} ({module_type}){at}"
+        )
+    return ForwardError(f"the forward of {model_name} failed in {module_name} ({module_type}): "
+                        f"{type(error).__name__}: {message}")
+
+
+def analyze(
+    model_or_name: str | torch.nn.Module,
+    input_shape: str | tuple[int, ...] | None = None,
+    *,
+    batch: int | None = None,
+    device: str = "meta",
+    convention: str = "paper",
+    backend: str = "native",
+    dtype: str = "float32",
+    **overrides: Any,
+) -> Analysis:
+    """Count parameters and per-op costs of one inference forward pass, layer by layer.
+
+    ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
+    ``nn.Module``. ``input_shape`` is ``CxHxW``/``NxCxHxW`` text or a tuple; registry entries default to their native
+    input. On ``device="meta"`` (the default) no weight and no activation is allocated.
+    """
+    try:
+        conv, back, dev = Convention(convention), Backend(backend), Device(device)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if dtype not in DTYPES:
+        raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    _check_device(dev)
+    if back is Backend.FVCORE and dev is Device.META:
+        raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
+
+    native: tuple[int, ...] | None = None
+    if isinstance(model_or_name, str):
+        resolved = resolve(model_or_name)
+        name, native = resolved.name, resolved.input_shape
+        model = build_model(model_or_name, device=dev.value, **overrides)
+    elif isinstance(model_or_name, torch.nn.Module):
+        model, name = model_or_name, type(model_or_name).__name__
+        if overrides:
+            raise UsageError("overrides apply to registry names only, not to a model instance")
+    else:
+        raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
+
+    if input_shape is None:
+        if native is None:
+            raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
+        shape = parse_shape("x".join(map(str, native)), batch=batch)
+    elif isinstance(input_shape, str):
+        shape = parse_shape(input_shape, batch=batch)
+    else:
+        shape = parse_shape("x".join(map(str, input_shape)), batch=batch)
+
+    return _analyze_module(model, name, shape, dev, conv, back, dtype)
+
+
+def _model_device(model: torch.nn.Module) -> str | None:
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device.type
+    return None
+
+
+def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], device: Device,
+                    convention: Convention, backend: Backend, dtype: str) -> Analysis:
+    named = list(model.named_modules())
+    names = [n for n, _ in named]
+    modules = [m for _, m in named]
+    torch_dtype = DTYPES[dtype]
+    held = _model_device(model)
+    example = torch.zeros(shape, device=device.value, dtype=torch_dtype)
+    forward: Any = model
+    if held is not None and held != device.value:
+        if device is not Device.META:
+            raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
+        # Swap in meta stand-ins for the duration of the call (torch restores the originals): nothing is allocated
+        # and the caller's model is untouched afterwards.
+        stand_ins = {k: torch.empty_like(v, device="meta") for k, v in (*model.named_parameters(),
+                                                                            *model.named_buffers())}
+
+        def forward(x: torch.Tensor) -> Any:
+            return torch.func.functional_call(model, stand_ins, (x,))
+
+    if torch_dtype is not torch.float32 and held is not None:
+        if any(p.dtype != torch_dtype for p in model.parameters()):
+            raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
+
+    training = {m: m.training for m in modules}
+    tracer = Tracer(modules)
+    try:
+        model.eval()
+        with torch.no_grad():
+            trace = tracer.run(forward, example)
+    except ArchcostError:
+        raise
+    except Exception as error:
+        raise _explain_failure(tracer, names, name, shape, error) from None
+    finally:
+        for m, flag in training.items():
+            m.training = flag
+
+    rows, totals = _aggregate(model, names, modules, trace, convention)
+    totals.update(peak_activation_bytes=trace.peak_live_bytes)
+    analysis = Analysis(
+        model=name, input_shape=shape, dtype=dtype, device=device.value, convention=convention, backend=backend,
+        rows=rows, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
+    )
+    if backend is not Backend.NATIVE:
+        from archcost.counting.backends import cross_check
+
+        analysis.cross_check = cross_check(backend, model, example, analysis)
+    return analysis
+
+
+_CLASS_COLUMNS = tuple(c.value for c in ARITHMETIC_CLASSES)
+
+
+def _aggregate(model: torch.nn.Module, names: list[str], modules: list[torch.nn.Module], trace: Trace,
+               convention: Convention) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    count = len(modules)
+    own_classes = [dict.fromkeys(_CLASS_COLUMNS, 0) for _ in range(count)]
+    own_ops = [0] * count
+    own_bytes = [0] * count
+    for record in trace.records:
+        own_bytes[record.module] += record.bytes_in + record.bytes_out
+        if record.terms is None:
+            continue
+        bucket = own_classes[record.module]
+        for term in record.terms:
+            if term.op_class is OpClass.NONE:
+                continue
+            bucket[term.op_class.value] += term.count
+            if counts_in(convention, record.op, term):
+                own_ops[record.module] += term.count
+
+    params = own_parameters(modules)
+    index = {n: i for i, n in enumerate(names)}
+    parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
+    leaf = [not any(True for _ in m.children()) for m in modules]
+
+    own = []
+    for i in range(count):
+        p = params[i]
+        own.append({
+            "params": p.params, "weights": p.weights, "biases": p.biases, "trainable_params": p.trainable,
+            "frozen_params": p.frozen, "buffers": p.buffers, "moving_statistics": p.moving_statistics,
+            **own_classes[i], "ops": own_ops[i], "memory_bytes": own_bytes[i],
+        })
+    inclusive = [dict(o) for o in own]
+    for i in range(count - 1, 0, -1):  # children follow their parent in named_modules order
+        target = inclusive[parent[i]]
+        for key, value in inclusive[i].items():
+            target[key] += value
+
+    total_macs = inclusive[0]["macs"]
+    rows = []
+    for i in range(count):
+        inc, call = inclusive[i], trace.calls[i]
+        rows.append({
+            "name": names[i],
+            "type": type(modules[i]).__name__,
+            "depth": 0 if i == 0 else names[i].count(".") + 1,
+            "calls": call.calls,
+            "kernel": _describe_kernel(modules[i]),
+            "input_shape": call.input_shape,
+            "output_shape": call.output_shape,
+            **inc,
+            "macs_percent": 100.0 * inc["macs"] / total_macs if total_macs else 0.0,
+            "activations": call.output_elements,
+            "activation_bytes": call.output_bytes,
+            "intensity_flops_per_byte": (2 * inc["macs"] / inc["memory_bytes"]) if inc["memory_bytes"] else 0.0,
+            **{f"own_{k}": v for k, v in own[i].items() if k in ("params", "macs", "ops")},
+        })
+    root = inclusive[0]
+    totals = {
+        **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
+        "keras_params": root["params"] + root["moving_statistics"],
+        "keras_non_trainable_params": root["frozen_params"] + root["moving_statistics"],
+        **{k: root[k] for k in _CLASS_COLUMNS},
+        "ops": root["ops"],
+        "convention": convention.value,
+        "activations": sum(trace.calls[i].output_elements for i in range(count) if leaf[i] and i != 0),
+        "activation_bytes": sum(trace.calls[i].output_bytes for i in range(count) if leaf[i] and i != 0),
+        "memory_bytes": root["memory_bytes"],
+        "modules_never_called": sum(1 for i in range(1, count) if trace.calls[i].calls == 0),
+    }
+    del model
+    return rows, totals

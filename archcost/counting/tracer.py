@@ -1,0 +1,201 @@
+"""The counting engine: a ``TorchDispatchMode`` that sees every aten op, and a module stack that says whose op it is.
+
+Functional calls (``torch.cat``, ``x + y``, ``F.adaptive_avg_pool2d``, SE scaling, highway gating) reach the
+dispatcher like any layer, so they are counted and attributed to the innermost module whose forward is running.
+A composite op reaches the mode already decomposed, and the mode runs ``func`` with itself disabled, so every op is
+counted exactly once whatever the grad mode (no_grad, inference_mode).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from archcost.counting.formulas import Term
+from archcost.counting.rules import RULES
+
+
+@dataclass(slots=True)
+class OpRecord:
+    """One aten op call: whose it was, what it cost, and how many bytes it touched."""
+
+    module: int  # index into the traced module list
+    op: str  # aten overload packet name
+    terms: tuple[Term, ...] | None  # None: no rule, reported in uncounted_ops
+    bytes_in: int
+    bytes_out: int
+    shapes: tuple[tuple[int, ...], ...]  # tensor argument shapes, for --explain
+
+
+@dataclass(slots=True)
+class ModuleCall:
+    calls: int = 0
+    input_shape: tuple[int, ...] | None = None
+    output_shape: tuple[int, ...] | None = None
+    output_elements: int = 0
+    output_bytes: int = 0
+
+
+@dataclass
+class Failure:
+    module: int
+    op: str | None
+    error: BaseException
+
+
+def _tensor_bytes(value: Any) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in value)
+    return 0
+
+
+def _tensor_shapes(args: tuple[Any, ...]) -> tuple[tuple[int, ...], ...]:
+    shapes: list[tuple[int, ...]] = []
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            shapes.append(tuple(a.shape))
+        elif isinstance(a, (list, tuple)):
+            shapes.extend(tuple(t.shape) for t in a if isinstance(t, torch.Tensor))
+    return tuple(shapes)
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    if isinstance(value, dict):
+        for v in value.values():
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    return None
+
+
+@dataclass
+class Trace:
+    """What one forward pass cost, op by op and module by module."""
+
+    records: list[OpRecord] = field(default_factory=list)
+    calls: list[ModuleCall] = field(default_factory=list)
+    uncounted: Counter[str] = field(default_factory=Counter)
+    devices: set[str] = field(default_factory=set)
+    peak_live_bytes: int = 0
+
+
+class Tracer(TorchDispatchMode):
+    """Counts every aten op of a forward pass and attributes it to the module stack.
+
+    Use :meth:`run`: it installs forward hooks on ``modules`` (removed afterwards, also when the forward raises).
+    """
+
+    def __init__(self, modules: list[torch.nn.Module]) -> None:
+        super().__init__()
+        self.modules = modules
+        self.trace = Trace(calls=[ModuleCall() for _ in modules])
+        self.stack: list[int] = [0]
+        self.failure: Failure | None = None
+        self._live = 0
+
+    # -- memory estimate: bytes of op outputs still referenced ---------------------------------------------------
+    def _release(self, nbytes: int) -> None:
+        self._live -= nbytes
+
+    def _allocated(self, out: Any, args: tuple[Any, ...]) -> None:
+        tensors = out if isinstance(out, (tuple, list)) else (out,)
+        for t in tensors:
+            if not isinstance(t, torch.Tensor) or t._is_view() or any(t is a for a in args):
+                continue  # a view or an in-place result allocates nothing new
+            nbytes = t.numel() * t.element_size()
+            self._live += nbytes
+            weakref.finalize(t, self._release, nbytes)
+        if self._live > self.trace.peak_live_bytes:
+            self.trace.peak_live_bytes = self._live
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        name = func._overloadpacket.__name__
+        try:
+            out = func(*args, **kwargs)
+        except Exception as error:
+            if self.failure is None:
+                self.failure = Failure(self.stack[-1], name, error)
+            raise
+        rule = RULES.get(name)
+        if rule is None:
+            terms = None
+            self.trace.uncounted[name] += 1
+        else:
+            terms = rule(args, kwargs, out)
+        first = _first_tensor(out)
+        if first is not None:
+            self.trace.devices.add(first.device.type)
+        self.trace.records.append(
+            OpRecord(self.stack[-1], name, terms, _tensor_bytes(args), _tensor_bytes(out), _tensor_shapes(args))
+        )
+        self._allocated(out, args)
+        return out
+
+    # -- module stack --------------------------------------------------------------------------------------------
+    def _pre_hook(self, index: int) -> Any:
+        def hook(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
+            self.stack.append(index)
+            call = self.trace.calls[index]
+            call.calls += 1
+            if call.input_shape is None:
+                first = _first_tensor(inputs)
+                call.input_shape = tuple(first.shape) if first is not None else None
+
+        return hook
+
+    def _post_hook(self, index: int) -> Any:
+        def hook(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            self.stack.pop()
+            call = self.trace.calls[index]
+            first = _first_tensor(output)
+            if first is not None:
+                call.output_shape = tuple(first.shape)
+                call.output_elements += first.numel()
+                call.output_bytes += first.numel() * first.element_size()
+
+        return hook
+
+    def run(self, forward: Any, example: torch.Tensor) -> Trace:
+        """Run ``forward(example)`` under the mode; hooks are always removed, even if the forward raises."""
+        handles = []
+        try:
+            for index, module in enumerate(self.modules):
+                if index == 0:
+                    continue  # the root's calls are recorded around the whole forward below
+                handles.append(module.register_forward_pre_hook(self._pre_hook(index)))
+                handles.append(module.register_forward_hook(self._post_hook(index)))
+            root = self.trace.calls[0]
+            root.calls, root.input_shape = 1, tuple(example.shape)
+            self._live = example.numel() * example.element_size()
+            self.trace.peak_live_bytes = self._live
+            with self:
+                try:
+                    output = forward(example)
+                except Exception as error:
+                    if self.failure is None:
+                        self.failure = Failure(self.stack[-1], None, error)
+                    raise
+            first = _first_tensor(output)
+            if first is not None:
+                root.output_shape = tuple(first.shape)
+                root.output_elements = first.numel()
+                root.output_bytes = first.numel() * first.element_size()
+            return self.trace
+        finally:
+            for handle in handles:
+                handle.remove()

@@ -1,0 +1,39 @@
+"""One small exception hierarchy; the CLI turns each into one line and an exit code."""
+
+from __future__ import annotations
+
+
+class ArchcostError(Exception):
+    """Base of every error archcost reports to a user (never shown as a traceback)."""
+
+    exit_code = 1
+
+
+class UsageError(ArchcostError):
+    """The user asked for something malformed or unknown (exit code 2)."""
+
+    exit_code = 2
+
+
+class UnknownArchitectureError(UsageError):
+    pass
+
+
+class ShapeError(UsageError):
+    pass
+
+
+class InputTooSmallError(ArchcostError):
+    """The input's spatial size collapses to nothing inside the network."""
+
+
+class ForwardError(ArchcostError):
+    """The model's forward raised; the message names the module."""
+
+
+class DeviceError(ArchcostError):
+    """A device was asked for that this machine cannot give (for example CUDA without a GPU)."""
+
+
+class OutputError(ArchcostError):
+    """An output file cannot be written."""

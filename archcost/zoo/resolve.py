@@ -1,0 +1,69 @@
+"""Turn what a user typed into a model builder: a registry name, ``torchvision:NAME``, ``timm:NAME`` or an import
+path ``package.module:callable``. Torch is imported only when the builder runs."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from archcost.errors import ArchcostError, UsageError
+from archcost.zoo import registry
+
+
+@dataclass(frozen=True)
+class Resolved:
+    name: str
+    builder: Callable[..., Any]
+    input_shape: tuple[int, int, int] | None  # native C, H, W when known
+    entry: registry.Entry | None = None
+
+
+def _external(package: str, name: str) -> Resolved:
+    try:
+        module = importlib.import_module(package)
+    except Exception as error:  # torchvision fails to import beside some torch builds with a RuntimeError
+        raise UsageError(f"'{package}:{name}' needs {package}, which does not import here ({type(error).__name__})") from None
+    if package == "torchvision":
+        def build(**overrides: Any) -> Any:
+            return module.models.get_model(name, weights=None, **overrides)
+    else:
+        def build(**overrides: Any) -> Any:
+            return module.create_model(name, pretrained=False, **overrides)
+    return Resolved(f"{package}:{name}", build, (3, 224, 224))
+
+
+def _import_path(spec: str) -> Resolved:
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise UsageError(f"cannot import {module_name!r} from {spec!r}: {type(error).__name__}: {error}") from None
+    target = getattr(module, attr, None)
+    if target is None:
+        raise UsageError(f"module {module_name!r} has no attribute {attr!r}")
+    if not callable(target):
+        raise UsageError(f"{spec!r} is not callable")
+    return Resolved(spec, target, None)
+
+
+def resolve(spec: str) -> Resolved:
+    if ":" in spec:
+        package, _, name = spec.partition(":")
+        if package in ("torchvision", "timm"):
+            return _external(package, name)
+        return _import_path(spec)
+    entry = registry.get(spec)
+    return Resolved(entry.name, entry.builder, entry.input_shape, entry)
+
+
+def build(spec: str, *, device: str = "meta", **overrides: Any) -> Any:
+    """Build a model by name on ``device`` (meta by default: no weights are allocated)."""
+    import torch
+
+    resolved = resolve(spec)
+    with torch.device(device):
+        model = resolved.builder(**overrides)
+    if not isinstance(model, torch.nn.Module):
+        raise ArchcostError(f"{spec!r} returned {type(model).__name__}, not a torch.nn.Module")
+    return model
