@@ -245,7 +245,7 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
         for m, flag in training.items():
             m.training = flag
 
-    rows, totals = _aggregate(model, names, modules, trace, convention)
+    rows, totals = _aggregate(names, modules, trace, convention)
     totals.update(peak_activation_bytes=trace.peak_live_bytes)
     analysis = Analysis(
         model=name, input_shape=shape, dtype=dtype, device=device.value, convention=convention, backend=backend,
@@ -261,7 +261,7 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
 _CLASS_COLUMNS = tuple(c.value for c in ARITHMETIC_CLASSES)
 
 
-def _aggregate(model: torch.nn.Module, names: list[str], modules: list[torch.nn.Module], trace: Trace,
+def _aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
                convention: Convention) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     count = len(modules)
     own_classes = [dict.fromkeys(_CLASS_COLUMNS, 0) for _ in range(count)]
@@ -330,5 +330,17 @@ def _aggregate(model: torch.nn.Module, names: list[str], modules: list[torch.nn.
         "memory_bytes": root["memory_bytes"],
         "modules_never_called": sum(1 for i in range(1, count) if trace.calls[i].calls == 0),
     }
-    del model
+    expected = _expected_training_macs(modules, inclusive)
+    if expected is not None:
+        totals["expected_training_macs"] = expected
     return rows, totals
+
+
+def _expected_training_macs(modules: list[torch.nn.Module], inclusive: list[dict[str, Any]]) -> float | None:
+    """Stochastic depth: a module carrying ``survival_probability`` p runs with probability p during training, so
+    the expected forward cost loses (1 - p) of its MACs. None when no module is stochastic."""
+    stochastic = [(i, float(m.survival_probability)) for i, m in enumerate(modules)
+                  if getattr(m, "survival_probability", None) is not None]
+    if not stochastic:
+        return None
+    return inclusive[0]["macs"] - sum((1.0 - p) * inclusive[i]["macs"] for i, p in stochastic)
