@@ -1,0 +1,21 @@
+"""The typer application: each command lives in its own module and registers itself here.
+
+Command modules import nothing heavy at module level: ``archcost --help`` and ``archcost list`` stay torch-free.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="archcost",
+    help="What a convolutional network costs, layer by layer: exact parameters and MACs (multiply-accumulates) "
+    "counted on PyTorch's meta device, published tables checked, timings and charts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each import below registers its commands on ``app``.
+from archcost.cli import listing, table  # noqa: E402,F401

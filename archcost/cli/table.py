@@ -1,0 +1,218 @@
+"""``archcost table ARCH``: the per-layer cost tree of one network."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from archcost.cli.app import app
+from archcost.cli.options import BatchOption, FormatOption, InputOption, OutOption
+from archcost.cli.output import check_writable, emit
+from archcost.counting.opclass import Backend, Convention, Device
+from archcost.render import Column, Format, decimal, integer, percent, to_csv, to_json, to_markdown, to_rich
+
+OTHER_CLASSES = ("adds", "muls", "cmps", "divs", "exps", "norm")
+
+
+def _shape(value: Any) -> str:
+    return "" if not value else "x".join(map(str, value))
+
+
+def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Column]:
+    columns = [
+        Column("layer", "layer", "left"),
+        Column("type", "type", "left"),
+        Column("kernel", "k/s", "left"),
+        Column("input_shape", "input", show=_shape),
+        Column("output_shape", "output", show=_shape),
+        Column("params", "params", show=integer),
+        Column("macs", "MACs", show=integer),
+        Column("macs_percent", "% MACs", show=percent),
+    ]
+    if flops:
+        columns.append(Column("flops", "FLOPs (2xMAC)", show=integer))
+    if convention is not Convention.PAPER:
+        columns.append(Column("ops", f"ops ({convention.value})", show=integer))
+    columns += [
+        Column("other_ops", "other ops", show=integer),
+        Column("activations", "activations", show=integer),
+        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1)),
+    ]
+    if backend is not Backend.NATIVE:
+        columns += [Column("backend", backend.value, show=integer), Column("backend_diff", "diff", show=integer)]
+    return columns
+
+
+def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
+    rows = []
+    for row in analysis.rows:
+        if depth is not None and row["depth"] > depth:
+            continue
+        shown = dict(row)
+        leaf = row["name"].rpartition(".")[2] if row["name"] else analysis.model
+        shown["layer"] = "  " * row["depth"] + leaf
+        shown["other_ops"] = sum(row[k] for k in OTHER_CLASSES)
+        shown["flops"] = 2 * row["macs"]
+        if cross is not None:
+            shown["backend"] = cross["layers"].get(row["name"], 0)
+            shown["backend_diff"] = shown["backend"] - cross["native_layers"].get(row["name"], 0)
+        rows.append(shown)
+    return rows
+
+
+def _explain(analysis: Any, layer: str, format: Format, out: Any) -> None:
+    ops = analysis.explain(layer)
+    if format is Format.JSON:
+        emit(to_json({"schema": "archcost.explain/1", "model": analysis.model, "layer": layer,
+                      "convention": analysis.convention.value, "ops": ops}), out)
+        return
+    rows = []
+    for op in ops:
+        terms = op["terms"]
+        if terms is None:
+            rows.append({**op, "shapes": ", ".join(op["shapes"]), "class": "UNCOUNTED", "explanation": "no rule"})
+            continue
+        for term in terms or [{"class": "none", "explanation": "moves data only", "count": 0, "in_convention": False}]:
+            rows.append({"module": op["module"], "op": op["op"], "shapes": ", ".join(op["shapes"]),
+                         "class": term["class"], "explanation": term["explanation"],
+                         "counted": "yes" if term["in_convention"] else ""})
+    columns = [Column("module", "module", "left"), Column("op", "aten op", "left"),
+               Column("shapes", "argument shapes", "left"), Column("class", "class", "left"),
+               Column("explanation", "formula = dimensions = count", "left"),
+               Column("counted", f"in '{analysis.convention.value}'", "left")]
+    if format is Format.CSV:
+        emit(to_csv(rows, columns), out)
+    elif format is Format.MARKDOWN:
+        emit(to_markdown(rows, columns, title=f"{analysis.model}: {layer}"), out)
+    else:
+        emit(to_rich(rows, columns, title=f"{analysis.model} — {layer or 'whole model'}: every op, by hand"), out)
+
+
+@app.command("table")
+def table_command(
+    arch: Annotated[str, typer.Argument(help="Registry name, torchvision:NAME, timm:NAME or package.module:callable.")],
+    input: InputOption = None,
+    batch: BatchOption = None,
+    depth: Annotated[Optional[int], typer.Option("--depth", "-d", help="Deepest module level shown "
+                                                 "(default 2 for table/markdown, all for csv/json).")] = None,
+    convention: Annotated[Convention, typer.Option(help="Which op classes make the 'ops' figure.")] = Convention.PAPER,
+    device: Annotated[Device, typer.Option(help="meta allocates nothing; cpu/cuda run real tensors.")] = Device.META,
+    backend: Annotated[Backend, typer.Option(help="Cross-check against torch.utils.flop_counter or fvcore.")]
+    = Backend.NATIVE,
+    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16 or float64 (activation bytes).")] = "float32",
+    explain: Annotated[Optional[str], typer.Option("--explain", help="Show every op of LAYER with its formula "
+                                                   "and the dimensions substituted ('' for the whole model).")] = None,
+    flops: Annotated[bool, typer.Option("--flops", help="Also show FLOPs (= 2 x MACs).")] = False,
+    style: Annotated[Optional[str], typer.Option(help="'keras' prints Keras-style parameter totals.")] = None,
+    format: FormatOption = Format.TABLE,
+    out: OutOption = None,
+) -> None:
+    """Per-layer parameters, MACs, other ops and activations of one network."""
+    from archcost.errors import UsageError
+    from archcost.shapes import parse_shape
+
+    if input is not None:
+        parse_shape(input, batch=batch)  # a malformed shape fails before torch is imported
+    if depth is not None and depth < 0:
+        raise UsageError("--depth must be 0 or more")
+    if style not in (None, "keras"):
+        raise UsageError(f"unknown --style {style!r}; choose keras")
+    if out is not None:
+        check_writable(out)
+
+    from archcost.analysis import analyze
+
+    analysis = analyze(arch, input, batch=batch, device=device.value, convention=convention.value,
+                       backend=backend.value, dtype=dtype)
+    if explain is not None:
+        _explain(analysis, explain, format, out)
+        return
+    if style == "keras":
+        _keras(analysis, format, out)
+        return
+
+    cross = analysis.cross_check
+    if cross is not None:
+        cross = dict(cross, native_layers=_native_layers(analysis, cross))
+    shown_depth = depth if depth is not None else (2 if format in (Format.TABLE, Format.MARKDOWN) else None)
+    rows = _display_rows(analysis, shown_depth, cross)
+    columns = _columns(convention, flops, backend)
+    totals = analysis.totals
+    if format is Format.JSON:
+        document = analysis.to_dict()
+        if depth is not None:
+            document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
+        emit(to_json(document), out)
+        return
+    if format is Format.CSV:
+        keys = [c for c in rows[0] if c not in ("layer",)]
+        emit(to_csv(rows, [Column(k, k) for k in keys]), out)
+        return
+    notes = _notes(analysis)
+    if format is Format.MARKDOWN:
+        emit(to_markdown(rows, columns, title=_title(analysis), notes=notes), out)
+        return
+    footer = {"layer": "total", "params": totals["params"], "macs": totals["macs"], "macs_percent": 100.0,
+              "flops": 2 * totals["macs"], "ops": totals["ops"],
+              "other_ops": sum(totals[k] for k in OTHER_CLASSES), "activations": totals["activations"]}
+    if cross is not None:
+        footer.update(backend=cross["total"], backend_diff=cross["difference"])
+    emit(to_rich(rows, columns, title=_title(analysis), caption="\n".join(notes), footer=footer), out)
+
+
+def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
+    from archcost.counting.backends import _inclusive, convention_total
+
+    compared = Convention(cross["compared_with_convention"])
+    return _inclusive(convention_total(analysis, compared), [r["name"] for r in analysis.rows])
+
+
+def _title(analysis: Any) -> str:
+    return (f"{analysis.model} — input {'x'.join(map(str, analysis.input_shape))}, {analysis.dtype}, "
+            f"device {analysis.device}")
+
+
+def _notes(analysis: Any) -> list[str]:
+    from archcost.counting.conventions import DESCRIPTIONS
+
+    t = analysis.totals
+    notes = [
+        f"MACs: multiply-accumulates (FLOPs = 2 x MACs). Convention '{analysis.convention.value}': "
+        f"{DESCRIPTIONS[analysis.convention]}; ops = {t['ops']:,}.",
+        f"Parameters {t['params']:,} (trainable {t['trainable_params']:,}, frozen {t['frozen_params']:,}); "
+        f"buffers {t['buffers']:,}; Keras-style total {t['keras_params']:,}.",
+        f"Activations {t['activations']:,} elements ({t['activation_bytes']:,} bytes, leaf outputs); "
+        f"peak live activations {t['peak_activation_bytes']:,} bytes.",
+    ]
+    if "expected_training_macs" in t:
+        notes.append(f"Stochastic depth: expected training forward MACs {t['expected_training_macs']:,.0f} "
+                     f"({100 * t['expected_training_macs'] / t['macs']:.1f}% of the full network).")
+    uncounted = analysis.uncounted_ops
+    notes.append("Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
+                                      else "none (every op has a rule)."))
+    if analysis.cross_check is not None:
+        c = analysis.cross_check
+        notes.append(f"Cross-check {c['backend']}: {c['total']:,} vs archcost '{c['compared_with_convention']}' "
+                     f"{c['native_total']:,} (difference {c['difference']:,}).")
+    return notes
+
+
+def _keras(analysis: Any, format: Format, out: Any) -> None:
+    t = analysis.totals
+    figures = {
+        "total_params": t["keras_params"],
+        "trainable_params": t["trainable_params"],
+        "non_trainable_params": t["keras_non_trainable_params"],
+    }
+    if format is Format.JSON:
+        emit(to_json({"schema": "archcost.keras/1", "model": analysis.model, **figures}), out)
+        return
+    lines = [f"Total params: {figures['total_params']:,} ({figures['total_params'] * 4 / 2**20:.2f} MB)",
+             f"Trainable params: {figures['trainable_params']:,} ({figures['trainable_params'] * 4 / 2**20:.2f} MB)",
+             f"Non-trainable params: {figures['non_trainable_params']:,} "
+             f"({figures['non_trainable_params'] * 4 / 2**10:.2f} KB)"]
+    if format is Format.CSV:
+        emit("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in figures.items()), out)
+    else:
+        emit("\n".join(lines) + "\n", out)
