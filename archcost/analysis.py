@@ -164,7 +164,8 @@ def analyze(
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
 
     ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
-    ``nn.Module``. ``input_shape`` is ``CxHxW``/``NxCxHxW`` text or a tuple; registry entries default to their native
+    ``nn.Module``. ``input_shape`` is ``CxHxW``/``NxCxHxW`` text (``batch`` sets N) or a tuple giving the exact
+    example shape (any rank); registry entries default to their native
     input. On ``device="meta"`` (the default) no weight and no activation is allocated.
     """
     try:
@@ -196,7 +197,10 @@ def analyze(
     elif isinstance(input_shape, str):
         shape = parse_shape(input_shape, batch=batch)
     else:
-        shape = parse_shape("x".join(map(str, input_shape)), batch=batch)
+        # A tuple is the exact example shape (any rank: 1-d and 3-d convolutions included).
+        shape = tuple(int(d) for d in input_shape)
+        if not shape or any(d <= 0 for d in shape):
+            raise UsageError(f"input shape {shape} must have positive dimensions")
 
     return _analyze_module(model, name, shape, dev, conv, back, dtype)
 

@@ -151,6 +151,14 @@ def _group_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.norm_ops(_shape(args[0]), kind="group", affine=args[1] is not None),)
 
 
+# Norm ops also return saved statistics for the backward pass; their sizes differ between devices (empty on CPU at
+# inference, per-channel on meta), so only the first output is an activation.
+STATISTICS_OUTPUT_OPS = frozenset(
+    {"native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training", "cudnn_batch_norm",
+     "miopen_batch_norm", "native_layer_norm", "native_group_norm"}
+)
+
+
 # --- free: data movement only ---------------------------------------------------------------------------------------
 
 FREE_OPS = frozenset(

@@ -17,7 +17,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from archcost.counting.formulas import Term
-from archcost.counting.rules import RULES
+from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
 
 
 @dataclass(slots=True)
@@ -125,13 +125,20 @@ class Tracer(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         name = func._overloadpacket.__name__
+        rule = RULES.get(name)
+        if rule is None:
+            # Under inference_mode composite ops (conv2d, linear, batch_norm) reach the mode whole. Decomposing them
+            # with the mode re-entered lets their parts be counted, once each, by the rules that know them.
+            with self:
+                out = func.decompose(*args, **kwargs)
+            if out is not NotImplemented:
+                return out
         try:
             out = func(*args, **kwargs)
         except Exception as error:
             if self.failure is None:
                 self.failure = Failure(self.stack[-1], name, error)
             raise
-        rule = RULES.get(name)
         if rule is None:
             terms = None
             self.trace.uncounted[name] += 1
@@ -140,10 +147,14 @@ class Tracer(TorchDispatchMode):
         first = _first_tensor(out)
         if first is not None:
             self.trace.devices.add(first.device.type)
+        if name in STATISTICS_OUTPUT_OPS:
+            out_counted: Any = first
+        else:
+            out_counted = out
         self.trace.records.append(
-            OpRecord(self.stack[-1], name, terms, _tensor_bytes(args), _tensor_bytes(out), _tensor_shapes(args))
+            OpRecord(self.stack[-1], name, terms, _tensor_bytes(args), _tensor_bytes(out_counted), _tensor_shapes(args))
         )
-        self._allocated(out, args)
+        self._allocated(out_counted, args)
         return out
 
     # -- module stack --------------------------------------------------------------------------------------------
