@@ -91,7 +91,8 @@ class ResidualUnit(nn.Module):
         if survival_probability is not None:
             self.residual.survival_probability = survival_probability
         self.shortcut = shortcut(config, c_in, c_out, stride)
-        self.relu = None if config.preact else nn.ReLU(inplace=True)
+        # Not in place: a dropped block's sum is its input itself, which autograd may still need.
+        self.relu = None if config.preact else nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.preact is not None:

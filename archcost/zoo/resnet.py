@@ -104,7 +104,9 @@ def build_resnet(config: ResNetConfig, *, num_classes: int, survival_last: float
     return ResNet(config, num_classes=num_classes, survival_last=survival_last, unit=unit)
 
 
-def _builder(config: ResNetConfig, num_classes: int, survival_last: float | None = None) -> Callable[..., Any]:
+def make_builder(config: ResNetConfig, num_classes: int,
+                 survival_last: float | None = None) -> Callable[..., Any]:
+    """A keyword-only builder for one row, with the entry's defaults."""
     default_classes, default_survival = num_classes, survival_last
 
     def build(*, num_classes: int = default_classes, survival_last: float | None = default_survival) -> Any:
@@ -118,17 +120,18 @@ OVERRIDES = "overrides: num_classes, survival_last (stochastic depth: p_L of the
 for _name, _config in RESNETS.items():
     register(_name, family="resnet", paper=PAPER, input_shape=(3, 224, 224),
              notes=f"v1: a downsampling bottleneck strides on its first 1x1; projection shortcuts; {OVERRIDES}"
-             )(_builder(_config, 1000))
+             )(make_builder(_config, 1000))
 
 for _name, _config in RESNETS_V15.items():
     register(_name, family="resnet", paper=V15_PAPER, input_shape=(3, 224, 224),
-             notes=f"torchvision's layout: same parameters as v1, more MACs; {OVERRIDES}")(_builder(_config, 1000))
+             notes=f"torchvision's layout: same parameters as v1, more MACs; {OVERRIDES}"
+             )(make_builder(_config, 1000))
 
 for _name, _config in CIFAR_RESNETS.items():
     register(_name, family="resnet", paper=CIFAR_PAPER, input_shape=(3, 32, 32), dataset="cifar-10", num_classes=10,
-             notes=f"option A shortcuts (zero-padded identity); {OVERRIDES}")(_builder(_config, 10))
+             notes=f"option A shortcuts (zero-padded identity); {OVERRIDES}")(make_builder(_config, 10))
 
 register("resnet110-stochastic", family="resnet", paper=STOCHASTIC_PAPER, input_shape=(3, 32, 32),
          dataset="cifar-10", num_classes=10,
          notes="resnet110 with stochastic depth, p_l = 1 - l/L (1 - 0.5) over its 54 blocks; inference runs every block"
-         )(_builder(CIFAR_RESNETS["resnet110"], 10, survival_last=0.5))
+         )(make_builder(CIFAR_RESNETS["resnet110"], 10, survival_last=0.5))
