@@ -191,6 +191,8 @@ def analyze(
         raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
 
     if input_shape is None:
+        # A builder override can move the native input (EfficientNet's resolution=): the model then says so.
+        native = getattr(model, "native_input", None) or native
         if native is None:
             raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
         shape = parse_shape("x".join(map(str, native)), batch=batch)
