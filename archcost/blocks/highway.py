@@ -30,7 +30,8 @@ class HighwayUnit(nn.Module):
         if config.preact:
             raise ValueError("highway blocks are post-activation blocks")
         self.transform = branch(config, c_in, width, c_out, stride, preact_first=False)
-        self.transform.add_module(f"relu{len(self.transform) // 2}", nn.ReLU(inplace=True))
+        convs = sum(1 for name in self.transform._modules if name.startswith("conv"))
+        self.transform.add_module(f"relu{convs}", nn.ReLU(inplace=True))  # the ReLU its last conv lacked
         # T's conv has a bias: b_T, initialised negative in the papers so that a block starts by carrying.
         self.gate = nn.Conv2d(c_in, c_out, gate_kernel, stride, padding=gate_kernel // 2, bias=True)
         self.carry = shortcut(config, c_in, c_out, stride)
