@@ -1,0 +1,54 @@
+"""The project's own golden file of computed values (``archcost/golden/reproduce.json``): ``--check`` fails when a
+computed value or the flagged set of a target moves, naming what moved. Published figures are not in it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from archcost.errors import ArchcostError
+from archcost.reproduce.core import Reproduction
+
+GOLDEN_PATH = Path(__file__).resolve().parent.parent / "golden" / "reproduce.json"
+GOLDEN_SCHEMA = "archcost.reproduce-golden/1"
+
+
+class GoldenMissingError(ArchcostError):
+    pass
+
+
+class DriftError(ArchcostError):
+    pass
+
+
+def snapshot(reproductions: Sequence[Reproduction]) -> dict[str, Any]:
+    return {"schema": GOLDEN_SCHEMA, "targets": {
+        r.target: {"computed": {f"{x.row} / {x.quantity}": x.computed for x in (*r.rows, *r.claims)},
+                   "flagged": r.flagged()}
+        for r in reproductions}}
+
+
+def golden_text(reproductions: Sequence[Reproduction]) -> str:
+    return json.dumps(snapshot(reproductions), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def drift(reproductions: Sequence[Reproduction], *, path: Path = GOLDEN_PATH) -> list[str]:
+    """What moved against the golden file, one line per moved value; empty when nothing did."""
+    if not path.is_file():
+        raise GoldenMissingError(f"no golden file at {path}; create it with 'archcost reproduce --write-golden'")
+    golden = json.loads(path.read_text(encoding="utf-8"))["targets"]
+    moved = []
+    for current in snapshot(reproductions)["targets"].items():
+        target, now = current
+        if target not in golden:
+            moved.append(f"{target}: not in the golden file")
+            continue
+        then = golden[target]
+        for key in sorted(set(now["computed"]) | set(then["computed"])):
+            a, b = then["computed"].get(key), now["computed"].get(key)
+            if a != b:
+                moved.append(f"{target}: {key}: {a!r} -> {b!r}")
+        if now["flagged"] != then["flagged"]:
+            moved.append(f"{target}: flagged rows {then['flagged']} -> {now['flagged']}")
+    return moved
