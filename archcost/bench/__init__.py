@@ -1,0 +1,85 @@
+"""Real-device timing: the only package in archcost that runs and times models on a CPU or a GPU.
+
+``archcost.bench(...)`` (this module is callable) and :func:`bench` measure whole networks (``archcost bench``);
+:func:`layer_times` measures each module (``archcost table --timed``); :func:`roofline` places layers against the
+device's measured peak; :func:`write_report_tables` writes the timing tables of ``archcost report --timings``.
+Importing this package is torch-free; torch is imported when a function that needs it is called.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from archcost.bench.settings import BenchDevice, BenchDtype, BenchSettings, parse_batches
+from archcost.bench.stats import Summary, percentile, summarize
+
+if TYPE_CHECKING:
+    import torch
+
+    from archcost.bench.harness import BenchReport, Observer
+
+__all__ = ["bench", "BenchSettings", "BenchDevice", "BenchDtype", "parse_batches", "Summary", "summarize",
+           "percentile", "layer_times", "layer_profile", "roofline", "roofline_rows", "device_peak",
+           "write_report_tables"]
+
+
+def bench(archs: str | torch.nn.Module | Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,),
+          device: str = "cpu", dtype: str = "float32", channels_last: bool = False, compile: bool = False,
+          warmup: int = 3, max_warmup_s: float | None = None, min_time_s: float = 1.0, min_runs: int = 5,
+          isolate: bool = False, threads: int | None = None, layers: bool = False, input_shape: str | None = None,
+          overrides: dict[str, Any] | None = None, observer: Observer | None = None) -> BenchReport:
+    """Time inference of one or more networks at each batch size; ``.to_dict()`` is the ``archcost.bench/1`` JSON."""
+    from archcost.bench.harness import run
+
+    settings = BenchSettings(device=BenchDevice(device), dtype=BenchDtype(dtype), channels_last=channels_last,
+                             compile=compile, warmup=warmup, max_warmup_s=max_warmup_s, min_time_s=min_time_s,
+                             min_runs=min_runs, isolate=isolate, threads=threads, layers=layers,
+                             input_shape=input_shape)
+    listed = [archs] if isinstance(archs, str) or not isinstance(archs, Sequence) else list(archs)
+    return run(listed, batches=batches, settings=settings, overrides=overrides, observer=observer)
+
+
+def layer_times(model: torch.nn.Module, example: torch.Tensor, *, runs: int = 10, warmup: int = 2) -> dict[str, float]:
+    from archcost.bench.layers import layer_times as measure_layers
+
+    return measure_layers(model, example, runs=runs, warmup=warmup)
+
+
+layer_times.__doc__ = "See :func:`archcost.bench.layers.layer_times`."
+
+
+def __getattr__(name: str) -> Any:
+    if name == "layer_profile":
+        from archcost.bench.layers import layer_profile
+
+        return layer_profile
+    if name in ("roofline", "roofline_rows"):
+        from archcost.bench import roofline as module
+
+        return getattr(module, name)
+    if name == "device_peak":
+        from archcost.bench.peak import device_peak
+
+        return device_peak
+    raise AttributeError(f"module 'archcost.bench' has no attribute {name!r}")
+
+
+def write_report_tables(folder: Path) -> list[Path]:
+    """Write the CPU timing tables of ``archcost report --timings`` under ``folder / "timings"``; see
+    :mod:`archcost.bench.report`."""
+    from archcost.bench.report import write_report_tables as write
+
+    return write(folder)
+
+
+class _CallableModule(types.ModuleType):
+    """DESIGN section 4 names the API ``archcost.bench(...)``; the package is that callable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BenchReport:
+        return bench(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

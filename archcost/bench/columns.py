@@ -1,0 +1,94 @@
+"""How benchmark records read in a table: shared by ``archcost bench`` and the report's timing tables. Torch-free."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archcost.render import Column, decimal, integer
+
+
+def _ms(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+
+
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+def _gmacs(value: Any) -> str:
+    return "" if value is None else f"{value / 1e9:,.3f}"
+
+
+def _mib(value: Any) -> str:
+    return "" if value is None else f"{value / 2**20:,.1f}"
+
+
+def _layout(value: Any) -> str:
+    return "NHWC" if value else "NCHW"
+
+
+RESULT_COLUMNS = (
+    Column("arch", "network", "left"),
+    Column("batch", "batch", show=integer),
+    Column("dtype", "dtype", "left"),
+    Column("channels_last", "layout", "left", show=_layout),
+    Column("median_ms", "median ms", show=_ms),
+    Column("p10_ms", "p10 ms", show=_ms),
+    Column("p90_ms", "p90 ms", show=_ms),
+    Column("iqr_ms", "IQR ms", show=_ms),
+    Column("cov", "CoV", show=_percent),
+    Column("runs", "runs", show=integer),
+    Column("images_per_s", "images/s", show=lambda v: decimal(v, 1)),
+    Column("macs", "GMACs", show=_gmacs),
+    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 1)),
+    Column("peak_fraction", "% of peak", show=_percent),
+    Column("peak_memory_bytes", "peak mem MiB", show=_mib),
+)
+
+BATCH_COLUMNS = (
+    Column("arch", "network", "left"),
+    Column("batch", "batch", show=integer),
+    Column("median_ms", "median ms / batch", show=_ms),
+    Column("ms_per_image", "ms / image", show=_ms),
+    Column("images_per_s", "images/s", show=lambda v: decimal(v, 1)),
+    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 1)),
+    Column("peak_fraction", "% of peak", show=_percent),
+    Column("cov", "CoV", show=_percent),
+)
+
+LAYER_COLUMNS = (
+    Column("layer", "layer", "left"),
+    Column("type", "type", "left"),
+    Column("macs", "MACs", show=integer),
+    Column("measured_ms", "ms", show=_ms),
+    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 2)),
+    Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1)),
+    Column("attainable_gflops", "roof GFLOP/s", show=lambda v: decimal(v, 1)),
+    Column("bound", "bound", "left"),
+)
+
+# The CSV of `archcost bench`: the issue's fields first, then what else a record carries.
+RESULT_KEYS = ("arch", "batch", "dtype", "channels_last", "compiled", "median_ms", "p10_ms", "p90_ms", "iqr_ms",
+               "cov", "runs", "images_per_s", "macs", "achieved_gflops", "peak_fraction", "peak_memory_bytes",
+               "peak_memory_kind", "ms_per_image", "mean_ms", "min_ms", "max_ms", "input_shape", "params",
+               "memory_bytes", "intensity_flops_per_byte", "warmup_runs", "warmup_stable", "warmup_s")
+
+
+def device_lines(document: dict[str, Any]) -> list[str]:
+    """The device and method notes printed under every timing table."""
+    d = document["device"]
+    where = d.get("name", d["type"])
+    threads = f", {d['threads']} thread{'s' if d['threads'] != 1 else ''}" if "threads" in d else ""
+    lines = [
+        f"Device: {d['type']} ({where}{threads}), torch {d['torch_version']}. Measured peak "
+        f"{d['peak_gflops']:,.1f} GFLOP/s ({d['peak_method']}); bandwidth {d['bandwidth_gb_per_s']:,.1f} GB/s "
+        f"({d['bandwidth_method']}).",
+        f"Method: {document['method']}.",
+        "GMACs: the engine's count of multiply-accumulates for the whole batch; GFLOP/s = 2 x MACs / median time. "
+        "CoV: coefficient of variation (standard deviation / mean) of the per-call times.",
+    ]
+    failures = document.get("failures") or []
+    lines.extend(f"Failed: {f['error']}" for f in failures)
+    return lines

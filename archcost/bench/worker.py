@@ -1,0 +1,35 @@
+"""The child side of ``--isolate``: read one job (JSON) on stdin, measure, write one JSON line per event on stdout.
+
+Run as ``python -m archcost.bench.worker``; nothing else may write to stdout (torch's warnings go to stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _send(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message, default=list) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    import torch
+
+    from archcost.bench.harness import measure_arch
+    from archcost.bench.settings import BenchSettings
+
+    job = json.loads(sys.stdin.read())
+    settings = BenchSettings.from_dict(job["settings"])
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    for record in measure_arch(job["arch"], job["batches"], settings, overrides=job["overrides"],
+                               observer=lambda event, payload: _send({"event": event, "payload": payload})):
+        _send({"event": "record", "record": record})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

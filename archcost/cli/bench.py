@@ -1,0 +1,160 @@
+"""``archcost bench ARCH ...``: real-device inference timing. Parses, hands off to :mod:`archcost.bench`, renders.
+
+The progress bar and the one-line reports of failed measurements go to stderr; results go to stdout or ``--out``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.cli.app import app
+from archcost.cli.options import FormatOption, InputOption, OutOption
+from archcost.cli.output import check_writable, emit
+from archcost.render import Format
+
+
+def _batches_and_shape(batch: str | None, input: str | None) -> tuple[tuple[int, ...], str | None]:
+    """Batch sizes from ``--batch`` and a ``CxHxW`` input from ``--input`` (whose N, if given, is a batch size)."""
+    from archcost.bench.settings import parse_batches
+    from archcost.errors import UsageError
+    from archcost.shapes import parse_shape
+
+    batches = parse_batches(batch) if batch is not None else None
+    if input is None:
+        return batches or (1,), None
+    shape = parse_shape(input)
+    if input.lower().replace("×", "x").count("x") == 3:  # NxCxHxW: its N is the batch
+        if batches is not None and batches != (shape[0],):
+            raise UsageError(f"--input {input!r} fixes the batch at {shape[0]} but --batch says {batch}")
+        batches = (shape[0],)
+    return batches or (1,), "x".join(map(str, shape[1:]))
+
+
+@app.command("bench")
+def bench_command(
+    archs: Annotated[list[str], typer.Argument(help="One or more registry names (or torchvision:NAME, timm:NAME, "
+                                               "package.module:callable).", show_default=False)],
+    device: Annotated[BenchDevice, typer.Option(help="Device to time on.", case_sensitive=False)] = BenchDevice.CPU,
+    batch: Annotated[Optional[str], typer.Option("--batch", "-b", help="Batch sizes, comma-separated, e.g. 1,8,32 "
+                                                 "(default 1).")] = None,
+    dtype: Annotated[BenchDtype, typer.Option(help="Weights and input dtype.", case_sensitive=False)]
+    = BenchDtype.FLOAT32,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory format for the model "
+                                                "and input.")] = False,
+    compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model (compilation happens during "
+                                          "warm-up).")] = False,
+    warmup: Annotated[int, typer.Option(help="Minimum warm-up calls; warm-up then goes on until two consecutive "
+                                        "3-call window medians agree within 5%.")] = 3,
+    max_warmup: Annotated[Optional[float], typer.Option("--max-warmup", help="Seconds the stability windows may "
+                                                        "take after the minimum warm-up (default: max(1, "
+                                                        "--min-time)).")] = None,
+    min_time: Annotated[float, typer.Option("--min-time", help="Minimum measuring time per batch size, in "
+                                            "seconds.")] = 1.0,
+    min_runs: Annotated[int, typer.Option("--min-runs", help="Minimum number of timed calls.")] = 5,
+    isolate: Annotated[bool, typer.Option("--isolate", help="Measure each network in its own process.")] = False,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads (torch.set_num_threads); default: "
+                                                   "torch's.")] = None,
+    layers: Annotated[bool, typer.Option("--layers", help="Also time every module: per-layer ms and roofline "
+                                         "points (JSON 'layers'; with --format csv the CSV lists the layers).")]
+    = False,
+    input: InputOption = None,
+    format: FormatOption = Format.TABLE,
+    out: OutOption = None,
+) -> int:
+    """Time inference on a real device: median, p10/p90, IQR, CoV, images/s, GFLOP/s and % of the measured peak."""
+    from archcost.bench.settings import BenchSettings
+
+    batches, shape = _batches_and_shape(batch, input)
+    settings = BenchSettings(device=device, dtype=dtype, channels_last=channels_last, compile=compile,
+                             warmup=warmup, max_warmup_s=max_warmup, min_time_s=min_time, min_runs=min_runs,
+                             isolate=isolate, threads=threads, layers=layers, input_shape=shape)
+    if out is not None:
+        check_writable(out)
+
+    from archcost.bench.harness import run
+
+    with _Progress(total=len(archs) * len(batches)) as progress:
+        report = run(archs, batches=batches, settings=settings, observer=progress.observe)
+    _render(report.to_dict(), format, out)
+    return 1 if report.failures else 0
+
+
+class _Progress:
+    """A rich progress bar on stderr (transient: it leaves nothing behind), fed by the harness's events."""
+
+    def __init__(self, *, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=self.console, transient=True)
+        self.task = self.bar.add_task("measuring the device peak", total=total)
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.bar.stop()
+
+    def observe(self, event: str, payload: dict[str, Any]) -> None:
+        if event == "start":
+            self.bar.update(self.task, description=f"bench {payload['arch']} batch {payload['batch']}")
+        elif event in ("result", "failure"):
+            self.bar.advance(self.task)
+        if event == "failure":
+            # Printed through the bar's console so the bar redraws below the line instead of through it.
+            self.console.print(f"archcost: error: {payload['error']}", markup=False, highlight=False,
+                               soft_wrap=True)
+
+
+def _layer_rows(document: dict[str, Any], max_depth: int | None) -> list[dict[str, Any]]:
+    rows = []
+    for result in document["results"]:
+        for point in result.get("layers", []):
+            if max_depth is not None and point["depth"] > max_depth:
+                continue
+            leaf = point["name"].rpartition(".")[2] if point["name"] else result["arch"]
+            rows.append({"arch": result["arch"], "batch": result["batch"], **point,
+                         "layer": "  " * point["depth"] + leaf})
+    return rows
+
+
+def _render(document: dict[str, Any], format: Format, out: Any) -> None:
+    from archcost.bench.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, device_lines
+    from archcost.render import Column, to_csv, to_json, to_markdown, to_rich
+
+    results = document["results"]
+    if format is Format.JSON:
+        emit(to_json(document), out)
+        return
+    layered = any("layers" in r for r in results)
+    if format is Format.CSV:
+        if layered:
+            keys = ("arch", "batch", "name", "type", "depth", "macs", "memory_bytes", "intensity_flops_per_byte",
+                    "measured_ms", "achieved_gflops", "attainable_gflops", "attainable_fraction", "bound")
+            emit(to_csv(_layer_rows(document, None), [Column(k, k) for k in keys]), out)
+        else:
+            emit(to_csv(results, [Column(k, k) for k in RESULT_KEYS]), out)
+        return
+    title = f"archcost bench — {document['device']['type']}: {document['device'].get('name', '')}"
+    notes = device_lines(document)
+    if format is Format.MARKDOWN:
+        parts = [to_markdown(results, RESULT_COLUMNS, title=title, notes=notes)]
+        for result in results if layered else []:
+            rows = [r for r in _layer_rows({"results": [result]}, 1)]
+            parts.append(to_markdown(rows, LAYER_COLUMNS, title=f"{result['arch']} batch {result['batch']}: "
+                                     f"measured time per layer (depth <= 1)"))
+        emit("\n".join(parts), out)
+        return
+    from rich.console import Group
+
+    tables = [to_rich(results, RESULT_COLUMNS, title=title, caption="\n".join(notes))]
+    for result in results if layered else []:
+        tables.append(to_rich(_layer_rows({"results": [result]}, 1), LAYER_COLUMNS,
+                              title=f"{result['arch']} batch {result['batch']}: measured time per layer"))
+    emit(Group(*tables), out)

@@ -1,0 +1,34 @@
+"""Tiny networks whose costs are known by hand, for the bench tests."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# conv 3->4, 3x3, padding 1 on 8x8: 8 * 8 * 4 * 3 * 3 * 3 = 6912 MACs; linear 4->2: 8 MACs (no biases anywhere).
+TINY_MACS_PER_IMAGE = 6912 + 8
+
+
+class Tiny(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.act = nn.ReLU()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, 2, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.pool(self.act(self.conv(x))).flatten(1))  # N x 2
+
+
+class FailsAt(Tiny):
+    """Raises ``error`` on a real device when the batch size is ``batch`` (the meta-device count still works)."""
+
+    def __init__(self, batch: int, error: BaseException) -> None:
+        super().__init__()
+        self.batch, self.error = batch, error
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "meta" and x.shape[0] == self.batch:
+            raise self.error
+        return super().forward(x)
