@@ -122,6 +122,11 @@ def _check_device(device: Device) -> None:
 
 
 def _describe_kernel(module: torch.nn.Module) -> str:
+    """``kernel/stride`` of a conv or pool, or of the one windowed layer a wrapper (conv + BN + ReLU) holds."""
+    windowed = [m for m in module.modules() if getattr(m, "kernel_size", None) is not None]
+    if len(windowed) != 1:
+        return ""
+    module = windowed[0]
     kernel, stride = getattr(module, "kernel_size", None), getattr(module, "stride", None)
     if kernel is None:
         return ""
