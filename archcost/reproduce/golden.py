@@ -33,8 +33,9 @@ def golden_text(reproductions: Sequence[Reproduction]) -> str:
     return json.dumps(snapshot(reproductions), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def drift(reproductions: Sequence[Reproduction], *, path: Path = GOLDEN_PATH) -> list[str]:
+def drift(reproductions: Sequence[Reproduction], *, path: Path | None = None) -> list[str]:
     """What moved against the golden file, one line per moved value; empty when nothing did."""
+    path = path or GOLDEN_PATH
     if not path.is_file():
         raise GoldenMissingError(f"no golden file at {path}; create it with 'archcost reproduce --write-golden'")
     golden = json.loads(path.read_text(encoding="utf-8"))["targets"]

@@ -1,0 +1,157 @@
+"""Every reproduce target: computed values against hand computations written here from the papers' formulas, and
+the set of rows each target flags as disagreeing (a golden per target)."""
+
+from __future__ import annotations
+
+import pytest
+
+from archcost.reproduce import TARGETS, reproduce
+from archcost.reproduce.core import Reproduction
+
+
+def _value(r: Reproduction, row: str, quantity: str) -> object:
+    for x in (*r.rows, *r.claims):
+        if x.row == row and x.quantity == quantity:
+            return x
+    raise KeyError((row, quantity))
+
+
+def conv(h: int, c_in: int, c_out: int, k: int) -> int:
+    """MACs of a k x k conv producing an h x h x c_out map."""
+    return h * h * k * k * c_in * c_out
+
+
+FLAGGED = {
+    "googlenet-table1": [
+        "conv1 / params", "conv1 / ops", "inception (3a) / params", "inception (4a) / params",
+        "inception (4a) / ops", "inception (4b) / params", "inception (4c) / params", "inception (4d) / params",
+        "inception (4e) / params", "inception (5a) / params", "inception (5a) / ops", "inception (5b) / params",
+        "linear / params", "1.5 billion multiply-adds at inference / MACs",
+        "12x fewer parameters than Krizhevsky et al. (AlexNet) / params ratio AlexNet / GoogLeNet",
+        "Seulement 5 millions de paramètres / params", "12 fois moins qu'AlexNet / params ratio AlexNet / GoogLeNet"],
+    "inception-module": ["bottleneck: total / MACs"],
+    "keras-fmnist": [],
+    "resnet-table1": ["ResNet-34 (v1) / MACs", "ResNet-50 (v1) / MACs"],
+    "resnet-cifar": [],
+    "efficientnet-table2": ["EfficientNet-B2 / params", "EfficientNet-B1 / MACs", "EfficientNet-B4 / MACs",
+                            "EfficientNet-B5 / MACs", "EfficientNet-B7 / MACs"],
+    "stochastic-depth": [],
+    "preact-cifar": ["ResNet-1001 pre-act / params"],
+    "resnext-budget": ["ResNet-50 / params"],
+    "vgg-alexnet": ["AlexNet / params", "VGG-16 / MACs",
+                    "34-layer baseline is only 18% of VGG-19 / MACs ratio ResNet-34 / VGG-19"],
+    "highway-vs-residual": [],
+}
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_flagged_rows_are_the_golden_set(target: str) -> None:
+    r = reproduce(target)
+    assert r.flagged() == FLAGGED[target]
+    for x in (*r.rows, *r.claims):
+        if x.status == "disagrees":
+            assert x.explanation  # every disagreement says what was found, or that nothing was
+
+
+def test_googlenet_rows_by_hand() -> None:
+    r = reproduce("googlenet-table1")
+    conv1 = 7 * 7 * 3 * 64 + 64
+    assert _value(r, "conv1", "params").computed == conv1
+    assert _value(r, "conv1", "ops").computed == conv(112, 3, 64, 7)
+    assert _value(r, "conv2", "params").computed == 64 * 64 + 64 + 9 * 64 * 192 + 192
+    assert _value(r, "conv2", "ops").computed == conv(56, 64, 64, 1) + conv(56, 64, 192, 3)
+    weights_3a = 192 * 64 + 192 * 96 + 9 * 96 * 128 + 192 * 16 + 25 * 16 * 32 + 192 * 32
+    assert _value(r, "inception (3a)", "params").computed == weights_3a + 64 + 96 + 128 + 16 + 32 + 32
+    # conv1's printed 2.7K / 34M fit a depthwise-separable 7x7 with depth multiplier 8: 7*7*3*8 + 24*64 weights.
+    separable = 7 * 7 * 3 * 8 + 3 * 8 * 64
+    explanation = _value(r, "conv1", "params").explanation
+    assert "depth multiplier 8" in explanation and f"{separable:,} gives 2.7K" in explanation
+    assert f"{112 * 112 * separable:,} gives 34M" in _value(r, "conv1", "ops").explanation
+    # The linear row's 1000K is 1024 x 1000 weights read with K = 1024.
+    assert "weights only (biases not counted): 1,024,000 gives 1,000K" in _value(r, "linear", "params").explanation
+    assert _value(r, "22 layers deep counting only layers with parameters", "layers").status == "matches"
+    assert _value(r, "27 layers counting pooling too", "layers").status == "matches"
+
+
+def test_inception_module_terms_by_hand() -> None:
+    r = reproduce("inception-module")
+    naive = conv(28, 256, 128, 1) + conv(28, 256, 192, 3) + conv(28, 256, 96, 5)
+    bottleneck = conv(28, 256, 64 + 64 + 128 + 64, 1) + conv(28, 64, 192, 3) + conv(28, 64, 96, 5)
+    assert naive == 854_196_224 and bottleneck == 271_351_808
+    assert _value(r, "naive: total", "MACs").computed == naive
+    total = _value(r, "bottleneck: total", "MACs")
+    assert total.computed == bottleneck and total.status == "disagrees"
+    assert f"[3x3 conv 192] ({conv(28, 64, 192, 3):,}) counted twice" in total.explanation
+    assert _value(r, "naive: output depth", "channels").computed == 128 + 192 + 96 + 256
+    assert _value(r, "bottleneck: output depth", "channels").computed == 128 + 192 + 96 + 64
+
+
+def test_keras_totals_by_hand() -> None:
+    r = reproduce("keras-fmnist")
+    assert _value(r, "conv2d", "params").computed == 7 * 7 * 1 * 64 + 64
+    assert _value(r, "batch_normalization", "params").computed == 4 * 64  # gamma, beta, moving mean and variance
+    assert _value(r, "Non-trainable params", "params").computed == 2 * (64 + 192)
+    assert _value(r, "Total params", "size").explanation.startswith("K read as 1024")
+    assert r.counts() == {"matches": 42, "rounding": 2}
+
+
+def test_resnet_v15_difference_by_hand() -> None:
+    # v1.5 moves the stride from the first 1x1 to the 3x3 of stages 2-4: that 1x1 then runs at the input size.
+    extra = sum((h * h - (h // 2) ** 2) * c_in * width for h, c_in, width in ((56, 256, 128), (28, 512, 256),
+                                                                              (14, 1024, 512)))
+    r = reproduce("resnet-table1")
+    for depth in (50, 101, 152):
+        assert _value(r, f"ResNet-{depth}: v1.5 - v1", "MACs").computed == extra
+    assert "truncated, not rounded" in _value(r, "ResNet-50 (v1)", "MACs").explanation
+
+
+def cifar_resnet_params(n: int, classes: int = 10) -> int:
+    """6n+2 layers, widths 16/32/64, option A shortcuts, BN (2 params per channel) after every conv."""
+    total = 3 * 9 * 16 + 2 * 16
+    c_in = 16
+    for width in (16, 32, 64):
+        for _ in range(n):
+            total += 9 * c_in * width + 9 * width * width + 4 * width
+            c_in = width
+    return total + 64 * classes + classes
+
+
+def test_cifar_params_by_hand() -> None:
+    r = reproduce("resnet-cifar")
+    for n in (3, 5, 7, 9, 18, 200):
+        assert _value(r, f"ResNet-{6 * n + 2}", "params").computed == cifar_resnet_params(n)
+
+
+def test_stochastic_depth_saving_by_hand() -> None:
+    blocks = []  # MACs of each residual branch of ResNet-110, in order
+    for h, width in ((32, 16), (16, 32), (8, 64)):
+        for b in range(18):
+            c_in = width // 2 if b == 0 and width > 16 else width
+            blocks.append(conv(h, c_in, width, 3) + conv(h, width, width, 3))
+    total = conv(32, 3, 16, 3) + sum(blocks) + 64 * 10
+    skipped = sum(l / 54 * 0.5 * m for l, m in enumerate(blocks, start=1))  # 1 - p_l = l / L (1 - p_L)
+    r = reproduce("stochastic-depth")
+    assert _value(r, "ResNet-110 inference (every block runs)", "MACs").computed == total
+    assert _value(r, "ResNet-110 expected residual blocks in training", "blocks").computed == pytest.approx(40.25)
+    saving = _value(r, "about 25% of training time saved", "saving")
+    assert saving.computed == pytest.approx(100 * skipped / total, abs=1e-6)
+    assert saving.status == "rounding"
+
+
+def test_highway_gate_cost_by_hand() -> None:
+    gates = 0
+    c_in = 16
+    for width in (16, 32, 64):
+        for _ in range(3):
+            gates += 9 * c_in * width + width  # T = sigmoid(conv3x3(x) + b_T)
+            c_in = width
+    r = reproduce("highway-vs-residual")
+    assert _value(r, "highway-cifar-20 - resnet20", "params").computed == gates
+
+
+def test_vgg16_convolutions_only_explains_15_3() -> None:
+    r = reproduce("vgg-alexnet")
+    classifier = 7 * 7 * 512 * 4096 + 4096 * 4096 + 4096 * 1000
+    vgg16 = _value(r, "VGG-16", "MACs")
+    assert f"{vgg16.computed - classifier:,} gives 15.3 billion" in vgg16.explanation
+    assert _value(r, "152 layers: 8x deeper than VGG", "depth ratio ResNet-152 / VGG-19").computed == 8
