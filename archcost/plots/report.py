@@ -1,0 +1,45 @@
+"""The charts of ``archcost report``: every chart that needs no timing file, written as PNG (and SVG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from archcost.plots.chart_data import ChartData
+
+# file stem -> how to compute its data; the order is the report's.
+REPORT_CHARTS: dict[str, Callable[[], ChartData]] = {}
+
+
+def _register() -> None:
+    from archcost.plots.chart_data import accuracy_chart
+    from archcost.plots.cost_data import inception_chart, layers_chart, scaling_chart
+
+    REPORT_CHARTS.update({
+        "accuracy-imagenet": lambda: accuracy_chart(dataset="imagenet"),
+        "layers-googlenet": lambda: layers_chart(arch="googlenet"),
+        "layers-resnet50": lambda: layers_chart(arch="resnet50"),
+        "inception": inception_chart,
+        "scaling-efficientnet-b0": scaling_chart,
+    })
+
+
+def write_report_charts(folder: Path, *, svg: bool = True) -> list[Path]:
+    """Write each chart as ``folder/charts/<name>.png`` (and ``.svg``); returns the paths written, PNGs first per
+    chart. Files are written atomically and are identical from one run to the next."""
+    from archcost.cli.output import write_atomic
+    from archcost.plots.figures import draw
+    from archcost.plots.style import figure_bytes
+
+    if not REPORT_CHARTS:
+        _register()
+    charts = Path(folder) / "charts"
+    charts.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, compute in REPORT_CHARTS.items():
+        figure = draw(compute())
+        for fmt in ("png", "svg") if svg else ("png",):
+            path = charts / f"{stem}.{fmt}"
+            write_atomic(path, figure_bytes(figure, fmt))
+            written.append(path)
+    return written
