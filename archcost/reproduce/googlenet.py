@@ -117,7 +117,9 @@ def paper_style_rows(analysis: Analysis) -> list[dict[str, Any]]:
         params = sum(analysis.layer(n)["params"] for n in group)
         ops = sum(analysis.layer(n)["ops"] for n in group)
         weights = sum(analysis.layer(n)["weights"] for n in group)
-        table.append({"type": kind, "patch": _patch(rows) if kind != "linear" else "", "output": _output(
+        # Table 1 gives no patch for inception and linear rows; a merged reduce + conv row shows the conv's patch.
+        patch = "" if kind == "linear" or kind.startswith("inception") else _patch(_inside(analysis, group[-1]))
+        table.append({"type": kind, "patch": patch, "output": _output(
             head["output_shape"]), "depth": depth, **entry, "params": params, "ops": ops, "weights": weights,
             "all_depth": all_depth, "modules": group})
     last = table[-1]

@@ -155,3 +155,17 @@ def test_vgg16_convolutions_only_explains_15_3() -> None:
     vgg16 = _value(r, "VGG-16", "MACs")
     assert f"{vgg16.computed - classifier:,} gives 15.3 billion" in vgg16.explanation
     assert _value(r, "152 layers: 8x deeper than VGG", "depth ratio ResNet-152 / VGG-19").computed == 8
+
+
+def test_paper_style_rows_lay_out_table1() -> None:
+    from archcost.reproduce import models
+    from archcost.reproduce.googlenet import paper_style_rows
+
+    rows = paper_style_rows(models.analysis("googlenet"))
+    assert [r["type"] for r in rows[:5]] == ["convolution", "max pool", "convolution", "max pool", "inception (3a)"]
+    assert (rows[0]["patch"], rows[0]["output"], rows[0]["depth"]) == ("7x7/2", "112x112x64", 1)
+    assert (rows[2]["patch"], rows[2]["n3x3_reduce"], rows[2]["n3x3"], rows[2]["depth"]) == ("3x3/1", 64, 192, 2)
+    widths = [rows[4][k] for k in ("n1x1", "n3x3_reduce", "n3x3", "n5x5_reduce", "n5x5", "pool_proj")]
+    assert widths == [64, 96, 128, 16, 32, 32] and rows[4]["output"] == "28x28x256"
+    assert rows[-1]["type"] == "softmax" and rows[-2]["params"] == 1024 * 1000 + 1000
+    assert sum(r["depth"] for r in rows) == 22 and sum(r["all_depth"] for r in rows) == 27
