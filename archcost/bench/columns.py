@@ -76,6 +76,12 @@ RESULT_KEYS = ("arch", "batch", "dtype", "channels_last", "compiled", "median_ms
                "memory_bytes", "intensity_flops_per_byte", "warmup_runs", "warmup_stable", "warmup_s")
 
 
+def csv_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records as CSV cells: shapes as ``NxCxHxW`` like the rest of archcost's CSV."""
+    return [{**r, "input_shape": "x".join(map(str, r["input_shape"]))} if isinstance(r.get("input_shape"), list)
+            else r for r in results]
+
+
 def device_lines(document: dict[str, Any]) -> list[str]:
     """The device and method notes printed under every timing table."""
     d = document["device"]

@@ -106,10 +106,10 @@ def measure_arch(arch: str | torch.nn.Module, batches: Sequence[int], settings: 
 
     Peak fractions are not filled in here (a worker process does not measure the peak; :func:`run` does)."""
     from archcost.analysis import analyze
-    from archcost.zoo.resolve import build
+    from archcost.zoo.resolve import build, resolve
 
     overrides = overrides or {}
-    name = arch if isinstance(arch, str) else type(arch).__name__
+    name = resolve(arch).name if isinstance(arch, str) else type(arch).__name__
     notify = observer or (lambda _event, _payload: None)
     model = forward = None
     try:
@@ -123,11 +123,13 @@ def measure_arch(arch: str | torch.nn.Module, batches: Sequence[int], settings: 
             notify("start", {"arch": name, "batch": record["batch"]})
             yield record
         return
+    shape = settings.input_shape or (_native_shape(arch) if isinstance(arch, str) else None)
     for batch in batches:
         notify("start", {"arch": name, "batch": batch})
         try:
-            analysis = analyze(arch, settings.input_shape, batch=batch, device="meta", dtype=settings.dtype.value,
-                               **overrides)
+            # The count runs on meta stand-ins of the model as measured (its dtype, so activation bytes and
+            # intensity are those of the benchmark); the instance is untouched.
+            analysis = analyze(model, shape, batch=batch, device="meta", dtype=settings.dtype.value)
             record = _measure_one(name, analysis, model, forward, batch, settings)
         except Exception as error:  # noqa: BLE001
             record = _classify(name, batch, settings, error)
@@ -138,6 +140,13 @@ def measure_arch(arch: str | torch.nn.Module, batches: Sequence[int], settings: 
         yield record
     del model, forward
     release_memory(settings.device)
+
+
+def _native_shape(arch: str) -> str | None:
+    from archcost.zoo.resolve import resolve
+
+    native = resolve(arch).input_shape
+    return None if native is None else "x".join(map(str, native))
 
 
 def _measure_one(name: str, analysis: Any, model: torch.nn.Module, forward: Any, batch: int,

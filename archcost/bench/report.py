@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from archcost.bench.columns import BATCH_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, device_lines
+from archcost.bench.columns import BATCH_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
 from archcost.bench.settings import BenchSettings
 from archcost.render import Column, to_csv, to_json, to_markdown
 
@@ -48,7 +48,7 @@ def write_report_tables(folder: Path, *, settings: BenchSettings = SETTINGS) -> 
     notes = device_lines(latency)
     write("cpu-timing.md", to_markdown(latency["results"], RESULT_COLUMNS,
                                        title="CPU inference time at batch 1", notes=notes))
-    write("cpu-timing.csv", to_csv(latency["results"], [Column(k, k) for k in RESULT_KEYS]))
+    write("cpu-timing.csv", to_csv(csv_rows(latency["results"]), [Column(k, k) for k in RESULT_KEYS]))
     write("cpu-timing.json", to_json(latency))
 
     scaling: dict[str, Any] | None = None
@@ -65,6 +65,6 @@ def write_report_tables(folder: Path, *, settings: BenchSettings = SETTINGS) -> 
         write("batch-scaling.md", to_markdown(
             scaling["results"], BATCH_COLUMNS, title="CPU time per image versus batch size",
             notes=["ms / image = median time of one batch / batch size."] + device_lines(scaling)))
-        write("batch-scaling.csv", to_csv(scaling["results"], [Column(k, k) for k in RESULT_KEYS]))
+        write("batch-scaling.csv", to_csv(csv_rows(scaling["results"]), [Column(k, k) for k in RESULT_KEYS]))
         write("batch-scaling.json", to_json(scaling))
     return written

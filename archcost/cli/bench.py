@@ -125,7 +125,7 @@ def _layer_rows(document: dict[str, Any], max_depth: int | None) -> list[dict[st
 
 
 def _render(document: dict[str, Any], format: Format, out: Any) -> None:
-    from archcost.bench.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, device_lines
+    from archcost.bench.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
     from archcost.render import Column, to_csv, to_json, to_markdown, to_rich
 
     results = document["results"]
@@ -139,7 +139,7 @@ def _render(document: dict[str, Any], format: Format, out: Any) -> None:
                     "measured_ms", "achieved_gflops", "attainable_gflops", "attainable_fraction", "bound")
             emit(to_csv(_layer_rows(document, None), [Column(k, k) for k in keys]), out)
         else:
-            emit(to_csv(results, [Column(k, k) for k in RESULT_KEYS]), out)
+            emit(to_csv(csv_rows(results), [Column(k, k) for k in RESULT_KEYS]), out)
         return
     title = f"archcost bench — {document['device']['type']}: {document['device'].get('name', '')}"
     notes = device_lines(document)

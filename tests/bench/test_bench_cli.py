@@ -169,3 +169,14 @@ def test_cli_and_package_import_without_torch() -> None:
             "assert run(['bench', '--help']) == 0; assert 'torch' not in sys.modules")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_bfloat16_registry_network_counts_bytes_at_two_per_element(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _bench(capsys, "--format", "json", "--dtype", "bfloat16")
+    assert code == 0, err
+    (bf16,) = json.loads(out)["results"]
+    code, out, _ = _bench(capsys, "--format", "csv")
+    (fp32,) = list(csv.DictReader(io.StringIO(out)))
+    assert bf16["dtype"] == "bfloat16" and bf16["macs"] == int(fp32["macs"])
+    assert 2 * bf16["memory_bytes"] == int(fp32["memory_bytes"])  # every tensor at 2 bytes instead of 4
+    assert fp32["input_shape"] == "1x3x8x8"
