@@ -73,7 +73,11 @@ def test_meta_and_cpu_parameter_counts_agree(name: str) -> None:
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(meta) == count(cpu) == GOLDEN[name]["params"]
     if GOLDEN[name]["macs"] <= CPU_FORWARD_MACS_LIMIT:
-        on_cpu = archcost.analyze(cpu, (1, *get(name).input_shape), device="cpu")
+        # Real kernels on CPU against the tracer's shape-only meta kernels: every class, every layer, identical.
+        on_cpu = archcost.analyze(cpu, (1, *get(name).input_shape), device="cpu", convention="full")
+        on_meta = archcost.analyze(meta, (1, *get(name).input_shape), convention="full")
         assert on_cpu.totals["macs"] == GOLDEN[name]["macs"]
+        assert on_cpu.totals == on_meta.totals
+        assert on_cpu.rows == on_meta.rows
     del cpu
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
