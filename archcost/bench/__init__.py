@@ -57,7 +57,7 @@ def __getattr__(name: str) -> Any:
 
         return layer_profile
     if name in ("roofline", "roofline_rows"):
-        from archcost.bench import roofline as module
+        from archcost.bench import roofline_data as module
 
         return getattr(module, name)
     if name == "device_peak":

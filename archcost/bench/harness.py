@@ -197,7 +197,7 @@ def _measure_one(name: str, analysis: Any, model: torch.nn.Module, forward: Any,
     }
     if settings.layers:
         from archcost.bench.layers import layer_profile
-        from archcost.bench.roofline import profile_overhead
+        from archcost.bench.roofline_data import profile_overhead
 
         profile = layer_profile(model, example, runs=max(3, min(settings.min_runs, 20)), warmup=1)
         record["layer_overhead"] = profile_overhead(profile)
@@ -214,7 +214,7 @@ def _finish(record: dict[str, Any], peak: Any) -> dict[str, Any]:
     rows = record.pop("analysis_rows", None)
     times = record.pop("layer_ms", None)
     if rows is not None and times is not None and peak is not None:
-        from archcost.bench.roofline import roofline_rows
+        from archcost.bench.roofline_data import roofline_rows
 
         record["layers"] = roofline_rows(rows, times, peak=peak)
     return record

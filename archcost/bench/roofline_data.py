@@ -55,14 +55,22 @@ def roofline(name_or_model: Any, input_shape: str | tuple[int, ...] | None = Non
     from archcost.bench.layers import layer_profile
     from archcost.bench.peak import device_peak
     from archcost.bench.settings import BenchDevice, BenchDtype
-    from archcost.zoo.resolve import build
+    from archcost.zoo.resolve import build, resolve
 
     bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)
     check_device(bench_device)
     check_dtype(bench_device, bench_dtype)
-    analysis = analyze(name_or_model, input_shape, batch=batch, device="meta", dtype=dtype, **overrides)
-    model = build(name_or_model, device=device, **overrides) if isinstance(name_or_model, str) else name_or_model
+    if isinstance(name_or_model, str):
+        resolved = resolve(name_or_model)
+        name, native = resolved.name, resolved.input_shape
+        model = build(name_or_model, device=device, **overrides)
+    else:
+        name, native, model = type(name_or_model).__name__, None, name_or_model
     model = model.to(device=device, dtype=TORCH_DTYPES[bench_dtype]).eval()
+    if input_shape is None and native is not None:
+        input_shape = native
+    # Counted on meta stand-ins of the converted model, so bytes (and intensity) are those of ``dtype``.
+    analysis = analyze(model, input_shape, batch=batch, device="meta", dtype=dtype)
     example = torch.randn(analysis.input_shape, device=device, dtype=TORCH_DTYPES[bench_dtype])
     profile = layer_profile(model, example, runs=runs)
     peak = device_peak(bench_device, bench_dtype)
@@ -70,7 +78,7 @@ def roofline(name_or_model: Any, input_shape: str | tuple[int, ...] | None = Non
         "schema": "archcost.roofline/1",
         "device": describe(bench_device),
         "peak": peak.to_dict(),
-        "model": analysis.model,
+        "model": name,
         "input_shape": list(analysis.input_shape),
         "dtype": dtype,
         "unit": "MAC (one multiply-accumulate); flops = 2 * macs",

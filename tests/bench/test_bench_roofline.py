@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archcost.bench.peak import DevicePeak
-from archcost.bench.roofline import roofline_rows
+from archcost.bench.roofline_data import roofline_rows
 
 PEAK = DevicePeak(peak_gflops=100.0, peak_dtype="float32", gemm_side=1024, gemm_runs=3, bandwidth_gb_per_s=10.0,
                   copy_bytes=2**26, copy_runs=3, tf32=False)
@@ -39,3 +39,16 @@ def test_peak_dict_carries_the_ridge() -> None:
     data = PEAK.to_dict()
     assert data["ridge_flops_per_byte"] == 10.0
     assert "1024x1024" in data["peak_method"]
+
+
+def test_roofline_of_a_measured_network() -> None:
+    from archcost.bench import roofline
+    from bench_tiny import TINY_MACS_PER_IMAGE, Tiny
+
+    document = roofline(Tiny(), "3x8x8", batch=2, runs=2)
+    assert document["schema"] == "archcost.roofline/1"
+    assert (document["model"], document["input_shape"], document["dtype"]) == ("Tiny", [2, 3, 8, 8], "float32")
+    assert [p["name"] for p in document["layers"]] == ["", "conv", "act", "pool", "fc"]
+    assert document["layers"][0]["macs"] == 2 * TINY_MACS_PER_IMAGE
+    assert document["layers"][1]["macs"] == 2 * 6912
+    assert document["peak"]["peak_gflops"] > 0 and document["overhead"]["runs"] == 2
