@@ -119,7 +119,9 @@ def check_fvcore(results: Results) -> Check:
         # A killed fvcore ran at least as long as it was watched: its speed-up is a lower bound.
         bound = "" if theirs.ok else ">= "
         verdicts.append(True if speedup >= FVCORE_SPEEDUP else (False if theirs.ok else None))
-        notes.append(f"{case} {bound}{speedup:.1f}x" + ("" if theirs.ok else f" (fvcore {theirs.status})"))
+        cpu = ratio(theirs.cpu_s, ours.cpu_s)
+        cpu_note = f", CPU time {bound}{cpu:.1f}x" if cpu is not None else ""
+        notes.append(f"{case} {bound}{speedup:.1f}x" + ("" if theirs.ok else f" (fvcore {theirs.status})") + cpu_note)
     return Check(f">= {FVCORE_SPEEDUP:.0f}x faster than fvcore (cold, fresh process)", _all(verdicts),
                  "; ".join(notes))
 
@@ -163,10 +165,11 @@ def check_cli(results: Results) -> list[Check]:
         if command in results.cli_failures or not walls:
             checks.append(Check(f"`{command}` < {limit} s", None, results.cli_failures.get(command, "not run")))
             continue
-        mid = median(walls)
+        mid, cpu = median(walls), median(results.cli_cpu_s.get(command, []))
         assert mid is not None
+        cpu_note = f", CPU {cpu:.3f} s" if cpu is not None else ""
         checks.append(Check(f"`{command}` < {limit} s", mid < limit,
-                            f"median {mid:.3f} s of {len(walls)} fresh runs (min {min(walls):.3f} s)"))
+                            f"median {mid:.3f} s of {len(walls)} fresh runs (min {min(walls):.3f} s{cpu_note})"))
     return checks
 
 

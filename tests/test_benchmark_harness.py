@@ -111,8 +111,8 @@ def _results() -> Results:
                       tools=["archcost", "flop_counter", "fvcore"], devices={"archcost": "meta",
                                                                              "flop_counter": "meta", "fvcore": "cpu"})
     results.baseline = [Outcome("ok", 1.0, 200_000), Outcome("ok", 1.2, 210_000), Outcome("ok", 0.9, 190_000)]
-    results.cold[("vgg16@1024", "archcost")] = Summary("ok", 2.0, 250_000, {"macs": 1})
-    results.cold[("vgg16@1024", "fvcore")] = Summary("ok", 30.0, 9_000_000, {"macs": 1})
+    results.cold[("vgg16@1024", "archcost")] = Summary("ok", 2.0, 250_000, {"macs": 1}, cpu_s=1.5)
+    results.cold[("vgg16@1024", "fvcore")] = Summary("ok", 30.0, 9_000_000, {"macs": 1}, cpu_s=18.0)
     results.cold[("efficientnet-b7@600", "archcost")] = Summary("ok", 3.0, 320_000, {"macs": 1})
     results.cold[("efficientnet-b7@600", "fvcore")] = Summary("timeout", 120.0, 2_000_000)
     for case, ours, theirs in (("vgg16@1024", 0.05, 0.06), ("efficientnet-b7@600", 0.5, 0.4)):
@@ -128,6 +128,7 @@ def test_checks_read_the_measurements() -> None:
     assert warm.passed is False and "efficientnet-b7@600 500 ms > 400 ms" in warm.detail
     fvcore = check_fvcore(results)  # 30/2 = 15x; a timeout at 120 s over 3 s proves >= 40x
     assert fvcore.passed is True and "vgg16@1024 15.0x" in fvcore.detail and ">= 40.0x" in fvcore.detail
+    assert "CPU time 12.0x" in fvcore.detail  # 18 s / 1.5 s, shown beside the wall-time verdict
     rss = check_rss(results)  # baseline median 200,000 KiB = 204.8 MB; worst 320,000 KiB = 327.68 MB: +123 MB
     assert rss.passed is False and "worst efficientnet-b7@600 +123 MB" in rss.detail
 
