@@ -153,3 +153,34 @@ def test_read_only_folder_as_root_leaves_nothing(tmp_path: Path, capsys: pytest.
     got, _, err = _run(capsys, "table", "googlenet", "--out", str(folder))
     assert got == 1 and "it is a folder" in err
     assert list(folder.iterdir()) == []
+
+
+def test_style_paper_lays_googlenet_out_as_table_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "table", "googlenet", "--style", "paper", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    assert [r["type"] for r in rows][:5] == ["convolution", "max pool", "convolution", "max pool", "inception (3a)"]
+    assert rows[-1]["type"] == "softmax" and len(rows) == 19  # as many rows as Table 1
+    conv2 = rows[2]
+    # conv2 is the 1x1 reduce (64) and the 3x3 (192) on one depth-2 row, as in the paper
+    assert (conv2["depth"], conv2["n3x3_reduce"], conv2["n3x3"]) == (2, 64, 192)
+    assert conv2["params"] == (64 * 64 + 64) + (9 * 64 * 192 + 192)
+    assert conv2["ops"] == 56 * 56 * (64 * 64 + 9 * 64 * 192)
+    assert sum(r["params"] for r in rows) == 6_998_552
+
+
+def test_timed_table_measures_every_shown_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "table", "testmodels:tiny_resnet", "--input", "3x16x16", "--device", "cpu",
+                        "--timed", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    called = [layer for layer in doc["layers"] if layer["calls"]]
+    assert all(layer["measured_ms"] > 0 for layer in called)
+    root = doc["layers"][0]
+    assert all(layer["measured_ms"] <= root["measured_ms"] for layer in called)
+    assert doc["timing"]["runs"] >= 1
+
+
+def test_timed_needs_a_real_device(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "table", "googlenet", "--timed")
+    assert code == 2 and "add --device cpu" in err

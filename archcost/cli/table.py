@@ -104,7 +104,10 @@ def table_command(
     explain: Annotated[Optional[str], typer.Option("--explain", help="Show every op of LAYER with its formula "
                                                    "and the dimensions substituted ('' for the whole model).")] = None,
     flops: Annotated[bool, typer.Option("--flops", help="Also show FLOPs (= 2 x MACs).")] = False,
-    style: Annotated[Optional[str], typer.Option(help="'keras' prints Keras-style parameter totals.")] = None,
+    style: Annotated[Optional[str], typer.Option(help="'paper' lays GoogLeNet out as the paper's Table 1; "
+                                                 "'keras' prints Keras-style parameter totals.")] = None,
+    timed: Annotated[bool, typer.Option("--timed", help="Measure each layer's time on the real device "
+                                        "(--device cpu or cuda) and show it beside its MACs.")] = False,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -116,8 +119,10 @@ def table_command(
         parse_shape(input, batch=batch)  # a malformed shape fails before torch is imported
     if depth is not None and depth < 0:
         raise UsageError("--depth must be 0 or more")
-    if style not in (None, "keras"):
-        raise UsageError(f"unknown --style {style!r}; choose keras")
+    if style not in (None, "keras", "paper"):
+        raise UsageError(f"unknown --style {style!r}; choose paper or keras")
+    if timed and device is Device.META:
+        raise UsageError("--timed measures real kernels: add --device cpu (or cuda)")
     if out is not None:
         check_writable(out)
 
@@ -131,6 +136,10 @@ def table_command(
     if style == "keras":
         _keras(analysis, format, out)
         return
+    if style == "paper":
+        _paper(analysis, format, out)
+        return
+    timing = _layer_timing(arch, analysis, device) if timed else None
 
     cross = analysis.cross_check
     if cross is not None:
@@ -138,11 +147,20 @@ def table_command(
     shown_depth = depth if depth is not None else (2 if format in (Format.TABLE, Format.MARKDOWN) else None)
     rows = _display_rows(analysis, shown_depth, cross)
     columns = _columns(convention, flops, backend)
+    if timing is not None:
+        for row in rows:
+            row["measured_ms"] = timing.times_ms.get(row["name"])
+        columns.insert(columns.index(next(c for c in columns if c.key == "macs_percent")) + 1,
+                       Column("measured_ms", "ms (measured)", show=lambda v: decimal(v, 3)))
     totals = analysis.totals
     if format is Format.JSON:
         document = analysis.to_dict()
         if depth is not None:
             document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
+        if timing is not None:
+            for layer in document["layers"]:
+                layer["measured_ms"] = timing.times_ms.get(layer["name"])
+            document["timing"] = _timing_note(timing)
         emit(to_json(document), out)
         return
     if format is Format.CSV:
@@ -150,6 +168,8 @@ def table_command(
         emit(to_csv(rows, [Column(k, k) for k in keys]), out)
         return
     notes = _notes(analysis)
+    if timing is not None:
+        notes.append(_timing_line(timing))
     if format is Format.MARKDOWN:
         emit(to_markdown(rows, columns, title=_title(analysis), notes=notes), out)
         return
@@ -216,3 +236,48 @@ def _keras(analysis: Any, format: Format, out: Any) -> None:
         emit("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in figures.items()), out)
     else:
         emit("\n".join(lines) + "\n", out)
+
+
+def _paper(analysis: Any, format: Format, out: Any) -> None:
+    from archcost.errors import UsageError
+    from archcost.reproduce.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
+
+    if not any(r["type"] == "Inception" for r in analysis.rows):
+        raise UsageError(f"--style paper lays out GoogLeNet-family networks as the paper's Table 1; "
+                         f"{analysis.model} has no inception modules")
+    rows = paper_style_rows(analysis)
+    if format is Format.JSON:
+        emit(to_json({"schema": "archcost.paper-table/1", "model": analysis.model,
+                      "convention": analysis.convention.value,
+                      "rows": [{k: v for k, v in r.items() if k != "modules"} for r in rows]}), out)
+    elif format is Format.CSV:
+        emit(to_csv(rows, PAPER_STYLE_COLUMNS), out)
+    elif format is Format.MARKDOWN:
+        emit(to_markdown(rows, PAPER_STYLE_COLUMNS, title=f"{analysis.model} as Table 1 (computed)"), out)
+    else:
+        emit(to_rich(rows, PAPER_STYLE_COLUMNS, title=f"{analysis.model} as the paper's Table 1, every figure "
+                     f"computed (ops: '{analysis.convention.value}' convention)"), out)
+
+
+def _layer_timing(arch: str, analysis: Any, device: Device) -> Any:
+    """Time every layer on the real device: a model with real (random) weights, the analysis' input shape."""
+    import torch
+
+    from archcost.bench import layer_profile
+    from archcost.zoo.resolve import build
+
+    model = build(arch, device=device.value)
+    example = torch.randn(analysis.input_shape, device=device.value)
+    return layer_profile(model, example)
+
+
+def _timing_note(timing: Any) -> dict[str, Any]:
+    return {"runs": timing.runs, "plain_forward_ms": timing.plain_forward_ms,
+            "hooked_forward_ms": timing.hooked_forward_ms, "overhead_ms": timing.overhead_ms,
+            "overhead_us_per_module_call": timing.overhead_us_per_module_call}
+
+
+def _timing_line(timing: Any) -> str:
+    return (f"Measured: median of {timing.runs} forwards, inclusive of children; the whole forward takes "
+            f"{timing.plain_forward_ms:.3f} ms without hooks and {timing.hooked_forward_ms:.3f} ms with them "
+            f"(overhead {timing.overhead_us_per_module_call:.1f} us per module call).")
