@@ -75,6 +75,10 @@ def _shown(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{value:.1f}%"
+
+
 def _finish(chart: Any, image: str | None, format: Format | None, out: Path | None) -> None:
     from archcost.render import to_csv, to_json, to_markdown, to_rich
 
@@ -91,7 +95,9 @@ def _finish(chart: Any, image: str | None, format: Format | None, out: Path | No
         rows = [{k: ("x".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()} for r in chart.rows]
         emit(to_csv(rows, [Column(k, k) for k in chart.columns]), out)
         return
-    columns = [Column(k, k.replace("_", " "), "right", show=_shown) for k in chart.columns]
+    first = chart.rows[0] if chart.rows else {}
+    columns = [Column(k, k.replace("_", " "), "left" if isinstance(first.get(k), str) else "right",
+                      show=_percent if k.endswith("_percent") else _shown) for k in chart.columns]
     if format is Format.MARKDOWN:
         emit(to_markdown(chart.rows, columns, title=chart.title, notes=chart.caption), out)
     else:

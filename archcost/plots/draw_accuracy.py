@@ -85,7 +85,7 @@ def draw_accuracy(chart: ChartData) -> Any:
 
 def _size_handles(axes: Any, scale: float, largest: float) -> list[Any]:
     """Reference bubbles at round parameter counts up to the largest network."""
-    candidates = [1e6, 5e6, 25e6, 100e6, 500e6]
+    candidates = [1e6, 5e6, 10e6, 25e6, 50e6, 100e6, 500e6]
     chosen = [c for c in candidates if c <= largest * 1.05][-3:] or [largest]
     return [axes.scatter([], [], s=scale * c, c="white", edgecolors="#222222", linewidths=0.8,
                          label=f"{c / 1e6:g}M") for c in chosen]

@@ -31,7 +31,7 @@ RC = {
     "legend.fontsize": 12, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.alpha": 0.3, "grid.linestyle": "-", "savefig.dpi": DPI, "figure.dpi": DPI,
     # Reproducible files: a fixed salt for SVG ids and no timestamp (metadata below drops the dates).
-    "svg.hashsalt": "archcost", "svg.fonttype": "path", "pdf.fonttype": 42, "path.simplify": True,
+    "svg.hashsalt": "archcost", "svg.fonttype": "path", "pdf.fonttype": 3, "path.simplify": True,
 }
 _METADATA = {"png": {"Software": "archcost (matplotlib)"}, "svg": {"Date": None, "Creator": "archcost (matplotlib)"},
              "pdf": {"CreationDate": None, "ModDate": None, "Creator": "archcost (matplotlib)"}}

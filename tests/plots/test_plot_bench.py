@@ -1,0 +1,76 @@
+"""``archcost plot batch | roofline`` from an archcost.bench/1 file (a small fixture, no timing in tests)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_json
+
+import archcost
+from archcost.cli import run
+from archcost.plots import batch_chart, draw, load_bench, roofline_chart
+
+
+def test_batch_data_is_time_per_image(capsys, bench_file, bench_document):
+    document = run_json(capsys, ["plot", "batch", "--bench", str(bench_file), "--format", "json"])
+    expected = {(r["arch"], r["batch"]): r for r in bench_document["results"]}
+    assert len(document["rows"]) == 4
+    for row in document["rows"]:
+        source = expected[(row["arch"], row["batch"])]
+        assert row["ms_per_image"] == source["median_ms"] / source["batch"]
+        assert row["p10_ms_per_image"] == source["p10_ms"] / source["batch"]
+    # googlenet: 20 ms for one image, 60 ms for four, so 15 ms per image.
+    assert [r["ms_per_image"] for r in document["rows"] if r["arch"] == "googlenet"] == [20.0, 15.0]
+
+
+def test_batch_figure_draws_one_line_per_network(bench_file):
+    chart = batch_chart(bench=load_bench(bench_file))
+    axes = draw(chart).axes[0]
+    line = next(l for l in axes.lines if l.get_gid() == "series:resnet18:float32")
+    assert list(line.get_xdata()) == [1, 4] and list(line.get_ydata()) == [25.0, 17.5]
+    assert axes.get_xscale() == "log"
+
+
+def test_roofline_uses_the_engines_intensity_and_the_measured_roofs(capsys, bench_file, bench_document):
+    document = run_json(capsys, ["plot", "roofline", "--bench", str(bench_file), "--format", "json"])
+    assert document["roofs"]["peak_gflops"] == {"float32": pytest.approx(400.0)}
+    assert document["roofs"]["bandwidth_gb_per_s"] == 20.0
+    for row in document["rows"]:
+        totals = archcost.analyze(row["arch"], batch=row["batch"]).totals
+        assert row["macs"] == totals["macs"]
+        assert row["intensity_flops_per_byte"] == pytest.approx(2 * totals["macs"] / totals["memory_bytes"])
+        source = next(r for r in bench_document["results"] if (r["arch"], r["batch"]) == (row["arch"], row["batch"]))
+        assert row["achieved_gflops"] == source["achieved_gflops"]
+
+
+def test_roofline_figure(bench_file):
+    chart = roofline_chart(bench=load_bench(bench_file))
+    axes = draw(chart).axes[0]
+    roof = next(l for l in axes.lines if l.get_gid() == "roof:float32")
+    assert max(roof.get_ydata()) == pytest.approx(400.0)
+    points = next(c for c in axes.collections if c.get_gid() == "points:googlenet:float32")
+    expected = [(r["intensity_flops_per_byte"], r["achieved_gflops"]) for r in chart.rows if r["arch"] == "googlenet"]
+    assert [c for p in points.get_offsets() for c in p] == pytest.approx([c for p in expected for c in p])
+
+
+@pytest.mark.parametrize("suffix, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_renders_each_format(tmp_path, bench_file, suffix, magic):
+    for kind in ("batch", "roofline"):
+        out = tmp_path / f"{kind}.{suffix}"
+        assert run(["plot", kind, "--bench", str(bench_file), "--out", str(out)]) == 0
+        assert out.read_bytes().startswith(magic)
+
+
+def test_bad_bench_files(tmp_path, capsys):
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"schema": "archcost.analysis/1", "results": []}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"schema": "archcost.bench/1", "results": []}))
+    for path, message in ((wrong, "expected 'archcost.bench/1'"), (broken, "is not JSON"),
+                          (empty, "holds no results"), (tmp_path / "missing.json", "does not exist")):
+        assert run(["plot", "batch", "--bench", str(path), "--format", "json"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
