@@ -19,7 +19,7 @@ def _series(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, 
 
 def _frame(chart: ChartData) -> tuple[Any, Any]:
     figure = new_figure()
-    width_in, height_in = figure.get_size_inches()
+    height_in = figure.get_size_inches()[1]
     bottom = add_caption(figure, chart.caption)
     axes = figure.add_axes((0.08, bottom, 0.6, 1 - bottom - 0.65 / height_in))
     axes.set_title(chart.title, loc="left", fontweight="bold")

@@ -47,7 +47,7 @@ def draw_inception(chart: ChartData) -> Any:
     branches = sorted({r["branch"] for r in chart.rows})
     with rc_context():
         figure = new_figure()
-        width_in, height_in = figure.get_size_inches()
+        height_in = figure.get_size_inches()[1]
         bottom = add_caption(figure, chart.caption)
         top = 1 - 0.75 / height_in
         panels = [figure.add_axes((0.07, bottom, 0.38, top - bottom)),
@@ -91,7 +91,7 @@ def draw_scaling(chart: ChartData) -> Any:
     markers = {"width": "o", "depth": "s", "resolution": "^", "compound": "D"}
     with rc_context():
         figure = new_figure()
-        width_in, height_in = figure.get_size_inches()
+        height_in = figure.get_size_inches()[1]
         bottom = add_caption(figure, chart.caption)
         axes = figure.add_axes((0.08, bottom, 0.86, 1 - bottom - 0.65 / height_in))
         axes.set_title(chart.title, loc="left", fontweight="bold")
