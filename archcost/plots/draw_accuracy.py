@@ -14,7 +14,7 @@ from archcost.plots.labels import place_labels
 from archcost.plots.style import GREY, add_caption, family_style, new_figure, rc_context
 
 SIZE_PT2_AT_MAX = 1400.0  # marker area of the largest network, in square points
-LEGEND_IN = 2.9  # room on the right for the two legends
+LEGEND_IN = 3.1  # room on the right for the two legends
 
 
 def log_ticks(low: float, high: float) -> list[float]:
@@ -76,8 +76,9 @@ def draw_accuracy(chart: ChartData) -> Any:
                 handle.set_sizes([90.0])
         axes.add_artist(first)
         axes.legend(handles=_size_handles(axes, scale, max(p["params"] for p in points)), loc="lower left",
-                    bbox_to_anchor=(1.01, 0.0), title="parameters (bubble area)", frameon=False, ncol=3,
-                    columnspacing=1.2, handletextpad=1.1, borderaxespad=0.0, fontsize=11)
+                    bbox_to_anchor=(1.01, 0.0), title="parameters (area)", frameon=False, ncol=3,
+                    columnspacing=0.4, handletextpad=0.3, handlelength=3.0, handleheight=2.6,
+                    borderaxespad=0.0, fontsize=11)
         place_labels(axes, [(p["x"], p["top1_percent"], p["arch"], math.sqrt(scale * p["params"]) / 2,
                              f"label:{p['arch']}") for p in points])
     return figure
