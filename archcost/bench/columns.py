@@ -95,6 +95,10 @@ def device_lines(document: dict[str, Any]) -> list[str]:
         "GMACs: the engine's count of multiply-accumulates for the whole batch; GFLOP/s = 2 x MACs / median time. "
         "CoV: coefficient of variation (standard deviation / mean) of the per-call times.",
     ]
+    unsettled = [f"{r['arch']} batch {r['batch']}" for r in document.get("results", []) if not r.get("warmup_stable")]
+    if unsettled:
+        lines.append("Warm-up did not settle within its budget (the times were still drifting; treat with care): "
+                     + ", ".join(unsettled) + ".")
     failures = document.get("failures") or []
     lines.extend(f"Failed: {f['error']}" for f in failures)
     return lines

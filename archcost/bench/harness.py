@@ -45,12 +45,15 @@ class BenchReport:
 
 
 def _method(settings: BenchSettings) -> str:
-    timer = "CUDA events + synchronize per call" if settings.device is BenchDevice.CUDA else "time.perf_counter_ns"
+    cuda = settings.device is BenchDevice.CUDA
+    timer = "CUDA events + synchronize per call" if cuda else "time.perf_counter_ns"
+    autotune = ", cuDNN autotuner on (cudnn.benchmark)" if cuda else ""
+
     def calls(n: int) -> str:
         return f"{n} call{'s' if n != 1 else ''}"
 
-    return (f"random weights, eval mode, torch.inference_mode; warm-up: at least {calls(settings.warmup)}, then windows "
-            f"of {calls(settings.window)} until two consecutive window medians agree within "
+    return (f"random weights, eval mode, torch.inference_mode{autotune}; warm-up: at least {calls(settings.warmup)}, "
+            f"then windows of {calls(settings.window)} until two consecutive window medians agree within "
             f"{100 * settings.stability:g}% (at most {settings.warmup_budget_s:g} s); then single calls timed with "
             f"{timer} for at least {settings.min_time_s:g} s and {calls(settings.min_runs)}, garbage collector paused")
 
@@ -220,6 +223,15 @@ def _finish(record: dict[str, Any], peak: Any) -> dict[str, Any]:
     return record
 
 
+def apply_process_settings(settings: BenchSettings) -> None:
+    """Process-wide switches of a benchmark (also applied by an isolated worker): CPU threads, and cuDNN's autotuner,
+    which picks the fastest convolution algorithm for each fixed shape during warm-up, as deployments do."""
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    if settings.device is BenchDevice.CUDA:
+        torch.backends.cudnn.benchmark = True
+
+
 def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,),
         settings: BenchSettings | None = None, overrides: dict[str, Any] | None = None,
         observer: Observer | None = None) -> BenchReport:
@@ -243,9 +255,8 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         raise UsageError("--isolate runs each network in a fresh process, so it takes registry names or import "
                          "paths, not model instances")
     check_device(settings.device)
-    saved_threads = torch.get_num_threads()
-    if settings.threads is not None:
-        torch.set_num_threads(settings.threads)
+    saved_threads, saved_autotune = torch.get_num_threads(), torch.backends.cudnn.benchmark
+    apply_process_settings(settings)
     try:
         check_dtype(settings.device, settings.dtype)
         peak = device_peak(settings.device, settings.dtype)
@@ -269,4 +280,5 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
                         observer("result", record)
     finally:
         torch.set_num_threads(saved_threads)
+        torch.backends.cudnn.benchmark = saved_autotune
     return report

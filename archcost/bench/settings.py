@@ -41,7 +41,7 @@ class BenchSettings:
     max_runs: int = 100_000
     window: int = 3
     stability: float = 0.05
-    max_warmup_s: float | None = None  # None: max(1 s, min_time_s)
+    max_warmup_s: float | None = None  # None: max(1 s, min_time_s); 30 s when compiling
     threads: int | None = None  # CPU intra-op threads (torch.set_num_threads); None keeps torch's default
     isolate: bool = False  # each network in its own process (fresh allocator, fresh caches)
     layers: bool = False  # also time every module (per-layer times and roofline rows)
@@ -67,7 +67,11 @@ class BenchSettings:
 
     @property
     def warmup_budget_s(self) -> float:
-        return self.max_warmup_s if self.max_warmup_s is not None else max(1.0, self.min_time_s)
+        if self.max_warmup_s is not None:
+            return self.max_warmup_s
+        # A compiled model keeps slowing down for seconds after its first call (inductor's compile-worker pool
+        # starts in the background on the same cores), so it gets a longer budget to settle.
+        return max(30.0 if self.compile else 1.0, self.min_time_s)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(self).items()}

@@ -16,15 +16,12 @@ def _send(message: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    import torch
-
-    from archcost.bench.harness import measure_arch
+    from archcost.bench.harness import apply_process_settings, measure_arch
     from archcost.bench.settings import BenchSettings
 
     job = json.loads(sys.stdin.read())
     settings = BenchSettings.from_dict(job["settings"])
-    if settings.threads is not None:
-        torch.set_num_threads(settings.threads)
+    apply_process_settings(settings)
     for record in measure_arch(job["arch"], job["batches"], settings, overrides=job["overrides"],
                                observer=lambda event, payload: _send({"event": event, "payload": payload})):
         _send({"event": "record", "record": record})

@@ -50,7 +50,7 @@ def bench_command(
                                         "3-call window medians agree within 5%.")] = 3,
     max_warmup: Annotated[Optional[float], typer.Option("--max-warmup", help="Seconds the stability windows may "
                                                         "take after the minimum warm-up (default: max(1, "
-                                                        "--min-time)).")] = None,
+                                                        "--min-time); 30 with --compile).")] = None,
     min_time: Annotated[float, typer.Option("--min-time", help="Minimum measuring time per batch size, in "
                                             "seconds.")] = 1.0,
     min_runs: Annotated[int, typer.Option("--min-runs", help="Minimum number of timed calls.")] = 5,

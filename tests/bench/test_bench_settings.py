@@ -44,3 +44,8 @@ def test_bad_settings(bad: dict) -> None:
 def test_unknown_dtype() -> None:
     with pytest.raises(ValueError):
         BenchSettings(dtype="int8")
+
+
+def test_compiled_models_get_longer_to_settle() -> None:
+    assert BenchSettings(compile=True).warmup_budget_s == 30.0
+    assert BenchSettings(compile=True, max_warmup_s=2.0).warmup_budget_s == 2.0
