@@ -124,6 +124,14 @@ def _layer_rows(document: dict[str, Any], max_depth: int | None) -> list[dict[st
     return rows
 
 
+def _overhead_note(result: dict[str, Any]) -> str:
+    o = result["layer_overhead"]
+    return (f"Per-layer times: median of {o['runs']} forwards with a pre/post hook on every module, inclusive of "
+            f"children; the hooks made the whole forward {o['hooked_forward_ms']:.3f} ms against "
+            f"{o['plain_forward_ms']:.3f} ms without ({100 * o['overhead_fraction']:.1f}% overhead, "
+            f"{o['overhead_us_per_module_call']:.1f} us per module call). Roof: min(peak, bandwidth x FLOP/byte).")
+
+
 def _render(document: dict[str, Any], format: Format, out: Any) -> None:
     from archcost.bench.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
     from archcost.render import Column, to_csv, to_json, to_markdown, to_rich
@@ -146,9 +154,9 @@ def _render(document: dict[str, Any], format: Format, out: Any) -> None:
     if format is Format.MARKDOWN:
         parts = [to_markdown(results, RESULT_COLUMNS, title=title, notes=notes)]
         for result in results if layered else []:
-            rows = [r for r in _layer_rows({"results": [result]}, 1)]
-            parts.append(to_markdown(rows, LAYER_COLUMNS, title=f"{result['arch']} batch {result['batch']}: "
-                                     f"measured time per layer (depth <= 1)"))
+            parts.append(to_markdown(_layer_rows({"results": [result]}, 1), LAYER_COLUMNS,
+                                     title=f"{result['arch']} batch {result['batch']}: measured time per layer "
+                                     "(depth <= 1)", notes=[_overhead_note(result)]))
         emit("\n".join(parts), out)
         return
     from rich.console import Group
@@ -156,5 +164,6 @@ def _render(document: dict[str, Any], format: Format, out: Any) -> None:
     tables = [to_rich(results, RESULT_COLUMNS, title=title, caption="\n".join(notes))]
     for result in results if layered else []:
         tables.append(to_rich(_layer_rows({"results": [result]}, 1), LAYER_COLUMNS,
-                              title=f"{result['arch']} batch {result['batch']}: measured time per layer"))
+                              title=f"{result['arch']} batch {result['batch']}: measured time per layer",
+                              caption=_overhead_note(result)))
     emit(Group(*tables), out)
