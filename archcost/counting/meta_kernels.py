@@ -19,7 +19,15 @@ KERNELS: dict[str, MetaKernel] = {}
 
 
 def _all_meta(args: Sequence[Any]) -> bool:
-    return all(a.is_meta for a in args if isinstance(a, torch.Tensor))
+    """True when every tensor argument, inside lists too (cat), is on meta; and there is at least one."""
+    seen = False
+    for a in args:
+        for t in (a if isinstance(a, (list, tuple)) else (a,)):
+            if isinstance(t, torch.Tensor):
+                if not t.is_meta:
+                    return False
+                seen = True
+    return seen
 
 
 def _like(x: torch.Tensor) -> torch.Tensor:
@@ -73,6 +81,76 @@ def _batch_norm_inference(args: Sequence[Any], kwargs: dict[str, Any], training_
     empty = torch.empty_strided((0,), (1,), dtype=x.dtype, device="meta")
     return _like(x), empty, torch.empty_strided((0,), (1,), dtype=x.dtype, device="meta")
 
+
+def _cat(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    tensors = [t for t in args[0] if t.dim() != 1 or t.shape[0] != 0]  # cat skips legacy empty 1-d inputs
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    if not tensors or len({t.dtype for t in tensors}) != 1 or len({t.dim() for t in tensors}) != 1:
+        return None
+    first = tensors[0]
+    dim = dim % first.dim()
+    if any(t.shape[:dim] != first.shape[:dim] or t.shape[dim + 1:] != first.shape[dim + 1:] for t in tensors):
+        return None  # torch raises the proper error
+    shape = list(first.shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    return torch.empty(shape, dtype=first.dtype, device="meta")
+
+
+def _mean(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    x = args[0]
+    dims = args[1] if len(args) > 1 else kwargs.get("dim")
+    keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+    if dims is None or kwargs.get("dtype") is not None or not x.dtype.is_floating_point:
+        return None
+    reduced = {d % x.dim() for d in ([dims] if isinstance(dims, int) else dims)} or set(range(x.dim()))
+    shape = [1 if i in reduced else n for i, n in enumerate(x.shape) if keepdim or i not in reduced]
+    return torch.empty(shape, dtype=x.dtype, device="meta")
+
+
+def _addmm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    a, b = args[1], args[2]
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0] or a.dtype != b.dtype:
+        return None
+    return torch.empty((a.shape[0], b.shape[1]), dtype=a.dtype, device="meta")
+
+
+def _mm(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    return _addmm((None, args[0], args[1]), kwargs)
+
+
+def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """Output of aten.convolution from the standard size arithmetic; None (torch decides and raises) whenever a
+    size would not be positive or the arguments are unusual."""
+    if kwargs or len(args) != 9:
+        return None
+    x, w, _, stride, padding, dilation, transposed, output_padding, groups = args
+    spatial = x.dim() - 2
+    if spatial < 1 or w.dim() != x.dim() or x.dtype != w.dtype or len(stride) != spatial:
+        return None
+    sizes = []
+    for i in range(spatial):
+        k, s, p, d = w.shape[2 + i], stride[i], padding[i], dilation[i]
+        if transposed:
+            size = (x.shape[2 + i] - 1) * s - 2 * p + d * (k - 1) + output_padding[i] + 1
+        else:
+            size = (x.shape[2 + i] + 2 * p - d * (k - 1) - 1) // s + 1
+        if size <= 0:
+            return None
+        sizes.append(size)
+    channels = w.shape[1] * groups if transposed else w.shape[0]
+    if x.shape[1] != (w.shape[0] if transposed else w.shape[1] * groups):
+        return None
+    # torch picks the output layout from the input's and the weight's (channels-last rules): left to torch.
+    if not (x.is_contiguous() and w.is_contiguous()):
+        return None
+    return torch.empty((x.shape[0], channels, *sizes), dtype=x.dtype, device="meta")
+
+
+KERNELS["convolution"] = _convolution
+KERNELS["addmm"] = _addmm
+KERNELS["mm"] = _mm
+KERNELS["cat"] = _cat
+KERNELS["mean"] = _mean
 
 for _name in ("relu", "sigmoid", "silu", "tanh", "hardtanh", "gelu", "leaky_relu", "hardswish", "hardsigmoid"):
     KERNELS[_name] = _unary

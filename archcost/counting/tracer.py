@@ -222,3 +222,13 @@ class Tracer(TorchDispatchMode):
         finally:
             for handle in handles:
                 handle.remove()
+
+
+# TorchDispatchMode wraps every subclass's __torch_dispatch__ in torch._disable_dynamo, whose first call imports
+# torch._dynamo (about a second of a cold start) only to mark the function as not-to-be-compiled. This mode is never
+# compiled, so the mark is set up front to the function itself and the import never happens.
+_dispatch = Tracer.__dict__["__torch_dispatch__"]
+_original = getattr(_dispatch, "__wrapped__", None)
+if _original is not None and getattr(_original, "__dynamo_disable", None) is None:
+    _original.__dynamo_disable = _original  # type: ignore[attr-defined]
+
