@@ -50,25 +50,27 @@ QUICK_LABELS: tuple[str, ...] = ("googlenet", "resnet50-v1.5", "vgg16@224")
 
 @dataclass(frozen=True)
 class PeerRule:
-    """What a peer counts, written in archcost's own pieces (keys of ``_speed_child.breakdown``)."""
+    """What a peer counts, written in archcost's own pieces (keys of ``_speed_child.breakdown``) with the number of
+    the peer's units each piece's elements cost (thop charges 4 per element for an affine BatchNorm, archcost 2)."""
 
     device: str  # where it runs: meta when it can, else cpu (real tensors)
-    parts: tuple[str, ...]
+    parts: tuple[tuple[str, int], ...]  # (piece, factor) beyond plain MACs, which every peer counts
     counts: str  # one line: its convention, for the report
 
 
 PEER_RULES: dict[str, PeerRule] = {
-    "flop_counter": PeerRule("meta", ("macs",),
+    "flop_counter": PeerRule("meta", (),
                              "conv/linear/matmul only, 2 FLOPs per MAC (halved here), biases ignored"),
-    "ptflops": PeerRule("meta", ("macs", "bias_adds"),
+    "ptflops": PeerRule("meta", (("bias_adds", 1),),
                         "aten backend: conv, mm, addmm, bmm; a conv or linear bias adds one MAC per output element"),
-    "thop": PeerRule("meta", ("macs", "batch_norm", "module_global_pool", "avg_pool_divs"),
-                     "module hooks: conv/linear without bias; BatchNorm 2 per element; AdaptiveAvgPool in+out "
-                     "elements; AvgPool 1 per output; ReLU, max-pool and functional ops 0"),
-    "torchinfo": PeerRule("meta", ("macs", "bias_adds", "batchnorm_params_x_batch"),
+    "thop": PeerRule("meta", (("batch_norm", 2), ("module_global_pool", 1), ("avg_pool_divs", 1)),
+                     "module hooks: conv/linear without bias; BatchNorm 2 x 2 per element with affine parameters "
+                     "(twice fvcore's and archcost's 2); AdaptiveAvgPool in+out elements; AvgPool 1 per output; "
+                     "ReLU, max-pool and functional ops 0"),
+    "torchinfo": PeerRule("meta", (("bias_adds", 1), ("batchnorm_params_x_batch", 1)),
                           "per module, parameters x output positions: conv/linear biases one MAC per output; "
                           "BatchNorm its 2C parameters once per sample; functional ops unseen"),
-    "fvcore": PeerRule("cpu", ("fvcore_ops",),
+    "fvcore": PeerRule("cpu", (("fvcore_ops", 1),),
                        "jit trace on real tensors: MACs + batch/layer norm + adaptive average pooling "
                        "(archcost's 'fvcore' convention)"),
 }
@@ -141,13 +143,14 @@ class Agreement:
 
 def agreement(peer: str, peer_macs: float, breakdown: Mapping[str, int]) -> Agreement:
     rule = PEER_RULES[peer]
-    if "fvcore_ops" in rule.parts:
-        predicted = breakdown["fvcore_ops"]
-        extra = {"norm": breakdown["batch_norm"] + breakdown["other_norm"],
-                 "adaptive pool": predicted - breakdown["macs"] - breakdown["batch_norm"] - breakdown["other_norm"]}
-    else:
-        extra = {name: breakdown[name] for name in rule.parts if name != "macs"}
-        predicted = breakdown["macs"] + sum(extra.values())
+    norm = breakdown["batch_norm"] + breakdown["other_norm"]
+    extra: dict[str, int] = {}
+    for name, factor in rule.parts:
+        if name == "fvcore_ops":  # MACs + norm + adaptive pooling: split it so the report names each piece
+            extra.update({"norm": norm, "adaptive pool": breakdown["fvcore_ops"] - breakdown["macs"] - norm})
+        else:
+            extra[name if factor == 1 else f"{factor} x {name}"] = factor * breakdown[name]
+    predicted = breakdown["macs"] + sum(extra.values())
     return Agreement(peer_macs=peer_macs, archcost_macs=breakdown["macs"], predicted_macs=predicted, parts=extra)
 
 

@@ -86,6 +86,14 @@ def test_agreement_explains_the_difference_with_archcosts_pieces(peer: str, peer
         assert "unexplained +1" in text
 
 
+def test_agreement_charges_thop_twice_archcosts_batch_norm() -> None:
+    # ResNet-50 v1.5 as measured: thop 4,133,742,592 = MACs + 4 x 11,113,984 BN elements + 2048 x (49 + 1) pool.
+    breakdown = {**GOOGLENET, "macs": 4_089_184_256, "batch_norm": 22_227_968, "module_global_pool": 102_400}
+    agreed = agreement("thop", 4_133_742_592, breakdown)
+    assert agreed.residual == 0
+    assert agreed.parts == {"2 x batch_norm": 44_455_936, "module_global_pool": 102_400, "avg_pool_divs": 0}
+
+
 def test_agreement_for_fvcore_splits_norm_from_pooling() -> None:
     # ResNet-50: 53 BatchNorms over 11,113,984 elements, 2 ops each; global pool 2048x7x7.
     breakdown = {**GOOGLENET, "macs": 4_089_184_256, "batch_norm": 22_227_968, "fvcore_ops": 4_111_512_576}
