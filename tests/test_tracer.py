@@ -137,3 +137,12 @@ def test_peak_live_activation_estimate_is_bounded_by_the_total() -> None:
     t = a.totals
     first_conv_output = 64 * 112 * 112 * 4
     assert first_conv_output <= t["peak_activation_bytes"] < t["activation_bytes"]
+
+
+def test_repeated_analyses_are_independent_copies() -> None:
+    first = archcost.analyze("inception-naive")
+    first.rows[0]["macs"] = -1
+    first.totals["macs"] = -1
+    again = archcost.analyze("inception-naive")
+    assert again.totals["macs"] == again.rows[0]["macs"] == 854_196_224
+    assert archcost.analyze("inception-naive", convention="full").totals["ops"] > again.totals["ops"]

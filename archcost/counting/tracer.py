@@ -57,14 +57,20 @@ def _tensor_bytes(value: Any) -> int:
     return 0
 
 
-def _tensor_shapes(args: tuple[Any, ...]) -> tuple[tuple[int, ...], ...]:
+def _bytes_and_shapes(args: tuple[Any, ...]) -> tuple[int, tuple[tuple[int, ...], ...]]:
+    """Bytes read and the shapes of every tensor argument (cat's list included), in one pass."""
+    total = 0
     shapes: list[tuple[int, ...]] = []
     for a in args:
         if isinstance(a, torch.Tensor):
             shapes.append(tuple(a.shape))
+            total += a.numel() * a.element_size()
         elif isinstance(a, (list, tuple)):
-            shapes.extend(tuple(t.shape) for t in a if isinstance(t, torch.Tensor))
-    return tuple(shapes)
+            for t in a:
+                if isinstance(t, torch.Tensor):
+                    shapes.append(tuple(t.shape))
+                    total += t.numel() * t.element_size()
+    return total, tuple(shapes)
 
 
 def _first_tensor(value: Any) -> torch.Tensor | None:
@@ -108,19 +114,23 @@ class Tracer(TorchDispatchMode):
         self.stack: list[int] = [0]
         self.failure: Failure | None = None
         self._live = 0
+        self._pending: dict[weakref.ref, int] = {}
 
     # -- memory estimate: bytes of op outputs still referenced ---------------------------------------------------
-    def _release(self, nbytes: int) -> None:
-        self._live -= nbytes
+    def _released(self, ref: weakref.ref) -> None:
+        self._live -= self._pending.pop(ref, 0)
 
     def _allocated(self, out: Any, args: tuple[Any, ...]) -> None:
         tensors = out if isinstance(out, (tuple, list)) else (out,)
         for t in tensors:
-            if not isinstance(t, torch.Tensor) or t._is_view() or any(t is a for a in args):
-                continue  # a view or an in-place result allocates nothing new
+            if not isinstance(t, torch.Tensor) or t._is_view():
+                continue  # a view allocates nothing new
+            if any(t is a for a in args):
+                continue  # neither does an in-place result
             nbytes = t.numel() * t.element_size()
             self._live += nbytes
-            weakref.finalize(t, self._release, nbytes)
+            # A weak reference with a callback is the cheapest way to hear when the tensor is freed.
+            self._pending[weakref.ref(t, self._released)] = nbytes
         if self._live > self.trace.peak_live_bytes:
             self.trace.peak_live_bytes = self._live
 
@@ -155,9 +165,8 @@ class Tracer(TorchDispatchMode):
             out_counted: Any = first
         else:
             out_counted = out
-        self.trace.records.append(
-            OpRecord(self.stack[-1], name, terms, _tensor_bytes(args), _tensor_bytes(out_counted), _tensor_shapes(args))
-        )
+        bytes_in, shapes = _bytes_and_shapes(args)
+        self.trace.records.append(OpRecord(self.stack[-1], name, terms, bytes_in, _tensor_bytes(out_counted), shapes))
         self._allocated(out_counted, args)
         return out
 
