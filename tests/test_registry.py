@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import archcost
-from archcost.zoo.registry import entries, get, list_architectures
+from archcost.zoo.registry import get, list_architectures
 
 GOLDEN_DIR = Path(archcost.__file__).parent / "zoo" / "golden"
 GOLDEN: dict[str, dict] = {}

@@ -1,0 +1,128 @@
+"""From a trace to per-layer rows and totals: own figures per module, rolled up the module tree.
+
+Pure bookkeeping over the tracer's records and the modules' parameters; no op runs here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from archcost.counting.conventions import counts_in
+from archcost.counting.opclass import ARITHMETIC_CLASSES, Convention, OpClass
+from archcost.counting.params import own_parameters
+from archcost.counting.tracer import Trace
+
+_CLASS_COLUMNS = tuple(c.value for c in ARITHMETIC_CLASSES)
+
+
+_OWN_KEYS = ("params", "weights", "biases", "trainable_params", "frozen_params", "buffers", "moving_statistics",
+             *_CLASS_COLUMNS, "ops", "memory_bytes")
+
+
+def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
+               convention: Convention) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
+    5,410 modules and this runs once per analysis."""
+    count = len(modules)
+    own: dict[str, list[int]] = {key: [0] * count for key in _OWN_KEYS}
+    memory, ops = own["memory_bytes"], own["ops"]
+    for record in trace.records:
+        m = record.module
+        memory[m] += record.bytes_in + record.bytes_out
+        if not record.terms:
+            continue
+        for term in record.terms:
+            if term.op_class is OpClass.NONE:
+                continue
+            own[term.op_class.value][m] += term.count
+            if counts_in(convention, record.op, term):
+                ops[m] += term.count
+    for i, p in enumerate(own_parameters(modules)):
+        own["params"][i], own["weights"][i], own["biases"][i] = p.params, p.weights, p.biases
+        own["trainable_params"][i], own["frozen_params"][i] = p.trainable, p.frozen
+        own["buffers"][i], own["moving_statistics"][i] = p.buffers, p.moving_statistics
+
+    index = {n: i for i, n in enumerate(names)}
+    parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
+    inclusive = {key: list(column) for key, column in own.items()}
+    for column in inclusive.values():
+        for i in range(count - 1, 0, -1):  # children follow their parent in named_modules order
+            column[parent[i]] += column[i]
+    kernels = _kernels(modules, parent)
+    leaf = [True] * count
+    for i in range(1, count):
+        leaf[parent[i]] = False
+
+    total_macs = inclusive["macs"][0]
+    rows = []
+    for i in range(count):
+        inc = {key: column[i] for key, column in inclusive.items()}
+        call = trace.calls[i]
+        rows.append({
+            "name": names[i],
+            "type": type(modules[i]).__name__,
+            "depth": 0 if i == 0 else names[i].count(".") + 1,
+            "calls": call.calls,
+            "kernel": kernels[i],
+            "input_shape": call.input_shape,
+            "output_shape": call.output_shape,
+            **inc,
+            "macs_percent": 100.0 * inc["macs"] / total_macs if total_macs else 0.0,
+            "activations": call.output_elements,
+            "activation_bytes": call.output_bytes,
+            "intensity_flops_per_byte": (2 * inc["macs"] / inc["memory_bytes"]) if inc["memory_bytes"] else 0.0,
+            "own_params": own["params"][i], "own_macs": own["macs"][i], "own_ops": own["ops"][i],
+        })
+    root = rows[0]
+    totals = {
+        **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
+        "keras_params": root["params"] + root["moving_statistics"],
+        "keras_non_trainable_params": root["frozen_params"] + root["moving_statistics"],
+        **{k: root[k] for k in _CLASS_COLUMNS},
+        "ops": root["ops"],
+        "convention": convention.value,
+        "activations": sum(trace.calls[i].output_elements for i in range(1, count) if leaf[i]),
+        "activation_bytes": sum(trace.calls[i].output_bytes for i in range(1, count) if leaf[i]),
+        "memory_bytes": root["memory_bytes"],
+        "modules_never_called": sum(1 for i in range(1, count) if trace.calls[i].calls == 0),
+    }
+    expected = _expected_training_macs(modules, inclusive["macs"])
+    if expected is not None:
+        totals["expected_training_macs"] = expected
+    return rows, totals
+
+
+def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
+    """``kernel/stride`` per module: its own, or that of the one windowed layer below it (conv + BN + ReLU)."""
+    count = len(modules)
+    windowed = [1 if getattr(m, "kernel_size", None) is not None else 0 for m in modules]
+    first: list[int] = [i if windowed[i] else -1 for i in range(count)]
+    for i in range(count - 1, 0, -1):
+        p = parent[i]
+        windowed[p] += windowed[i]
+        if windowed[i]:
+            first[p] = first[i]
+    return [_describe_kernel(modules[first[i]]) if windowed[i] == 1 else "" for i in range(count)]
+
+
+def _expected_training_macs(modules: list[torch.nn.Module], macs: list[int]) -> float | None:
+    """Stochastic depth: a module carrying ``survival_probability`` p runs with probability p during training, so
+    the expected forward cost loses (1 - p) of its MACs. None when no module is stochastic."""
+    stochastic = [(i, float(m.survival_probability)) for i, m in enumerate(modules)
+                  if getattr(m, "survival_probability", None) is not None]
+    if not stochastic:
+        return None
+    return macs[0] - sum((1.0 - p) * macs[i] for i, p in stochastic)
+
+
+def _describe_kernel(module: torch.nn.Module) -> str:
+    kernel, stride = getattr(module, "kernel_size", None), getattr(module, "stride", None)
+    if kernel is None:
+        return ""
+    k = "x".join(str(v) for v in kernel) if isinstance(kernel, tuple) else f"{kernel}x{kernel}"
+    if stride is None:
+        return k
+    s = stride[0] if isinstance(stride, tuple) and len(set(stride)) == 1 else stride
+    return f"{k}/{s if not isinstance(s, tuple) else 'x'.join(map(str, s))}"
