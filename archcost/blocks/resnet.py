@@ -4,7 +4,7 @@ network built from a :class:`archcost.zoo.resnet.ResNetConfig`."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from torch import nn
