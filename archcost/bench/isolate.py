@@ -40,7 +40,10 @@ def measure_isolated(arch: str, batches: Sequence[int], settings: BenchSettings,
             child.stdin.write(json.dumps(job))
             child.stdin.close()
             for line in child.stdout:
-                message = json.loads(line)
+                try:
+                    message = json.loads(line)
+                except json.JSONDecodeError:  # not ours (a C extension writing to fd 1): not a result
+                    continue
                 if message["event"] == "start":
                     if observer:
                         observer("start", message["payload"])

@@ -1,6 +1,7 @@
 """The child side of ``--isolate``: read one job (JSON) on stdin, measure, write one JSON line per event on stdout.
 
-Run as ``python -m archcost.bench.worker``; nothing else may write to stdout (torch's warnings go to stderr).
+Run as ``python -m archcost.bench.worker``. Python-level prints (a model that prints) are sent to stderr, so only the
+protocol writes to stdout.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ import json
 import sys
 from typing import Any
 
+_CHANNEL = sys.stdout  # the protocol's own stream; anything else printing to stdout is sent to stderr
+
 
 def _send(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message, default=list) + "\n")
-    sys.stdout.flush()
+    _CHANNEL.write(json.dumps(message, default=list) + "\n")
+    _CHANNEL.flush()
 
 
 def main() -> int:
     from archcost.bench.harness import apply_process_settings, measure_arch
     from archcost.bench.settings import BenchSettings
 
+    sys.stdout = sys.stderr  # a model that prints must not corrupt the JSON lines
     job = json.loads(sys.stdin.read())
     settings = BenchSettings.from_dict(job["settings"])
     apply_process_settings(settings)

@@ -95,11 +95,13 @@ class _Progress:
         self.task = self.bar.add_task("measuring the device peak", total=total)
 
     def __enter__(self) -> _Progress:
-        self.bar.start()
+        if self.console.is_terminal:  # a log file or a pipe gets the failure lines only, not a bar's leftovers
+            self.bar.start()
         return self
 
     def __exit__(self, *_: Any) -> None:
-        self.bar.stop()
+        if self.console.is_terminal:
+            self.bar.stop()
 
     def observe(self, event: str, payload: dict[str, Any]) -> None:
         if event == "start":

@@ -32,3 +32,11 @@ class FailsAt(Tiny):
         if x.device.type != "meta" and x.shape[0] == self.batch:
             raise self.error
         return super().forward(x)
+
+
+class Chatty(Tiny):
+    """Prints on every forward: an isolated worker must keep that out of its JSON protocol."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        print("forward!")
+        return super().forward(x)
