@@ -5,8 +5,9 @@ Both figures are the best (shortest) of repeated timed calls after warm-up: a pe
 so the fastest repetition is the right estimator (the median is for workloads, not for ceilings).
 - GEMM: ``torch.mm`` of two n x n matrices at the benchmark's dtype, 2 n^3 FLOP per call. n doubles from 256 until
   one call takes at least 50 ms (or n reaches 2048 on CPU, 8192 on CUDA): large enough to reach the GEMM's steady
-  state, small enough that a dtype the CPU only emulates (float16 on most CPUs) does not take minutes. On CUDA in float32 the GEMM uses TF32 exactly when cuDNN's convolutions may (``cudnn.allow_tf32``), so a
-  network is compared with the math mode its convolutions actually use.
+  state, small enough that a dtype the CPU only emulates (float16 on most CPUs) does not take minutes. On CUDA in
+  float32 the GEMM uses TF32 exactly when cuDNN's convolutions may (``cudnn.allow_tf32``), so a network is compared
+  with the math mode its convolutions actually use.
 - Bandwidth: ``dst.copy_(src)`` of 64 MiB (CPU, beyond the last-level cache) or 1 GiB (CUDA) float32 buffers; each
   call reads and writes the buffer once, 2 x its size in bytes.
 """
@@ -79,35 +80,43 @@ def _one_call_seconds(fn: Callable[[], Any], device: BenchDevice) -> float:
     return (time.perf_counter_ns() - start) / 1e9
 
 
+def _gemm(side: int, device: BenchDevice, dtype: torch.dtype) -> Callable[[], Any]:
+    generator = torch.Generator(device=device.value).manual_seed(0)
+    a = torch.randn(side, side, device=device.value, dtype=dtype, generator=generator)
+    b = torch.randn(side, side, device=device.value, dtype=dtype, generator=generator)
+    out = torch.empty_like(a)
+    return lambda: torch.mm(a, b, out=out)
+
+
+def _gemm_best_seconds(device: BenchDevice, dtype: torch.dtype) -> tuple[int, float, int]:
+    """Size the GEMM with single calls, then take the best of repeated calls at that size: (n, seconds, runs)."""
+    side = GEMM_SIDE_MIN
+    while side < GEMM_SIDE_MAX[device] and _one_call_seconds(_gemm(side, device, dtype), device) < GEMM_CALL_S:
+        side *= 2
+    seconds, runs = _best_seconds(_gemm(side, device, dtype), device)
+    return side, seconds, runs
+
+
+def _copy_best_seconds(device: BenchDevice) -> tuple[float, int]:
+    src = torch.ones(COPY_BYTES[device] // 4, device=device.value)
+    dst = torch.empty_like(src)
+    return _best_seconds(lambda: dst.copy_(src), device)
+
+
 @functools.cache
 def device_peak(device: BenchDevice, dtype: BenchDtype) -> DevicePeak:
     """Measure (once per process and per device and dtype) the GEMM throughput and copy bandwidth of ``device``."""
     device, dtype = BenchDevice(device), BenchDtype(dtype)
-    torch_dtype = TORCH_DTYPES[dtype]
     tf32 = device is BenchDevice.CUDA and dtype is BenchDtype.FLOAT32 and torch.backends.cudnn.allow_tf32
-    generator = torch.Generator(device=device.value).manual_seed(0)
+    saved = torch.backends.cuda.matmul.allow_tf32
     with torch.inference_mode():
-        saved = torch.backends.cuda.matmul.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = bool(tf32) if device is BenchDevice.CUDA else saved
         try:
-            side = GEMM_SIDE_MIN
-            while True:  # size the GEMM with single calls, then take the best of repeated calls at that size
-                a = torch.randn(side, side, device=device.value, dtype=torch_dtype, generator=generator)
-                b = torch.randn(side, side, device=device.value, dtype=torch_dtype, generator=generator)
-                out = torch.empty_like(a)
-                if side >= GEMM_SIDE_MAX[device] or _one_call_seconds(lambda: torch.mm(a, b, out=out),
-                                                                      device) >= GEMM_CALL_S:
-                    break
-                side *= 2
-            gemm_s, gemm_runs = _best_seconds(lambda: torch.mm(a, b, out=out), device)
-            del a, b, out
+            if device is BenchDevice.CUDA:
+                torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
+            side, gemm_s, gemm_runs = _gemm_best_seconds(device, TORCH_DTYPES[dtype])
         finally:
             torch.backends.cuda.matmul.allow_tf32 = saved
-        elements = COPY_BYTES[device] // 4
-        src = torch.ones(elements, device=device.value)
-        dst = torch.empty_like(src)
-        copy_s, copy_runs = _best_seconds(lambda: dst.copy_(src), device)
-        del src, dst
+        copy_s, copy_runs = _copy_best_seconds(device)
     if device is BenchDevice.CUDA:
         torch.cuda.empty_cache()
     return DevicePeak(
