@@ -9,7 +9,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "analyze", "build", "list_architectures", "Analysis"]
+__all__ = ["__version__", "analyze", "build", "list_architectures", "Analysis", "bench", "reproduce"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,6 +21,12 @@ def __getattr__(name: str) -> Any:
         from archcost.zoo.resolve import build
 
         return build
+    if name in ("bench", "reproduce"):
+        # archcost.bench(...) and archcost.reproduce(target) are callable packages (DESIGN section 4); once imported,
+        # the import system binds them here itself.
+        import importlib
+
+        return importlib.import_module(f"archcost.{name}")
     if name == "list_architectures":
         from archcost.zoo.registry import list_architectures
 

@@ -191,6 +191,8 @@ def analyze(
         resolved = resolve(model_or_name)
         name, native = resolved.name, resolved.input_shape
         model = build_model(model_or_name, device=dev.value, **overrides)
+        if dtype != "float32":
+            model = model.to(DTYPES[dtype])  # a model built here is ours to convert
     elif isinstance(model_or_name, torch.nn.Module):
         model, name = model_or_name, type(model_or_name).__name__
         if overrides:
