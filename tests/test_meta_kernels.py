@@ -34,11 +34,14 @@ CASES = [
     ("add", (meta(2, 3, 1, 1), meta(2, 3, 4, 4)), {"alpha": 2}),
     ("mul", (meta(2, 3, 4, 4, channels_last=True), meta(2, 3, 4, 4, channels_last=True)), {}),
     ("mul", (meta(4, 4), 0.5), {}),
+    ("mul", (meta(3, 1, 5), meta(4, 1)), {}),
+    ("sub", (meta(1), meta(2, 3, 1, 1)), {}),
     ("rsub", (meta(3, 3), 1), {}),
     ("cat", ([meta(1, 2, 5, 5), meta(1, 3, 5, 5)], 1), {}),
     ("cat", ([meta(4, 2), meta(4, 2)],), {}),
     ("mean", (meta(2, 8, 7, 7), [-1, -2], True), {}),
     ("mean", (meta(2, 8, 7, 7), [2, 3]), {}),
+    ("_adaptive_avg_pool2d", (meta(2, 8, 13, 13), [6, 6]), {}),
     ("addmm", (meta(10), meta(4, 3), meta(3, 10)), {}),
     ("mm", (meta(4, 3), meta(3, 10)), {}),
     ("native_batch_norm", (meta(2, 4, 3, 3), meta(4), meta(4), meta(4), meta(4), False, 0.1, 1e-5), {}),
@@ -89,3 +92,30 @@ def test_convolution_matches_torch(n: int, groups: int, per_group: int, kernel: 
         assert channels_last and not x.is_contiguous()
         return
     same(ours, theirs)
+
+
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
+       st.integers(1, 12), st.booleans(), st.booleans())
+def test_pooling_matches_torch(n: int, c: int, kernel: int, stride: int, padding: int, dilation: int, size: int,
+                               ceil_mode: bool, average: bool) -> None:
+    x = meta(n, c, size, size + 1)
+    if average:
+        args = (x, [kernel, kernel], [stride, stride], [padding, padding], ceil_mode)
+        name = "avg_pool2d"
+    else:
+        args = (x, [kernel, kernel], [stride, stride], [padding, padding], [dilation, dilation], ceil_mode)
+        name = "max_pool2d_with_indices"
+    try:
+        theirs = getattr(aten, name)(*args)
+    except RuntimeError:
+        assert meta_kernels.run(name, args, {}) is None  # invalid settings are left to torch to report
+        return
+    ours = meta_kernels.run(name, args, {})
+    if isinstance(theirs, tuple):
+        assert ours[1].shape == theirs[1].shape and ours[1].dtype == theirs[1].dtype
+    same(ours, theirs)
+
+
+def test_pooling_defaults_stride_to_the_kernel() -> None:
+    x = meta(1, 2, 9, 9)
+    same(meta_kernels.run("max_pool2d_with_indices", (x, [3, 3]), {}), aten.max_pool2d_with_indices(x, [3, 3]))

@@ -43,12 +43,26 @@ def _unary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return args[0]
 
 
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy broadcasting (torch.broadcast_shapes imports sympy on its first call)."""
+    rank = max(len(a), len(b))
+    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
 def _binary_shape(args: Sequence[Any]) -> tuple[torch.Size, torch.dtype] | None:
     a, b = args[0], args[1]
     if not isinstance(a, torch.Tensor):
         return None
     if isinstance(b, torch.Tensor):
-        shape = a.shape if a.shape == b.shape else torch.broadcast_shapes(a.shape, b.shape)
+        shape = a.shape if a.shape == b.shape else _broadcast(tuple(a.shape), tuple(b.shape))
+        if shape is None:
+            return None
     else:
         shape = a.shape
     return shape, torch.result_type(a, b)
@@ -146,6 +160,56 @@ def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return torch.empty((x.shape[0], channels, *sizes), dtype=x.dtype, device="meta")
 
 
+def _pair(value: Any, default: Sequence[int]) -> tuple[int, int] | None:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        values = list(default)
+    if len(values) == 1:
+        values = values * 2
+    return (int(values[0]), int(values[1])) if len(values) == 2 else None
+
+
+def _pooled(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window must start inside the input or its left padding
+    return out
+
+
+def _pool2d(args: Sequence[Any], kwargs: dict[str, Any], *, with_indices: bool) -> Any:
+    """max_pool2d_with_indices / avg_pool2d output shapes (torch's meta versions import sympy on first use)."""
+    if kwargs:
+        return None
+    x = args[0]
+    kernel = _pair(args[1], ())
+    stride = _pair(args[2] if len(args) > 2 else [], kernel or ())
+    padding = _pair(args[3] if len(args) > 3 else 0, (0,))
+    dilation = _pair(args[4] if len(args) > 4 and with_indices else 1, (1,))
+    ceil_mode = bool(args[5] if with_indices and len(args) > 5 else (args[4] if not with_indices and len(args) > 4
+                                                                        else False))
+    if None in (kernel, stride, padding, dilation) or x.dim() not in (3, 4) or not x.is_contiguous():
+        return None
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        return None  # torch raises: pad should be at most half of the kernel
+    sizes = [_pooled(x.shape[-2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(2)]
+    if min(sizes) <= 0:
+        return None
+    shape = (*x.shape[:-2], *sizes)
+    out = torch.empty(shape, dtype=x.dtype, device="meta")
+    return (out, torch.empty(shape, dtype=torch.int64, device="meta")) if with_indices else out
+
+
+def _adaptive_avg_pool2d(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    x, size = args[0], _pair(args[1], ())
+    if size is None or x.dim() not in (3, 4) or min(size) <= 0 or not x.is_contiguous():
+        return None
+    return torch.empty((*x.shape[:-2], *size), dtype=x.dtype, device="meta")
+
+
+KERNELS["_adaptive_avg_pool2d"] = _adaptive_avg_pool2d
+KERNELS["max_pool2d_with_indices"] = lambda args, kwargs: _pool2d(args, kwargs, with_indices=True)
+KERNELS["avg_pool2d"] = lambda args, kwargs: _pool2d(args, kwargs, with_indices=False)
 KERNELS["convolution"] = _convolution
 KERNELS["addmm"] = _addmm
 KERNELS["mm"] = _mm
