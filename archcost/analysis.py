@@ -227,8 +227,9 @@ _CACHE: OrderedDict[tuple[Any, ...], Analysis] = OrderedDict()
 
 
 def _model_device(model: torch.nn.Module) -> str | None:
-    for tensor in (*model.parameters(), *model.buffers()):
-        return tensor.device.type
+    for tensors in (model.parameters(), model.buffers()):
+        for tensor in tensors:  # the first one says; materialising them all costs time on deep networks
+            return tensor.device.type
     return None
 
 
