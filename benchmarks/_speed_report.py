@@ -95,20 +95,22 @@ def _warm(results: Results) -> str:
         outcome = results.warm.get(case)
         if outcome is None or not outcome.ok or outcome.result is None:
             status = "not run" if outcome is None else f"{outcome.status} {outcome.error}"[:80]
-            rows.append([case, status, "", "", "", "", ""])
+            rows.append([case, status, "", "", "", "", "", ""])
             continue
         med, first = outcome.result["median_s"], outcome.result["first_s"]
         reps = outcome.result["reps"]
         speed = ratio(med["archcost"], med["flop_counter"])
-        rows.append([case, _seconds(med["archcost"]), _seconds(med["archcost_by_name"]), _seconds(med["flop_counter"]),
-                     f"{speed:.2f}" if speed is not None else "—", _seconds(first["archcost"]),
+        rows.append([case, _seconds(med["archcost"]), _seconds(med["flop_counter"]),
+                     f"{speed:.2f}" if speed is not None else "—", _seconds(med["archcost_by_name"]),
+                     _seconds(med.get("archcost_repeated")), _seconds(first["archcost"]),
                      _seconds(first["flop_counter"])])
-    header = ["model", "archcost (prebuilt meta model)", "archcost by name (build + count)", "flop_counter",
-              "archcost / flop_counter", "first archcost call", "first flop_counter call (after archcost's)"]
+    header = ["model", "archcost (prebuilt meta model)", "flop_counter (same model)", "archcost / flop_counter",
+              "archcost by name (build + count, cache emptied)", "archcost by name, repeated (cache hit)",
+              "first archcost call", "first flop_counter call (after archcost's)"]
     note = (f"Median of {reps} repetitions after one warm-up, interleaved, same process; archcost and flop_counter "
-            "count the same prebuilt meta model. The first calls are the warm-ups: archcost's runs first and pays "
-            "torch's lazy first-call imports, which flop_counter's then finds done (the cold tables show both "
-            "paying them).") if reps else ""
+            "count the same prebuilt meta model. The first calls are the warm-ups, archcost's first: each pays the "
+            "lazy imports it triggers that an earlier call has not (torch wraps a dispatch mode such as "
+            "flop_counter's so that its first op imports torch._dynamo).") if reps else ""
     return _table(header, rows) + ("\n\n" + note if note else "")
 
 

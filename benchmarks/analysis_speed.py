@@ -46,7 +46,8 @@ from _speed_report import render  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "_speed_child.py"
 DEFAULT_OUT = ROOT / "reports" / "benchmarks" / "analysis-speed.md"
-CLI_COMMANDS = {
+CLI_COMMANDS = {  # "python" is the floor: an interpreter that starts and exits
+    "python -c pass": None,
     "archcost --help": ["--help"],
     "archcost list": ["list"],
     "archcost table googlenet --format json": ["table", "googlenet", "--format", "json"],
@@ -219,11 +220,12 @@ def measure(args: argparse.Namespace) -> Results:
                                                     timeout_s=4 * args.timeout_s)
         results.zoo = runner.child("zoo in one process", json.dumps({"tool": "zoo"}), timeout_s=600)
         base = _archcost_command()
-        for label, argv in CLI_COMMANDS.items():
-            runner.command(base + argv)  # one untimed run: the file cache is warm for every command alike
+        for label, arguments in CLI_COMMANDS.items():
+            argv = [args.python, "-c", "pass"] if arguments is None else base + arguments
+            runner.command(argv)  # one untimed run: the file cache is warm for every command alike
             walls, cpus = [], []
             for _ in range(args.cli_runs):
-                outcome = runner.command(base + argv)
+                outcome = runner.command(argv)
                 if not outcome.ok or outcome.wall_s is None or outcome.cpu_s is None:
                     results.cli_failures[label] = f"{outcome.status} {outcome.error}"
                     break
