@@ -105,10 +105,31 @@ def check_warm(results: Results) -> Check:
                  detail + ("; " + ", ".join(notes) if notes else ""))
 
 
-def check_fvcore(results: Results) -> Check:
+def _in_process_s(summary: Summary | None) -> float | None:
+    """Build + count, timed inside the process: imports, interpreter start and exit excluded."""
+    phases = (summary.result or {}).get("phases_s", {}) if summary is not None and summary.ok else {}
+    if "build+count" in phases:
+        return phases["build+count"]
+    return phases["build"] + phases["count"] if "build" in phases and "count" in phases else None
+
+
+def check_fvcore(results: Results, *, basis: str = "cold") -> Check:
+    """``basis``: ``cold`` (fresh process, as a user waits for it) or ``in-process`` (build + count only: both tools
+    pay the same import of torch, which a 10x target on a cold process would have to beat too)."""
     verdicts, notes = [], []
     for case in FVCORE_CASES:
         ours, theirs = results.cold.get((case, "archcost")), results.cold.get((case, "fvcore"))
+        if basis == "in-process":
+            ours_s, theirs_s = _in_process_s(ours), _in_process_s(theirs)
+            if ours_s is None or theirs_s is None:
+                verdicts.append(None)
+                notes.append(f"{case}: not measured" + (f" (fvcore {theirs.status})" if theirs else ""))
+                continue
+            speedup = ratio(theirs_s, ours_s)
+            assert speedup is not None
+            verdicts.append(speedup >= FVCORE_SPEEDUP)
+            notes.append(f"{case} {speedup:.1f}x ({theirs_s:.2f} s / {ours_s:.2f} s)")
+            continue
         if ours is None or theirs is None or not ours.ok or theirs.wall_s is None or theirs.status not in (
                 "ok", "timeout", "memory"):
             verdicts.append(None)
@@ -122,8 +143,8 @@ def check_fvcore(results: Results) -> Check:
         cpu = ratio(theirs.cpu_s, ours.cpu_s)
         cpu_note = f", CPU time {bound}{cpu:.1f}x" if cpu is not None else ""
         notes.append(f"{case} {bound}{speedup:.1f}x" + ("" if theirs.ok else f" (fvcore {theirs.status})") + cpu_note)
-    return Check(f">= {FVCORE_SPEEDUP:.0f}x faster than fvcore (cold, fresh process)", _all(verdicts),
-                 "; ".join(notes))
+    what = "cold, fresh process" if basis == "cold" else "build + count in process, imports excluded"
+    return Check(f">= {FVCORE_SPEEDUP:.0f}x faster than fvcore ({what})", _all(verdicts), "; ".join(notes))
 
 
 def check_rss(results: Results) -> Check:
@@ -177,4 +198,5 @@ def check_cli(results: Results) -> list[Check]:
 
 
 def all_checks(results: Results) -> list[Check]:
-    return [check_warm(results), check_fvcore(results), check_rss(results), check_zoo(results), *check_cli(results)]
+    return [check_warm(results), check_fvcore(results), check_fvcore(results, basis="in-process"), check_rss(results),
+            check_zoo(results), *check_cli(results)]

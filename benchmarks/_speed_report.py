@@ -65,9 +65,12 @@ def _count_phase(results: Results) -> str:
                 row.append("—")
                 continue
             counted = phases.get("count", phases.get("build+count"))
-            row.append(f"{_seconds(phases.get('import'))} / {_seconds(phases.get('build'))} / {_seconds(counted)}")
+            # What the phases do not cover: interpreter start and, mostly, tearing torch down at exit.
+            rest = summary.wall_s - sum(phases.values()) if summary.wall_s is not None else None
+            row.append(f"{_seconds(phases.get('import'))} / {_seconds(phases.get('build'))} / {_seconds(counted)}"
+                       f" / {_seconds(rest)}")
         rows.append(row)
-    return _table(["model (import / build / count)", *results.tools], rows)
+    return _table(["model (import / build / count / start + exit)", *results.tools], rows)
 
 
 def _rss(results: Results) -> str:
@@ -213,9 +216,12 @@ def render(results: Results, checks: list[Check], *, command: str, limits: dict[
         "",
         _cold_time(results, limits, "cpu_s"),
         "",
-        "### Where the cold time goes (inside the process: import / build / count)",
+        "### Where the cold time goes (import / build / count, timed inside the process; the rest of the wall "
+        "time)",
         "",
-        "archcost's build and count are one call (`archcost.analyze(name)`), shown under count.",
+        "archcost's build and count are one call (`archcost.analyze(name)`), shown under count. The last figure is "
+        "the wall time the phases do not cover: interpreter start (see `python -c pass` below) and shutdown, which "
+        "after `import torch` is most of it.",
         "",
         _count_phase(results),
         "",

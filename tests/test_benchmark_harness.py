@@ -119,8 +119,10 @@ def _results() -> Results:
                       tools=["archcost", "flop_counter", "fvcore"], devices={"archcost": "meta",
                                                                              "flop_counter": "meta", "fvcore": "cpu"})
     results.baseline = [Outcome("ok", 1.0, 200_000), Outcome("ok", 1.2, 210_000), Outcome("ok", 0.9, 190_000)]
-    results.cold[("vgg16@1024", "archcost")] = Summary("ok", 2.0, 250_000, {"macs": 1}, cpu_s=1.5)
-    results.cold[("vgg16@1024", "fvcore")] = Summary("ok", 30.0, 9_000_000, {"macs": 1}, cpu_s=18.0)
+    results.cold[("vgg16@1024", "archcost")] = Summary(
+        "ok", 2.0, 250_000, {"macs": 1, "phases_s": {"import": 1.5, "build+count": 0.25}}, cpu_s=1.5)
+    results.cold[("vgg16@1024", "fvcore")] = Summary(
+        "ok", 30.0, 9_000_000, {"macs": 1, "phases_s": {"import": 1.5, "build": 20.0, "count": 8.0}}, cpu_s=18.0)
     results.cold[("efficientnet-b7@600", "archcost")] = Summary("ok", 3.0, 320_000, {"macs": 1})
     results.cold[("efficientnet-b7@600", "fvcore")] = Summary("timeout", 120.0, 2_000_000)
     for case, ours, theirs in (("vgg16@1024", 0.05, 0.06), ("efficientnet-b7@600", 0.5, 0.4)):
@@ -139,6 +141,14 @@ def test_checks_read_the_measurements() -> None:
     assert "CPU time 12.0x" in fvcore.detail  # 18 s / 1.5 s, shown beside the wall-time verdict
     rss = check_rss(results)  # baseline median 200,000 KiB = 204.8 MB; worst 320,000 KiB = 327.68 MB: +123 MB
     assert rss.passed is False and "worst efficientnet-b7@600 +123 MB" in rss.detail
+
+
+def test_fvcore_check_in_process_compares_build_and_count_only() -> None:
+    check = check_fvcore(_results(), basis="in-process")
+    # vgg16@1024: (20 + 8) / 0.25 = 112x; efficientnet-b7@600 timed out, so it has no phases to compare.
+    assert check.passed is None
+    assert "vgg16@1024 112.0x (28.00 s / 0.25 s)" in check.detail
+    assert "efficientnet-b7@600: not measured (fvcore timeout)" in check.detail
 
 
 def test_a_short_timeout_leaves_the_fvcore_check_undecided() -> None:
