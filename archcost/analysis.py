@@ -19,6 +19,7 @@ from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.aggregate import aggregate
 from archcost.counting.tracer import OpRecord, Tracer
 from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
+from archcost.gc_pause import gc_paused
 from archcost.shapes import format_shape, parse_shape
 from archcost.zoo.resolve import build as build_model
 from archcost.zoo.resolve import resolve
@@ -156,6 +157,7 @@ def analyze(
     convention: str = "paper",
     backend: str = "native",
     dtype: str = "float32",
+    replay_repeats: bool = True,
     **overrides: Any,
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
@@ -163,7 +165,9 @@ def analyze(
     ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
     ``nn.Module``. ``input_shape`` is ``CxHxW``/``NxCxHxW`` text (``batch`` sets N) or a tuple giving the exact
     example shape (any rank); registry entries default to their native
-    input. On ``device="meta"`` (the default) no weight and no activation is allocated.
+    input. On ``device="meta"`` (the default) no weight and no activation is allocated, and a block that repeats one
+    already traced (same structure, same input shape) has its ops copied instead of run again; ``replay_repeats=False``
+    runs every block (the figures are the same: see ``counting/replay.py``).
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
@@ -180,12 +184,24 @@ def analyze(
         # A registry network on meta is a pure function of these arguments: repeated analyses (report, plots,
         # reproduce, tests) reuse the first one's trace.
         key = (model_or_name, input_shape if not isinstance(input_shape, list) else tuple(input_shape), batch,
-               conv, dtype, repr(sorted(overrides.items())))
+               conv, dtype, replay_repeats, repr(sorted(overrides.items())))
         cached = _CACHE.get(key)
         if cached is not None:
             _CACHE.move_to_end(key)
             return cached.copy()
 
+    with gc_paused():
+        analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
+    if key is not None:
+        _CACHE[key] = analysis.copy()
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return analysis
+
+
+def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int, ...] | None, batch: int | None,
+             dev: Device, conv: Convention, back: Backend, dtype: str, replay_repeats: bool,
+             overrides: dict[str, Any]) -> Analysis:
     native: tuple[int, ...] | None = None
     if isinstance(model_or_name, str):
         resolved = resolve(model_or_name)
@@ -214,12 +230,7 @@ def analyze(
         if not shape or any(d <= 0 for d in shape):
             raise UsageError(f"input shape {shape} must have positive dimensions")
 
-    analysis = _analyze_module(model, name, shape, dev, conv, back, dtype)
-    if key is not None:
-        _CACHE[key] = analysis.copy()
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return analysis
+    return _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats)
 
 
 _CACHE_SIZE = 64
@@ -234,7 +245,7 @@ def _model_device(model: torch.nn.Module) -> str | None:
 
 
 def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], device: Device,
-                    convention: Convention, backend: Backend, dtype: str) -> Analysis:
+                    convention: Convention, backend: Backend, dtype: str, *, replay: bool = True) -> Analysis:
     named = list(model.named_modules())
     names = [n for n, _ in named]
     modules = [m for _, m in named]
@@ -259,10 +270,15 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
         if any(p.dtype != torch_dtype for p in model.parameters()):
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
-    training = {m: m.training for m in modules}
-    tracer = Tracer(modules)
+    training = [m for m in modules if m.training]
+    tracer = Tracer(modules, replay=replay)
     try:
-        model.eval()
+        if training:
+            if all(type(m).train is torch.nn.Module.train for m in modules):
+                for m in training:  # what model.eval() does, without its per-module __setattr__
+                    m.__dict__["training"] = False
+            else:
+                model.eval()
         with torch.no_grad():
             trace = tracer.run(forward, example)
     except ArchcostError:
@@ -270,8 +286,10 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
     except Exception as error:
         raise _explain_failure(tracer, names, name, shape, error) from None
     finally:
-        for m, flag in training.items():
-            m.training = flag
+        for m in modules:  # through __dict__: nn.Module.__setattr__ costs a millisecond per thousand modules
+            m.__dict__["training"] = False
+        for m in training:
+            m.__dict__["training"] = True
 
     rows, totals = aggregate(names, modules, trace, convention)
     totals.update(peak_activation_bytes=trace.peak_live_bytes)

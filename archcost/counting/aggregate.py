@@ -97,7 +97,8 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
 def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
     """``kernel/stride`` per module: its own, or that of the one windowed layer below it (conv + BN + ReLU)."""
     count = len(modules)
-    windowed = [1 if getattr(m, "kernel_size", None) is not None else 0 for m in modules]
+    # Read from __dict__: a missed getattr on an nn.Module raises inside __getattr__, ten times slower.
+    windowed = [1 if m.__dict__.get("kernel_size") is not None else 0 for m in modules]
     first: list[int] = [i if windowed[i] else -1 for i in range(count)]
     for i in range(count - 1, 0, -1):
         p = parent[i]
@@ -111,7 +112,7 @@ def _expected_training_macs(modules: list[torch.nn.Module], macs: list[int]) -> 
     """Stochastic depth: a module carrying ``survival_probability`` p runs with probability p during training, so
     the expected forward cost loses (1 - p) of its MACs. None when no module is stochastic."""
     stochastic = [(i, float(m.survival_probability)) for i, m in enumerate(modules)
-                  if getattr(m, "survival_probability", None) is not None]
+                  if m.__dict__.get("survival_probability") is not None]
     if not stochastic:
         return None
     return macs[0] - sum((1.0 - p) * macs[i] for i, p in stochastic)

@@ -18,7 +18,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from archcost.counting import meta_kernels
 from archcost.counting.formulas import Term
+from archcost.counting.replay import Replayer
 from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
+from archcost.counting.structure import StructuralKeys
 
 
 @dataclass(slots=True)
@@ -98,6 +100,7 @@ class Trace:
     uncounted: Counter[str] = field(default_factory=Counter)
     devices: set[str] = field(default_factory=set)
     peak_live_bytes: int = 0
+    replayed_calls: int = 0  # module calls whose ops were copied from an identical earlier call (counting/replay.py)
 
 
 class Tracer(TorchDispatchMode):
@@ -106,19 +109,31 @@ class Tracer(TorchDispatchMode):
     Use :meth:`run`: it installs forward hooks on ``modules`` (removed afterwards, also when the forward raises).
     """
 
-    def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True) -> None:
+    def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True) -> None:
         super().__init__()
         self.fast_meta = fast_meta
+        self.replay = replay  # on meta only: see counting/replay.py
+        self.replayer: Replayer | None = None
         self.modules = modules
         self.trace = Trace(calls=[ModuleCall() for _ in modules])
         self.stack: list[int] = [0]
         self.failure: Failure | None = None
-        self._live = 0
+        self.hook_calls = 0  # module calls seen by the pre-hook, so a replayed block can prove it stayed in its subtree
+        self.live_bytes = 0
         self._pending: dict[weakref.ref, int] = {}
 
     # -- memory estimate: bytes of op outputs still referenced ---------------------------------------------------
     def _released(self, ref: weakref.ref) -> None:
-        self._live -= self._pending.pop(ref, 0)
+        self.live_bytes -= self._pending.pop(ref, 0)
+
+    def track(self, tensor: torch.Tensor) -> None:
+        """Count ``tensor`` as live until it is freed."""
+        nbytes = tensor.numel() * tensor.element_size()
+        self.live_bytes += nbytes
+        # A weak reference with a callback is the cheapest way to hear when the tensor is freed.
+        self._pending[weakref.ref(tensor, self._released)] = nbytes
+        if self.live_bytes > self.trace.peak_live_bytes:
+            self.trace.peak_live_bytes = self.live_bytes
 
     def _allocated(self, out: Any, args: tuple[Any, ...]) -> None:
         tensors = out if isinstance(out, (tuple, list)) else (out,)
@@ -127,12 +142,7 @@ class Tracer(TorchDispatchMode):
                 continue  # a view allocates nothing new
             if any(t is a for a in args):
                 continue  # neither does an in-place result
-            nbytes = t.numel() * t.element_size()
-            self._live += nbytes
-            # A weak reference with a callback is the cheapest way to hear when the tensor is freed.
-            self._pending[weakref.ref(t, self._released)] = nbytes
-        if self._live > self.trace.peak_live_bytes:
-            self.trace.peak_live_bytes = self._live
+            self.track(t)
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
@@ -187,6 +197,7 @@ class Tracer(TorchDispatchMode):
             i = index.get(id(module))
             if i is None:
                 return
+            self.hook_calls += 1
             stack.append(i)
             call = calls[i]
             call.calls += 1
@@ -208,13 +219,16 @@ class Tracer(TorchDispatchMode):
                 call.output_bytes += numel * first.element_size()
 
         handles = []
+        wrapped: list[tuple[torch.nn.Module, Any]] = []
         try:
             handles.append(register_module_forward_pre_hook(pre_hook))
             handles.append(register_module_forward_hook(post_hook))
+            if self.replay and example.is_meta:
+                wrapped = self._wrap_repeated_blocks()
             root = calls[0]
             root.calls, root.input_shape = 1, tuple(example.shape)
-            self._live = example.numel() * example.element_size()
-            self.trace.peak_live_bytes = self._live
+            self.live_bytes = example.numel() * example.element_size()
+            self.trace.peak_live_bytes = self.live_bytes
             with self:
                 try:
                     output = forward(example)
@@ -231,6 +245,29 @@ class Tracer(TorchDispatchMode):
         finally:
             for handle in handles:
                 handle.remove()
+            for module, previous in wrapped:
+                if previous is None:
+                    del module.__dict__["forward"]
+                else:
+                    module.__dict__["forward"] = previous
+            # The weak references' callbacks and the replayer point back at this tracer, which holds the model: left
+            # in place, those cycles keep every module alive until a full garbage collection walks them.
+            self._pending.clear()
+            self.replayer = None
+
+    def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
+        """Route the forward of each repeated composite module through the replayer, as an instance attribute
+        (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
+        structure = StructuralKeys(self.modules)
+        if not structure.tree_is_plain:
+            return []
+        self.replayer = Replayer(self, structure)
+        wrapped = []
+        for i in self.replayer.candidates():
+            module = self.modules[i]
+            wrapped.append((module, module.__dict__.get("forward")))
+            module.__dict__["forward"] = self.replayer.wrap(i, module.forward)
+        return wrapped
 
 
 # TorchDispatchMode wraps every subclass's __torch_dispatch__ in torch._disable_dynamo, whose first call imports

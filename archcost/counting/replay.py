@@ -1,0 +1,155 @@
+"""Replay of repeated blocks: a block whose structure and input metadata the tracer has seen is not run again.
+
+On the meta device a forward sees only metadata (shapes, strides, dtypes) and the module's own state, so a block with
+the same structural key (``counting/structure.py``) called on an input with the same metadata runs the same ops.
+ResNet-1202 has 600 residual units in three shapes: the tracer runs three of them and copies the records of the
+others, with their module indices shifted to the copy's subtree. Every figure is unchanged (tests compare replay
+against a full run on every registry network); only the time spent re-deriving known ops goes.
+
+A recording is kept only when the block behaved like a pure function of its inputs: every op and every module call
+it caused stayed inside its own subtree, it returned one fresh tensor, and the bytes it left alive are that tensor's.
+Anything else (a block returning its input, a tuple, a module outside its subtree) runs every time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import torch
+
+from archcost.counting.structure import StructuralKeys
+
+if TYPE_CHECKING:
+    from archcost.counting.tracer import OpRecord, Tracer
+
+_SCALARS = (bool, int, float, str, type(None))
+
+
+@dataclass(slots=True)
+class _CallDelta:
+    offset: int  # index in the subtree, named_modules order
+    calls: int
+    input_shape: tuple[int, ...] | None  # the first input seen, if the recorded call was the module's first
+    output_shape: tuple[int, ...] | None
+    output_elements: int
+    output_bytes: int
+
+
+@dataclass(slots=True)
+class _Recording:
+    records: list[tuple[int, OpRecord]]  # (offset in the subtree, record)
+    calls: list[_CallDelta]
+    uncounted: Counter[str]
+    inner_peak_bytes: int  # live bytes above the call's start, at its peak
+    output: tuple[tuple[int, ...], tuple[int, ...], torch.dtype]  # shape, stride, dtype
+
+
+def _metadata(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        if type(value) is not torch.Tensor or not value.is_meta:
+            raise TypeError  # a subclass or a real tensor could steer the forward by more than its metadata
+        return (tuple(value.shape), value.stride(), value.dtype, value._is_view())
+    if isinstance(value, _SCALARS):
+        return (type(value), value)
+    raise TypeError
+
+
+def _signature(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The metadata a meta forward can see of its arguments, or None when an argument is of another kind."""
+    try:
+        return (tuple(_metadata(a) for a in args), tuple((k, _metadata(v)) for k, v in kwargs.items()))
+    except TypeError:
+        return None
+
+
+class Replayer:
+    """Wraps the forward of every repeated composite module of a traced model; see the module docstring."""
+
+    def __init__(self, tracer: Tracer, structure: StructuralKeys) -> None:
+        self.tracer = tracer
+        self.structure = structure
+        self.recordings: dict[tuple[int, Any], _Recording | None] = {}  # None: this block must always run
+
+    def candidates(self) -> list[int]:
+        """Indices of the modules worth wrapping: composite ones whose key occurs more than once."""
+        keys, sizes = self.structure.keys, self.structure.sizes
+        seen = Counter(k for k in keys if k is not None)
+        return [i for i, k in enumerate(keys) if k is not None and seen[k] > 1 and sizes[i] > 1]
+
+    def wrap(self, index: int, original: Callable[..., Any]) -> Callable[..., Any]:
+        key = self.structure.keys[index]
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            signature = _signature(args, kwargs)
+            if signature is None:
+                return original(*args, **kwargs)
+            slot = (key, signature)
+            if slot in self.recordings:
+                recording = self.recordings[slot]
+                if recording is None:
+                    return original(*args, **kwargs)
+                return self._replay(index, recording)
+            return self._record(index, slot, original, args, kwargs)
+
+        return forward
+
+    def _record(self, index: int, slot: tuple[int, Any], original: Callable[..., Any], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        tracer, trace = self.tracer, self.tracer.trace
+        size = self.structure.sizes[index]
+        subtree = trace.calls[index + 1:index + size]  # the module itself is counted by its own hooks
+        before = [(c.calls, c.input_shape, c.output_elements, c.output_bytes) for c in subtree]
+        first_record, hooks_before = len(trace.records), tracer.hook_calls
+        uncounted_before = Counter(trace.uncounted)
+        saved_peak, live_before = trace.peak_live_bytes, tracer.live_bytes
+        trace.peak_live_bytes = live_before
+        out = original(*args, **kwargs)
+        inner_peak = trace.peak_live_bytes - live_before
+        trace.peak_live_bytes = max(saved_peak, trace.peak_live_bytes)
+
+        records = trace.records[first_record:]
+        deltas = []
+        for offset, (call, (calls, input_shape, elements, nbytes)) in enumerate(zip(subtree, before), start=1):
+            if call.calls != calls:
+                deltas.append(_CallDelta(offset, call.calls - calls, call.input_shape if input_shape is None else None,
+                                         call.output_shape, call.output_elements - elements, call.output_bytes - nbytes))
+        pure = (
+            type(out) is torch.Tensor and not out._is_view() and all(out is not a for a in args)
+            and all(index <= r.module < index + size for r in records)
+            and tracer.hook_calls - hooks_before == sum(d.calls for d in deltas)
+            and tracer.live_bytes - live_before == out.numel() * out.element_size()
+        )
+        self.recordings[slot] = _Recording(
+            records=[(r.module - index, r) for r in records], calls=deltas,
+            uncounted=Counter(trace.uncounted) - uncounted_before, inner_peak_bytes=inner_peak,
+            output=(tuple(out.shape), out.stride(), out.dtype),
+        ) if pure else None
+        return out
+
+    def _replay(self, index: int, recording: _Recording) -> torch.Tensor:
+        from archcost.counting.tracer import OpRecord
+
+        tracer, trace = self.tracer, self.tracer.trace
+        trace.records.extend(OpRecord(index + offset, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes)
+                             for offset, r in recording.records)
+        calls = trace.calls
+        for d in recording.calls:
+            call = calls[index + d.offset]
+            call.calls += d.calls
+            if call.input_shape is None:
+                call.input_shape = d.input_shape
+            if d.output_shape is not None:
+                call.output_shape = d.output_shape
+            call.output_elements += d.output_elements
+            call.output_bytes += d.output_bytes
+            tracer.hook_calls += d.calls
+        trace.uncounted.update(recording.uncounted)
+        trace.peak_live_bytes = max(trace.peak_live_bytes, tracer.live_bytes + recording.inner_peak_bytes)
+        shape, stride, dtype = recording.output
+        with torch._C._DisableTorchDispatch():  # the stand-in output is not an op of the network
+            out = torch.empty_strided(shape, stride, dtype=dtype, device="meta")
+        tracer.track(out)
+        trace.replayed_calls += 1
+        return out

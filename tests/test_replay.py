@@ -1,0 +1,174 @@
+"""Replay of repeated blocks (counting/replay.py) and structural keys (counting/structure.py): every figure equals a
+full run, and a block the keys cannot vouch for always runs."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+import torch
+from torch import nn
+
+import archcost
+from archcost.counting.structure import StructuralKeys
+from archcost.counting.tracer import Tracer
+
+
+def _records(analysis: archcost.Analysis) -> list[tuple]:
+    return [(r.module, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes) for r in analysis.records]
+
+
+@pytest.mark.parametrize("name", archcost.list_architectures())
+def test_replay_gives_every_figure_of_a_full_run(name: str) -> None:
+    replayed = archcost.analyze(name)
+    full = archcost.analyze(name, replay_repeats=False)
+    assert replayed.rows == full.rows
+    assert replayed.totals == full.totals  # peak activation estimate included
+    assert replayed.uncounted_ops == full.uncounted_ops
+    assert _records(replayed) == _records(full)
+
+
+def _trace(model: nn.Module, shape: tuple[int, ...], device: str = "meta") -> Tracer:
+    modules = list(model.modules())
+    tracer = Tracer(modules)
+    with torch.no_grad():
+        tracer.run(model.eval(), torch.zeros(shape, device=device))
+    return tracer
+
+
+class Unit(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.bn(self.conv(x))) + x
+
+
+def test_a_deep_stack_runs_one_block_per_input_shape() -> None:
+    model = nn.Sequential(*(Unit(8) for _ in range(20))).to("meta")
+    tracer = _trace(model, (1, 8, 6, 6))
+    assert tracer.trace.replayed_calls == 19
+    calls = [c.calls for c in tracer.trace.calls]
+    assert calls == [1] * len(calls)  # every module was called once, replayed or not
+    full = Tracer(list(model.modules()), replay=False)
+    with torch.no_grad():
+        full.run(model, torch.zeros((1, 8, 6, 6), device="meta"))
+    assert full.trace.replayed_calls == 0
+    assert [(r.module, r.op) for r in tracer.trace.records] == [(r.module, r.op) for r in full.trace.records]
+
+
+def test_replay_is_off_on_a_real_device() -> None:
+    model = nn.Sequential(*(Unit(4) for _ in range(3)))
+    assert _trace(model, (1, 4, 5, 5), device="cpu").trace.replayed_calls == 0
+
+
+class Planned(nn.Module):
+    """What the forward does depends on a list attribute, which a structural key cannot pin down."""
+
+    def __init__(self, steps: list[int]) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1)
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        for _ in self.steps:
+            x = torch.sigmoid(x)
+        return x
+
+
+def test_a_block_with_a_mutable_attribute_is_never_replayed() -> None:
+    model = nn.Sequential(Planned([1]), Planned([1, 1]), Planned([1, 1, 1])).to("meta")
+    assert StructuralKeys(list(model.modules())).keys[1] is None
+    analysis = archcost.analyze(model, (1, 4, 3, 3))
+    assert analysis.totals["exps"] == (1 + 2 + 3) * 4 * 3 * 3
+
+
+class Scaled(nn.Module):
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1, bias=False)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x) * self.scale if self.scale != 1.0 else self.conv(x)
+
+
+def test_attribute_values_and_their_types_are_part_of_the_key() -> None:
+    modules = [Scaled(s).to("meta") for s in (1.0, 1, 0.5, 1.0)]
+    keys = StructuralKeys([nn.Sequential(*modules), *modules]).keys[1:]
+    assert keys[0] == keys[3]
+    assert len({keys[0], keys[1], keys[2]}) == 3  # 1.0, 1 and 0.5 differ, although 1 == 1.0
+    analysis = archcost.analyze(nn.Sequential(Scaled(1.0), Scaled(0.5), Scaled(1.0)).to("meta"), (1, 4, 2, 2))
+    assert analysis.totals["muls"] == 4 * 2 * 2  # only the 0.5 block scales
+
+
+def test_a_user_hook_sees_every_call_and_the_block_runs() -> None:
+    model = nn.Sequential(*(Unit(4) for _ in range(4))).to("meta")
+    seen = []
+    model[2].register_forward_hook(lambda module, inputs, output: seen.append(tuple(output.shape)))
+    full = archcost.analyze(model, (1, 4, 5, 5), replay_repeats=False)
+    assert seen == [(1, 4, 5, 5)]
+    replayed = archcost.analyze(model, (1, 4, 5, 5))
+    assert seen == [(1, 4, 5, 5)] * 2
+    assert replayed.rows == full.rows
+
+
+class ReturnsInput(nn.Module):
+    """A composite block whose output aliases its input: not a pure function of fresh tensors, so never recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x)
+
+
+class Pair(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        y = self.conv(x)
+        return y, y + 1
+
+
+class UsesPair(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pair = Pair()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a, b = self.pair(x)
+        return a * b
+
+
+@pytest.mark.parametrize("block", [ReturnsInput, UsesPair])
+def test_impure_blocks_run_every_time_with_the_same_figures(block: type[nn.Module]) -> None:
+    model = nn.Sequential(*(block() for _ in range(3))).to("meta")
+    replayed = archcost.analyze(model, (1, 4, 3, 3))
+    full = archcost.analyze(model, (1, 4, 3, 3), replay_repeats=False)
+    assert replayed.rows == full.rows and replayed.totals == full.totals
+    if block is ReturnsInput:
+        assert _trace(model, (1, 4, 3, 3)).trace.replayed_calls == 0
+
+
+def test_the_model_keeps_no_wrapper_and_no_reference_after_analysis() -> None:
+    model = nn.Sequential(*(Unit(4) for _ in range(5))).to("meta")
+    archcost.analyze(model, (1, 4, 5, 5))
+    assert all("forward" not in m.__dict__ for m in model.modules())
+    # Nothing the analysis left behind refers to the model in a cycle: reference counting frees it at once.
+    ref = weakref.ref(model)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del model
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()
