@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from archcost.blocks.repeat import repeat
 from archcost.blocks.mobilenet import ConvBNAct
 from archcost.zoo.efficientnet import HEAD_RATIO, SE_RATIO, EfficientNetConfig, scale_channels, scale_depth
 
@@ -56,11 +57,10 @@ class EfficientNet(nn.Module):
         layers: list[nn.Module] = [ConvBNAct(3, channels, 3, 2, act=nn.SiLU)]  # stage 1
         for row in config.stages:  # stages 2-8
             out = scale_channels(row.out_channels, width)
-            stage = []
-            for i in range(scale_depth(row.layers, depth)):
-                stage.append(MBConv(channels, out, expand=row.expand, kernel=row.kernel,
-                                    stride=row.stride if i == 0 else 1))
-                channels = out
+            stage = [MBConv(channels, out, expand=row.expand, kernel=row.kernel, stride=row.stride)]
+            stage += repeat(lambda: MBConv(out, out, expand=row.expand, kernel=row.kernel, stride=1),
+                            scale_depth(row.layers, depth) - 1)
+            channels = out
             layers.append(nn.Sequential(*stage))
         head = HEAD_RATIO * channels
         layers.append(ConvBNAct(channels, head, 1, act=nn.SiLU))  # stage 9's 1x1 conv

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from archcost.blocks.repeat import repeat
 from archcost.zoo.inception_resnet import Branch, Conv, InceptionResNetConfig, ReductionBlock, ResidualBlock
 
 
@@ -83,8 +84,8 @@ class InceptionResNet(nn.Module):
         self.stem = nn.Sequential(*stem)
         for block, repeats in config.blocks:
             if isinstance(block, ResidualBlock):
-                layer: nn.Module = nn.Sequential(*(ResidualInception(channels, block, config.residual_scale)
-                                                   for _ in range(repeats)))
+                layer: nn.Module = nn.Sequential(*repeat(
+                    lambda: ResidualInception(channels, block, config.residual_scale), repeats))
             else:
                 layer = Reduction(channels, block)
                 channels = layer.out_channels

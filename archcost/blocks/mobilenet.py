@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from archcost.blocks.repeat import repeat
 from archcost.zoo.mobilenet import MobileNetV1Config, MobileNetV2Config, make_divisible
 
 
@@ -75,9 +76,9 @@ class MobileNetV2(nn.Module):
         layers: list[nn.Module] = [ConvBNAct(3, channels, 3, 2, act=nn.ReLU6)]
         for row in config.rows:
             out = make_divisible(row.out * width_mult)
-            for i in range(row.repeats):
-                layers.append(InvertedResidual(channels, out, row.stride if i == 0 else 1, row.expand))
-                channels = out
+            layers.append(InvertedResidual(channels, out, row.stride, row.expand))
+            layers += repeat(lambda: InvertedResidual(out, out, 1, row.expand), row.repeats - 1)
+            channels = out
         layers.append(ConvBNAct(channels, last, 1, act=nn.ReLU6))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from archcost.blocks.repeat import repeat
 from archcost.zoo.resnet import ResNetConfig
 
 
@@ -138,12 +139,16 @@ class ResNet(nn.Module):
         probabilities = iter(survival_probabilities(sum(s.blocks for s in config.stages), survival_last))
         c_in = width
         for index, stage in enumerate(config.stages, start=1):
-            units = []
-            for b in range(stage.blocks):
-                c_out = stage.width * expansion
-                units.append(make_unit(config, c_in, stage.width, c_out, stage.stride if b == 0 else 1,
-                                       first=index == 1 and b == 0, survival_probability=next(probabilities)))
-                c_in = c_out
+            c_out = stage.width * expansion
+            units = [make_unit(config, c_in, stage.width, c_out, stage.stride, first=index == 1,
+                               survival_probability=next(probabilities))]
+            if survival_last is None:  # the other units of a stage are identical: built once, copied on meta
+                units += repeat(lambda: make_unit(config, c_out, stage.width, c_out, 1, first=False,
+                                                  survival_probability=None), stage.blocks - 1)
+            else:  # stochastic depth: each unit has its own survival probability
+                units += [make_unit(config, c_out, stage.width, c_out, 1, first=False,
+                                    survival_probability=next(probabilities)) for _ in range(stage.blocks - 1)]
+            c_in = c_out
             self.add_module(f"layer{index}", nn.Sequential(*units))
         self.stages = len(config.stages)
         # A pre-activated network ends on an extra BN-ReLU after the last addition (arXiv:1603.05027 appendix).

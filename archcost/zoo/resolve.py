@@ -64,11 +64,20 @@ _INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "
                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_")
 
 
+# The layers' own reset methods do nothing but call initialisers and fill statistics: on meta they are skipped whole.
+_RESETS = (("torch.nn.modules.conv", "_ConvNd", "reset_parameters"), ("torch.nn.modules.linear", "Linear",
+           "reset_parameters"), ("torch.nn.modules.batchnorm", "_NormBase", "reset_running_stats"),
+           ("torch.nn.modules.batchnorm", "_NormBase", "reset_parameters"))
+
+
 @contextmanager
 def _no_init_on_meta() -> Iterator[None]:
     from torch.nn import init
 
     saved = {name: getattr(init, name) for name in _INITIALISERS if hasattr(init, name)}
+    resets = [(cls, method, cls.__dict__[method]) for cls, method in
+              ((getattr(importlib.import_module(module), name), method) for module, name, method in _RESETS)
+              if method in cls.__dict__]
 
     def skip(original: Callable[..., Any]) -> Callable[..., Any]:
         def initialise(tensor: Any, *args: Any, **kwargs: Any) -> Any:
@@ -76,21 +85,35 @@ def _no_init_on_meta() -> Iterator[None]:
 
         return initialise
 
+    def skip_reset(original: Callable[..., Any]) -> Callable[..., Any]:
+        def reset(module: Any) -> None:
+            tensors = (*module._parameters.values(), *module._buffers.values())
+            if not all(t is None or t.is_meta for t in tensors):
+                original(module)
+
+        return reset
+
     try:
         for name, original in saved.items():
             setattr(init, name, skip(original))
+        for cls, method, original in resets:
+            setattr(cls, method, skip_reset(original))
         yield
     finally:
         for name, original in saved.items():
             setattr(init, name, original)
+        for cls, method, original in resets:
+            setattr(cls, method, original)
 
 
 def build(spec: str, *, device: str = "meta", **overrides: Any) -> Any:
     """Build a model by name on ``device`` (meta by default: no weights are allocated)."""
     import torch
 
+    from archcost.gc_pause import gc_paused
+
     resolved = resolve(spec)
-    with torch.device(device), _no_init_on_meta():
+    with torch.device(device), _no_init_on_meta(), gc_paused():
         model = resolved.builder(**overrides)
     if not isinstance(model, torch.nn.Module):
         raise ArchcostError(f"{spec!r} returned {type(model).__name__}, not a torch.nn.Module")
