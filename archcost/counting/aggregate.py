@@ -55,26 +55,27 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
     for i in range(1, count):
         leaf[parent[i]] = False
 
-    total_macs = inclusive["macs"][0]
-    rows = []
-    for i in range(count):
-        inc = {key: column[i] for key, column in inclusive.items()}
-        call = trace.calls[i]
-        rows.append({
-            "name": names[i],
-            "type": type(modules[i]).__name__,
-            "depth": 0 if i == 0 else names[i].count(".") + 1,
-            "calls": call.calls,
-            "kernel": kernels[i],
-            "input_shape": call.input_shape,
-            "output_shape": call.output_shape,
-            **inc,
-            "macs_percent": 100.0 * inc["macs"] / total_macs if total_macs else 0.0,
-            "activations": call.output_elements,
-            "activation_bytes": call.output_bytes,
-            "intensity_flops_per_byte": (2 * inc["macs"] / inc["memory_bytes"]) if inc["memory_bytes"] else 0.0,
-            "own_params": own["params"][i], "own_macs": own["macs"][i], "own_ops": own["ops"][i],
-        })
+    # Rows are built column by column and zipped: one dict per module, without a Python loop over their keys.
+    calls = trace.calls
+    macs, memory_inclusive = inclusive["macs"], inclusive["memory_bytes"]
+    total_macs = macs[0]
+    columns: dict[str, list[Any]] = {
+        "name": names,
+        "type": [type(m).__name__ for m in modules],
+        "depth": [0] + [n.count(".") + 1 for n in names[1:]],
+        "calls": [c.calls for c in calls],
+        "kernel": kernels,
+        "input_shape": [c.input_shape for c in calls],
+        "output_shape": [c.output_shape for c in calls],
+        **inclusive,
+        "macs_percent": [100.0 * m / total_macs for m in macs] if total_macs else [0.0] * count,
+        "activations": [c.output_elements for c in calls],
+        "activation_bytes": [c.output_bytes for c in calls],
+        "intensity_flops_per_byte": [2 * m / b if b else 0.0 for m, b in zip(macs, memory_inclusive)],
+        "own_params": own["params"], "own_macs": own["macs"], "own_ops": own["ops"],
+    }
+    keys = tuple(columns)
+    rows = [dict(zip(keys, values)) for values in zip(*columns.values())]
     root = rows[0]
     totals = {
         **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},

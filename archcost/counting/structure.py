@@ -21,8 +21,9 @@ from torch import nn
 # Attributes every nn.Module carries (hook tables, parameter and buffer dictionaries): read separately below.
 _MODULE_INTERNALS = frozenset(nn.Module().__dict__)
 _HOOK_TABLES = tuple(name for name in _MODULE_INTERNALS if "hook" in name and name != "_is_full_backward_hook")
-_PLAIN = frozenset((int, str, type(None)))  # no two values of these types compare equal across types
-_SCALARS = (bool, int, float, complex, str, bytes, type(None), torch.dtype, torch.device, torch.memory_format)
+# Values hashed as they are; their types go into the key beside them, since 1, 1.0 and True compare equal.
+_SCALARS = frozenset((bool, int, float, complex, str, bytes, type(None), torch.dtype, torch.device,
+                      torch.memory_format))
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodWrapperType, type)
 
 
@@ -32,19 +33,37 @@ class _Unkeyable(Exception):
 
 def _frozen(value: Any) -> Any:
     kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is tuple and all(type(v) is int for v in value):
-        return value  # kernel sizes, strides, paddings
-    if isinstance(value, _SCALARS):
-        return (type(value), value)  # 1, 1.0 and True are equal in Python but not in a forward
-    if isinstance(value, tuple):  # torch.Size included
-        return tuple(_frozen(v) for v in value)
+    if kind in _SCALARS:
+        return (kind, value)
+    if kind is tuple:  # kernel sizes, strides, paddings
+        kinds = tuple(map(type, value))
+        if _SCALARS.issuperset(kinds):
+            return (value, kinds)
+        return (kind, tuple(map(_frozen, value)))
+    if isinstance(value, tuple):  # torch.Size, named tuples
+        return (kind, tuple(map(_frozen, value)))
     if isinstance(value, enum.Enum):
-        return (type(value), value.value)
+        return (kind, value.value)
     if isinstance(value, _FUNCTIONS):
         return value  # an activation function held as an attribute: the same object is the same computation
-    raise _Unkeyable(type(value).__name__)
+    raise _Unkeyable(kind.__name__)
+
+
+_own_names_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _attributes(state: dict[str, Any]) -> tuple[Any, ...]:
+    """The module's own attributes (not nn.Module's tables), in insertion order: two modules built by the same code
+    list them in the same order."""
+    layout = tuple(state)
+    names = _own_names_cache.get(layout)
+    if names is None:
+        names = _own_names_cache.setdefault(layout, tuple(n for n in layout if n not in _MODULE_INTERNALS))
+    values = tuple(map(state.__getitem__, names))
+    kinds = tuple(map(type, values))
+    if _SCALARS.issuperset(kinds):  # the common case, without a Python call per value
+        return (names, values, kinds)
+    return (names, tuple(map(_frozen, values)))
 
 
 class StructuralKeys:
@@ -52,22 +71,19 @@ class StructuralKeys:
 
     def __init__(self, modules: list[nn.Module]) -> None:
         self._table: dict[tuple[Any, ...], int] = {}
-        self._by_module: dict[int, int | None] = {}
-        self._size: dict[int, int] = {}
-        self.keys: list[int | None] = [self._key(m) for m in modules] if modules else []
-        self.sizes: list[int] = [self._size[id(m)] for m in modules]
+        self._known: dict[int, tuple[int | None, int]] = {}  # id(module) -> (key, subtree size)
+        known = [self._key(m) for m in modules]
+        self.keys: list[int | None] = [key for key, _ in known]
+        self.sizes: list[int] = [size for _, size in known]
         # Replay maps a subtree to another by offset in named_modules order, which holds only when no module
         # instance appears twice (named_modules lists a shared module once).
         self.tree_is_plain = bool(modules) and self.sizes[0] == len(modules)
 
-    def _key(self, module: nn.Module) -> int | None:
-        known = self._by_module.get(id(module), -1)
-        if known != -1:
-            return known
-        key, size = self._compute(module)
-        self._by_module[id(module)] = key
-        self._size[id(module)] = size
-        return key
+    def _key(self, module: nn.Module) -> tuple[int | None, int]:
+        known = self._known.get(id(module))
+        if known is None:
+            known = self._known[id(module)] = self._compute(module)
+        return known
 
     def _compute(self, module: nn.Module) -> tuple[int | None, int]:
         state = module.__dict__
@@ -75,22 +91,18 @@ class StructuralKeys:
         for name, child in state["_modules"].items():
             if child is None:
                 continue
-            child_key = self._key(child)
-            size += self._size[id(child)]
+            child_key, child_size = self._key(child)
+            size += child_size
             keyable = keyable and child_key is not None
             children.append((name, child_key))
-        if not keyable:
+        if not keyable or any(map(state.get, _HOOK_TABLES)):
             return None, size
-        for table in _HOOK_TABLES:
-            if state.get(table):
-                return None, size
         try:
-            # In insertion order: two modules built by the same code list their attributes in the same order.
-            attributes = tuple([(name, _frozen(value)) for name, value in state.items()
-                                if name not in _MODULE_INTERNALS])
+            attributes = _attributes(state)
         except _Unkeyable:
             return None, size
         tensors = []
+        non_persistent = state["_non_persistent_buffers_set"]
         for kind in ("_parameters", "_buffers"):
             for name, tensor in state[kind].items():
                 if tensor is None:
@@ -98,7 +110,7 @@ class StructuralKeys:
                 elif not tensor.is_meta:
                     return None, size  # real values could steer a forward (data-dependent control flow)
                 else:
-                    tensors.append((kind, name, type(tensor), tuple(tensor.shape), tensor.dtype,
-                                    tensor.requires_grad, name in state["_non_persistent_buffers_set"]))
+                    tensors.append((kind, name, type(tensor), tensor.shape, tensor.dtype, tensor.requires_grad,
+                                    name in non_persistent))
         full = (type(module), module.training, attributes, tuple(tensors), tuple(children))
         return self._table.setdefault(full, len(self._table)), size
