@@ -203,9 +203,11 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
              dev: Device, conv: Convention, back: Backend, dtype: str, replay_repeats: bool,
              overrides: dict[str, Any]) -> Analysis:
     native: tuple[int, ...] | None = None
+    from_registry = False  # a zoo network built here, which no one else has held
     if isinstance(model_or_name, str):
         resolved = resolve(model_or_name)
         name, native = resolved.name, resolved.input_shape
+        from_registry = resolved.entry is not None
         model = build_model(model_or_name, device=dev.value, **overrides)
         if dtype != "float32":
             model = model.to(DTYPES[dtype])  # a model built here is ours to convert
@@ -230,7 +232,8 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
         if not shape or any(d <= 0 for d in shape):
             raise UsageError(f"input shape {shape} must have positive dimensions")
 
-    return _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats)
+    return _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats,
+                           built_here=from_registry)
 
 
 _CACHE_SIZE = 64
@@ -245,7 +248,8 @@ def _model_device(model: torch.nn.Module) -> str | None:
 
 
 def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], device: Device,
-                    convention: Convention, backend: Backend, dtype: str, *, replay: bool = True) -> Analysis:
+                    convention: Convention, backend: Backend, dtype: str, *, replay: bool = True,
+                    built_here: bool = False) -> Analysis:
     named = list(model.named_modules())
     names = [n for n, _ in named]
     modules = [m for _, m in named]
@@ -271,7 +275,7 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
     training = [m for m in modules if m.training]
-    tracer = Tracer(modules, replay=replay)
+    tracer = Tracer(modules, replay=replay, built_here=built_here)
     try:
         if training:
             if all(type(m).train is torch.nn.Module.train for m in modules):

@@ -29,6 +29,14 @@ def test_replay_gives_every_figure_of_a_full_run(name: str) -> None:
     assert _records(replayed) == _records(full)
 
 
+@pytest.mark.parametrize("name", archcost.list_architectures())
+def test_copies_keyed_from_their_template_get_the_keys_they_would_get_read(name: str) -> None:
+    from archcost.blocks.repeat import COPIED_FROM
+
+    modules = list(archcost.build(name).modules())
+    assert StructuralKeys(modules, copied_from=COPIED_FROM).keys == StructuralKeys(modules).keys
+
+
 def _trace(model: nn.Module, shape: tuple[int, ...], device: str = "meta") -> Tracer:
     modules = list(model.modules())
     tracer = Tracer(modules)

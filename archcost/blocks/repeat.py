@@ -9,6 +9,7 @@ blocks never share initial weights.
 
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Iterator, TypeVar
@@ -19,6 +20,10 @@ from torch import nn
 from archcost.counting.structure import StructuralKeys
 
 M = TypeVar("M", bound=nn.Module)
+
+# copy -> the block it was copied from. A model that no one has touched since it was built (analyze(name) builds its
+# own) can take a copy's structural key from its template instead of recomputing it (counting/structure.py).
+COPIED_FROM: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 _COPY_ON_META: ContextVar[bool] = ContextVar("archcost_copy_on_meta", default=True)
 
@@ -40,7 +45,10 @@ def repeat(make: Callable[[], M], count: int) -> list[M]:
     first = make()
     if count == 1 or not _COPY_ON_META.get() or not _copyable(first):
         return [first, *(make() for _ in range(count - 1))]
-    return [first, *(_meta_copy(first) for _ in range(count - 1))]
+    copies = [_meta_copy(first) for _ in range(count - 1)]
+    for copy in copies:
+        COPIED_FROM[copy] = first
+    return [first, *copies]
 
 
 def _copyable(module: nn.Module) -> bool:
@@ -61,6 +69,10 @@ _TABLES = tuple(name for name, value in nn.Module().__dict__.items()
                 if isinstance(value, (dict, set)) and name not in ("_parameters", "_buffers", "_modules"))
 
 
+_META = torch.device("meta")
+_empty, _make_subclass = torch.empty, torch.Tensor._make_subclass
+
+
 def _meta_copy(module: M) -> M:
     # No device context or other torch-function mode is needed to make a meta tensor: skipping them halves the cost.
     with torch._C.DisableTorchFunction():
@@ -73,9 +85,11 @@ def _copy(module: M) -> M:
     state.update(source)  # same attributes in the same order (structural keys read them in order)
     for name in _TABLES:
         state[name] = source[name].copy()
-    state["_parameters"] = {k: None if p is None else nn.Parameter(
-        torch.empty(p.shape, dtype=p.dtype, device="meta"), p.requires_grad) for k, p in source["_parameters"].items()}
-    state["_buffers"] = {k: None if b is None else torch.empty(b.shape, dtype=b.dtype, device="meta")
+    # What nn.Parameter(tensor, requires_grad) does for a plain tensor, without its Python __new__.
+    state["_parameters"] = {k: None if p is None else _make_subclass(
+        nn.Parameter, _empty(p.shape, dtype=p.dtype, device=_META), p.requires_grad)
+        for k, p in source["_parameters"].items()}
+    state["_buffers"] = {k: None if b is None else _empty(b.shape, dtype=b.dtype, device=_META)
                          for k, b in source["_buffers"].items()}
     state["_modules"] = {k: None if c is None else _copy(c) for k, c in source["_modules"].items()}
     return copy

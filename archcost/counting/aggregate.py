@@ -11,7 +11,7 @@ import torch
 
 from archcost.counting.conventions import counts_in
 from archcost.counting.opclass import ARITHMETIC_CLASSES, Convention, OpClass
-from archcost.counting.params import own_parameters
+from archcost.counting.params import own_parameter_columns
 from archcost.counting.tracer import Trace
 
 _CLASS_COLUMNS = tuple(c.value for c in ARITHMETIC_CLASSES)
@@ -39,10 +39,7 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
             own[term.op_class.value][m] += term.count
             if counts_in(convention, record.op, term):
                 ops[m] += term.count
-    for i, p in enumerate(own_parameters(modules)):
-        own["params"][i], own["weights"][i], own["biases"][i] = p.params, p.weights, p.biases
-        own["trainable_params"][i], own["frozen_params"][i] = p.trainable, p.frozen
-        own["buffers"][i], own["moving_statistics"][i] = p.buffers, p.moving_statistics
+    own.update(own_parameter_columns(modules))
 
     index = {n: i for i, n in enumerate(names)}
     parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]

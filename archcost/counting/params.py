@@ -2,54 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 # Keras counts batch-norm moving statistics as (non-trainable) parameters; these are their PyTorch names.
-_MOVING_STATISTICS = ("running_mean", "running_var")
+_MOVING_STATISTICS = frozenset(("running_mean", "running_var"))
+
+COLUMNS = ("params", "weights", "biases", "trainable_params", "frozen_params", "buffers", "moving_statistics")
 
 
-@dataclass(slots=True)
-class OwnParameters:
-    weights: int = 0
-    biases: int = 0
-    trainable: int = 0
-    frozen: int = 0
-    buffers: int = 0  # elements of every buffer (BN running stats and counters)
-    moving_statistics: int = 0  # the subset of buffers Keras counts as non-trainable parameters
-
-    @property
-    def params(self) -> int:
-        return self.weights + self.biases
-
-
-def own_parameters(modules: list[torch.nn.Module]) -> list[OwnParameters]:
-    """Each module's own (non-recursive) parameters; a tensor shared by several modules belongs to the first."""
+def own_parameter_columns(modules: list[torch.nn.Module]) -> dict[str, list[int]]:
+    """Each module's own (non-recursive) figures, one list per column in ``modules`` order. ``buffers`` counts the
+    elements of every buffer (BN statistics and counters), ``moving_statistics`` the subset Keras calls parameters.
+    A tensor shared by several modules belongs to the first."""
+    count = len(modules)
+    columns = {name: [0] * count for name in COLUMNS}
+    params, weights, biases = columns["params"], columns["weights"], columns["biases"]
+    trainable, frozen = columns["trainable_params"], columns["frozen_params"]
+    buffers, moving = columns["buffers"], columns["moving_statistics"]
     seen: set[int] = set()
-    rows = []
-    for module in modules:
-        row = OwnParameters()
+    for i, module in enumerate(modules):
         # The module's own dictionaries: named_parameters(recurse=False) costs ten times more on deep networks.
-        for name, p in module._parameters.items():
+        state = module.__dict__
+        for name, p in state["_parameters"].items():
             if p is None or id(p) in seen:
                 continue
             seen.add(id(p))
             n = p.numel()
+            params[i] += n
             if name.endswith("bias"):
-                row.biases += n
+                biases[i] += n
             else:
-                row.weights += n
+                weights[i] += n
             if p.requires_grad:
-                row.trainable += n
+                trainable[i] += n
             else:
-                row.frozen += n
-        for name, b in module._buffers.items():
+                frozen[i] += n
+        for name, b in state["_buffers"].items():
             if b is None or id(b) in seen:
                 continue
             seen.add(id(b))
-            row.buffers += b.numel()
+            n = b.numel()
+            buffers[i] += n
             if name in _MOVING_STATISTICS:
-                row.moving_statistics += b.numel()
-        rows.append(row)
-    return rows
+                moving[i] += n
+    return columns

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import types
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -69,9 +69,13 @@ def _attributes(state: dict[str, Any]) -> tuple[Any, ...]:
 class StructuralKeys:
     """Interned keys (small ints) and subtree sizes of a model's modules, in ``named_modules`` order."""
 
-    def __init__(self, modules: list[nn.Module]) -> None:
+    def __init__(self, modules: list[nn.Module], *, copied_from: Mapping[nn.Module, nn.Module] | None = None) -> None:
+        """``copied_from`` maps a module to the one it is an untouched copy of (``blocks/repeat.py``): the copy's
+        subtree then takes the original's keys, module by module, without reading its state again. Pass it only for
+        a model no one could have changed since it was built."""
         self._table: dict[tuple[Any, ...], int] = {}
         self._known: dict[int, tuple[int | None, int]] = {}  # id(module) -> (key, subtree size)
+        self._copied_from = copied_from
         known = [self._key(m) for m in modules]
         self.keys: list[int | None] = [key for key, _ in known]
         self.sizes: list[int] = [size for _, size in known]
@@ -82,7 +86,13 @@ class StructuralKeys:
     def _key(self, module: nn.Module) -> tuple[int | None, int]:
         known = self._known.get(id(module))
         if known is None:
-            known = self._known[id(module)] = self._compute(module)
+            original = self._copied_from.get(module) if self._copied_from is not None else None
+            if original is not None:
+                known = self._key(original)
+                for o, c in zip(original.modules(), module.modules()):
+                    self._known[id(c)] = self._known[id(o)]
+            else:
+                known = self._known[id(module)] = self._compute(module)
         return known
 
     def _compute(self, module: nn.Module) -> tuple[int | None, int]:

@@ -109,10 +109,12 @@ class Tracer(TorchDispatchMode):
     Use :meth:`run`: it installs forward hooks on ``modules`` (removed afterwards, also when the forward raises).
     """
 
-    def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True) -> None:
+    def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True,
+                 built_here: bool = False) -> None:
         super().__init__()
         self.fast_meta = fast_meta
         self.replay = replay  # on meta only: see counting/replay.py
+        self.built_here = built_here  # nobody else has held the model: repeat()'s copies are still copies
         self.replayer: Replayer | None = None
         self.modules = modules
         self.trace = Trace(calls=[ModuleCall() for _ in modules])
@@ -258,7 +260,12 @@ class Tracer(TorchDispatchMode):
     def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
         """Route the forward of each repeated composite module through the replayer, as an instance attribute
         (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
-        structure = StructuralKeys(self.modules)
+        if self.built_here:
+            from archcost.blocks.repeat import COPIED_FROM
+
+            structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
+        else:
+            structure = StructuralKeys(self.modules)
         if not structure.tree_is_plain:
             return []
         self.replayer = Replayer(self, structure)

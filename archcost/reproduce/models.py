@@ -28,11 +28,11 @@ def analysis(name: str, *, input_shape: str | None = None, **overrides: Any) -> 
 
 @cache
 def _params(name: str, overrides: tuple[tuple[str, Any], ...]) -> int:
-    from archcost.counting.params import own_parameters
+    from archcost.counting.params import own_parameter_columns
     from archcost.zoo.resolve import build
 
     model = build(name, **dict(overrides))
-    return sum(p.params for p in own_parameters(list(model.modules())))
+    return sum(own_parameter_columns(list(model.modules()))["params"])
 
 
 def params(name: str, **overrides: Any) -> int:
