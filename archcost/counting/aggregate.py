@@ -39,7 +39,7 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
             own[term.op_class.value][m] += term.count
             if counts_in(convention, record.op, term):
                 ops[m] += term.count
-    own.update(own_parameter_columns(modules))
+    own.update(own_parameter_columns(modules, trace.keys))
 
     index = {n: i for i, n in enumerate(names)}
     parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]

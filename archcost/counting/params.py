@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 # Keras counts batch-norm moving statistics as (non-trainable) parameters; these are their PyTorch names.
@@ -10,39 +12,58 @@ _MOVING_STATISTICS = frozenset(("running_mean", "running_var"))
 COLUMNS = ("params", "weights", "biases", "trainable_params", "frozen_params", "buffers", "moving_statistics")
 
 
-def own_parameter_columns(modules: list[torch.nn.Module]) -> dict[str, list[int]]:
+def own_parameter_columns(modules: list[torch.nn.Module],
+                          keys: list[int | None] | None = None) -> dict[str, list[int]]:
     """Each module's own (non-recursive) figures, one list per column in ``modules`` order. ``buffers`` counts the
     elements of every buffer (BN statistics and counters), ``moving_statistics`` the subset Keras calls parameters.
-    A tensor shared by several modules belongs to the first."""
+    A tensor shared by several modules belongs to the first.
+
+    ``keys`` (structural keys, ``counting/structure.py``) let modules with the same key share one computation: the
+    key covers every own tensor's name, shape and trainability. Used only when no tensor is shared."""
     count = len(modules)
     columns = {name: [0] * count for name in COLUMNS}
-    params, weights, biases = columns["params"], columns["weights"], columns["biases"]
-    trainable, frozen = columns["trainable_params"], columns["frozen_params"]
-    buffers, moving = columns["buffers"], columns["moving_statistics"]
+    tables = [(m.__dict__["_parameters"], m.__dict__["_buffers"]) for m in modules]
+    if keys is not None:
+        ids = [id(t) for parameters, buffers in tables for t in (*parameters.values(), *buffers.values())
+               if t is not None]
+        if len(set(ids)) != len(ids):
+            keys = None  # a tied tensor belongs to its first module: every module is read in order
     seen: set[int] = set()
-    for i, module in enumerate(modules):
-        # The module's own dictionaries: named_parameters(recurse=False) costs ten times more on deep networks.
-        state = module.__dict__
-        for name, p in state["_parameters"].items():
-            if p is None or id(p) in seen:
-                continue
-            seen.add(id(p))
-            n = p.numel()
-            params[i] += n
-            if name.endswith("bias"):
-                biases[i] += n
-            else:
-                weights[i] += n
-            if p.requires_grad:
-                trainable[i] += n
-            else:
-                frozen[i] += n
-        for name, b in state["_buffers"].items():
-            if b is None or id(b) in seen:
-                continue
-            seen.add(id(b))
-            n = b.numel()
-            buffers[i] += n
-            if name in _MOVING_STATISTICS:
-                moving[i] += n
+    memo: dict[int, tuple[int, ...]] = {}
+    for i, (parameters, buffers) in enumerate(tables):
+        key = keys[i] if keys is not None else None
+        figures = memo.get(key) if key is not None else None
+        if figures is None:
+            figures = _own(parameters, buffers, seen)
+            if key is not None:
+                memo[key] = figures
+        for column, value in zip(columns.values(), figures):
+            column[i] = value
     return columns
+
+
+def _own(parameters: dict[str, Any], buffers: dict[str, Any], seen: set[int]) -> tuple[int, ...]:
+    """One module's figures in COLUMNS order; tensors already in ``seen`` belong to an earlier module."""
+    weights = biases = trainable = frozen = buffer_elements = moving = 0
+    for name, p in parameters.items():
+        if p is None or id(p) in seen:
+            continue
+        seen.add(id(p))
+        n = p.numel()
+        if name.endswith("bias"):
+            biases += n
+        else:
+            weights += n
+        if p.requires_grad:
+            trainable += n
+        else:
+            frozen += n
+    for name, b in buffers.items():
+        if b is None or id(b) in seen:
+            continue
+        seen.add(id(b))
+        n = b.numel()
+        buffer_elements += n
+        if name in _MOVING_STATISTICS:
+            moving += n
+    return (weights + biases, weights, biases, trainable, frozen, buffer_elements, moving)

@@ -89,8 +89,12 @@ class StructuralKeys:
             original = self._copied_from.get(module) if self._copied_from is not None else None
             if original is not None:
                 known = self._key(original)
-                for o, c in zip(original.modules(), module.modules()):
-                    self._known[id(c)] = self._known[id(o)]
+                pairs = [(original, module)]
+                while pairs:  # the two subtrees in step, without named_modules' generators
+                    o, c = pairs.pop()
+                    if o is not None:
+                        self._known[id(c)] = self._known[id(o)]
+                    pairs.extend(zip(o.__dict__["_modules"].values(), c.__dict__["_modules"].values()))
             else:
                 known = self._known[id(module)] = self._compute(module)
         return known

@@ -101,6 +101,7 @@ class Trace:
     devices: set[str] = field(default_factory=set)
     peak_live_bytes: int = 0
     replayed_calls: int = 0  # module calls whose ops were copied from an identical earlier call (counting/replay.py)
+    keys: list[int | None] | None = None  # the modules' structural keys, when replay computed them
 
 
 class Tracer(TorchDispatchMode):
@@ -268,6 +269,7 @@ class Tracer(TorchDispatchMode):
             structure = StructuralKeys(self.modules)
         if not structure.tree_is_plain:
             return []
+        self.trace.keys = structure.keys
         self.replayer = Replayer(self, structure)
         wrapped = []
         for i in self.replayer.candidates():
