@@ -16,7 +16,7 @@ import torch
 from archcost import __version__
 from archcost.counting.conventions import DESCRIPTIONS, counts_in
 from archcost.counting.opclass import Backend, Convention, Device
-from archcost.counting.aggregate import aggregate
+from archcost.counting.aggregate import aggregate, rows_from_columns
 from archcost.counting.tracer import OpRecord, Tracer
 from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
 from archcost.gc_pause import gc_paused
@@ -46,11 +46,20 @@ class Analysis:
     device: str
     convention: Convention
     backend: Backend
-    rows: list[dict[str, Any]]
+    columns: dict[str, list[Any]] = field(repr=False)  # one list per row key, modules in definition order
     totals: dict[str, Any]
     uncounted_ops: dict[str, int]
     records: list[OpRecord] = field(repr=False)
     cross_check: dict[str, Any] | None = None
+    _rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per module. Made from ``columns`` on first use: a caller that reads only the totals (a zoo-wide
+        comparison, a chart) never pays for thousands of dicts."""
+        if self._rows is None:
+            self._rows = rows_from_columns(self.columns)
+        return self._rows
 
     @property
     def layers(self) -> pd.DataFrame:
@@ -93,7 +102,9 @@ class Analysis:
     def copy(self) -> Analysis:
         """An independent copy: rows and totals can be changed without touching the original (op records, which
         nothing changes, are shared)."""
-        return replace(self, rows=[dict(r) for r in self.rows], totals=dict(self.totals),
+        rows = None if self._rows is None else [dict(r) for r in self._rows]
+        return replace(self, columns={k: list(v) for k, v in self.columns.items()}, _rows=rows,
+                       totals=dict(self.totals),
                        uncounted_ops=dict(self.uncounted_ops),
                        cross_check=None if self.cross_check is None else dict(self.cross_check))
 
@@ -295,11 +306,11 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
         for m in training:
             m.__dict__["training"] = True
 
-    rows, totals = aggregate(names, modules, trace, convention)
+    columns, totals = aggregate(names, modules, trace, convention)
     totals.update(peak_activation_bytes=trace.peak_live_bytes)
     analysis = Analysis(
         model=name, input_shape=shape, dtype=dtype, device=device.value, convention=convention, backend=backend,
-        rows=rows, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
+        columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
     )
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check

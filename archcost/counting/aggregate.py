@@ -22,7 +22,7 @@ _OWN_KEYS = ("params", "weights", "biases", "trainable_params", "frozen_params",
 
 
 def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
-               convention: Convention) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+              convention: Convention) -> tuple[dict[str, list[Any]], dict[str, Any]]:
     """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
     5,410 modules and this runs once per analysis."""
     count = len(modules)
@@ -52,7 +52,7 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
     for i in range(1, count):
         leaf[parent[i]] = False
 
-    # Rows are built column by column and zipped: one dict per module, without a Python loop over their keys.
+    # The row columns, in row-key order; Analysis.rows zips them into dicts when someone asks.
     calls = trace.calls
     macs, memory_inclusive = inclusive["macs"], inclusive["memory_bytes"]
     total_macs = macs[0]
@@ -71,9 +71,7 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
         "intensity_flops_per_byte": [2 * m / b if b else 0.0 for m, b in zip(macs, memory_inclusive)],
         "own_params": own["params"], "own_macs": own["macs"], "own_ops": own["ops"],
     }
-    keys = tuple(columns)
-    rows = [dict(zip(keys, values)) for values in zip(*columns.values())]
-    root = rows[0]
+    root = {key: column[0] for key, column in columns.items()}
     totals = {
         **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
         "keras_params": root["params"] + root["moving_statistics"],
@@ -89,7 +87,13 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
     expected = _expected_training_macs(modules, inclusive["macs"])
     if expected is not None:
         totals["expected_training_macs"] = expected
-    return rows, totals
+    return columns, totals
+
+
+def rows_from_columns(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """One dict per module, zipped from the columns (no Python loop over the keys)."""
+    keys = tuple(columns)
+    return [dict(zip(keys, values)) for values in zip(*columns.values())]
 
 
 def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
