@@ -13,10 +13,14 @@ __all__ = ["__version__", "analyze", "build", "list_architectures", "Analysis", 
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("analyze", "Analysis"):
-        from archcost import analysis
+    if name == "analyze":
+        from archcost.analysis import analyze
 
-        return getattr(analysis, name)
+        return analyze
+    if name == "Analysis":
+        from archcost.result import Analysis  # torch-free
+
+        return Analysis
     if name == "build":
         from archcost.zoo.resolve import build
 

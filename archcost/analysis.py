@@ -6,134 +6,26 @@ The model is never mutated: training flags are restored, hooks removed and nothi
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-from archcost import __version__
-from archcost.counting.conventions import DESCRIPTIONS, counts_in
+from archcost.counting.aggregate import aggregate
 from archcost.counting.opclass import Backend, Convention, Device
-from archcost.counting.aggregate import aggregate, rows_from_columns
-from archcost.counting.tracer import OpRecord, Tracer
+from archcost.counting.tracer import Tracer
 from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
 from archcost.gc_pause import gc_paused
+from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape, parse_shape
 from archcost.zoo.resolve import build as build_model
 from archcost.zoo.resolve import resolve
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-SCHEMA = "archcost.analysis/1"
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
 _COLLAPSE_MESSAGES = ("output size is too small", "kernel size can't be greater", "smaller than kernel",
                       "non-positive", "input image", "padded input size")
-
-
-@dataclass
-class Analysis:
-    """Per-layer cost of one forward pass. ``layers`` rows are modules in definition order; figures are inclusive of
-    children, ``own_*`` columns are not (so every ``own_*`` column sums to its total)."""
-
-    model: str
-    input_shape: tuple[int, ...]
-    dtype: str
-    device: str
-    convention: Convention
-    backend: Backend
-    columns: dict[str, list[Any]] = field(repr=False)  # one list per row key, modules in definition order
-    totals: dict[str, Any]
-    uncounted_ops: dict[str, int]
-    records: list[OpRecord] = field(repr=False)
-    cross_check: dict[str, Any] | None = None
-    _rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def rows(self) -> list[dict[str, Any]]:
-        """One dict per module. Made from ``columns`` on first use: a caller that reads only the totals (a zoo-wide
-        comparison, a chart) never pays for thousands of dicts."""
-        if self._rows is None:
-            self._rows = rows_from_columns(self.columns)
-        return self._rows
-
-    @property
-    def layers(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self.rows)
-
-    def layer(self, name: str) -> dict[str, Any]:
-        for row in self.rows:
-            if row["name"] == name:
-                return row
-        from difflib import get_close_matches
-
-        close = get_close_matches(name, [r["name"] for r in self.rows], n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"{self.model} has no layer {name!r}{hint}")
-
-    def explain(self, name: str) -> list[dict[str, Any]]:
-        """Every op of layer ``name`` (and its children) with its formula and the real dimensions substituted."""
-        row = self.layer(name)
-        prefix = row["name"] + "."
-        owners = {i for i, r in enumerate(self.rows) if r["name"] == row["name"] or r["name"].startswith(prefix)
-                  or row["name"] == ""}
-        ops = []
-        for record in self.records:
-            if record.module not in owners:
-                continue
-            terms = record.terms
-            ops.append({
-                "module": self.rows[record.module]["name"] or self.model,
-                "op": f"aten.{record.op}",
-                "shapes": [format_shape(s) for s in record.shapes],
-                "terms": None if terms is None else [
-                    {"class": t.op_class.value, "count": t.count, "explanation": t.explain(),
-                     "in_convention": counts_in(self.convention, record.op, t)} for t in terms
-                ],
-            })
-        return ops
-
-    def copy(self) -> Analysis:
-        """An independent copy: rows and totals can be changed without touching the original (op records, which
-        nothing changes, are shared)."""
-        rows = None if self._rows is None else [dict(r) for r in self._rows]
-        return replace(self, columns={k: list(v) for k, v in self.columns.items()}, _rows=rows,
-                       totals=dict(self.totals),
-                       uncounted_ops=dict(self.uncounted_ops),
-                       cross_check=None if self.cross_check is None else dict(self.cross_check))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "archcost_version": __version__,
-            "torch_version": torch.__version__,
-            "model": self.model,
-            "input_shape": list(self.input_shape),
-            "dtype": self.dtype,
-            "device": self.device,
-            "convention": self.convention.value,
-            "convention_description": DESCRIPTIONS[self.convention],
-            "unit": "MAC (one multiply-accumulate); flops = 2 * macs",
-            "backend": self.backend.value,
-            "totals": self.totals,
-            "uncounted_ops": self.uncounted_ops,
-            "cross_check": self.cross_check,
-            "layers": [{**r, "input_shape": _listed(r["input_shape"]), "output_shape": _listed(r["output_shape"])}
-                       for r in self.rows],
-        }
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
-
-
-def _listed(shape: tuple[int, ...] | None) -> list[int] | None:
-    return None if shape is None else list(shape)
 
 
 def _check_device(device: Device) -> None:
@@ -311,6 +203,7 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
     analysis = Analysis(
         model=name, input_shape=shape, dtype=dtype, device=device.value, convention=convention, backend=backend,
         columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
+        torch_version=torch.__version__,
     )
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check

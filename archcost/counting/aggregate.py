@@ -90,12 +90,6 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
     return columns, totals
 
 
-def rows_from_columns(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """One dict per module, zipped from the columns (no Python loop over the keys)."""
-    keys = tuple(columns)
-    return [dict(zip(keys, values)) for values in zip(*columns.values())]
-
-
 def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
     """``kernel/stride`` per module: its own, or that of the one windowed layer below it (conv + BN + ReLU)."""
     count = len(modules)
