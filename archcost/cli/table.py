@@ -108,6 +108,8 @@ def table_command(
                                                  "'keras' prints Keras-style parameter totals.")] = None,
     timed: Annotated[bool, typer.Option("--timed", help="Measure each layer's time on the real device "
                                         "(--device cpu or cuda) and show it beside its MACs.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse again even if this machine has the "
+                                           "result of the same request and code on disk.")] = False,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -126,10 +128,20 @@ def table_command(
     if out is not None:
         check_writable(out)
 
-    from archcost.analysis import analyze
+    # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
+    # can take it from the disk cache without importing torch (archcost/result_cache.py).
+    cacheable = not no_cache and device is Device.META and backend is Backend.NATIVE and explain is None
+    key = _cache_key(arch, input, batch, convention, dtype) if cacheable else None
+    analysis = _cached(key) if key is not None else None
+    if analysis is None:
+        from archcost.analysis import analyze
 
-    analysis = analyze(arch, input, batch=batch, device=device.value, convention=convention.value,
-                       backend=backend.value, dtype=dtype)
+        analysis = analyze(arch, input, batch=batch, device=device.value, convention=convention.value,
+                           backend=backend.value, dtype=dtype)
+        if key is not None:
+            from archcost import result_cache
+
+            result_cache.store(key, analysis.to_dict())
     if explain is not None:
         _explain(analysis, explain, format, out)
         return
@@ -179,6 +191,34 @@ def table_command(
     if cross is not None:
         footer.update(backend=cross["total"], backend_diff=cross["difference"])
     emit(to_rich(rows, columns, title=_title(analysis), caption="\n".join(notes), footer=footer), out)
+
+
+def _cache_key(arch: str, input: str | None, batch: int | None, convention: Convention, dtype: str) -> str | None:
+    from archcost import result_cache
+    from archcost.errors import ArchcostError
+    from archcost.shapes import parse_shape
+    from archcost.zoo import registry
+
+    try:
+        entry = registry.get(arch)
+    except ArchcostError:
+        return None  # not a registry name: the analysis says what is wrong with it
+    shape = None if input is None else list(parse_shape(input, batch=batch))
+    return result_cache.request_key(arch=entry.name, input=shape, batch=batch, convention=convention.value,
+                                    dtype=dtype)
+
+
+def _cached(key: str) -> Any:
+    from archcost import result_cache
+    from archcost.result import Analysis
+
+    document = result_cache.load(key)
+    if document is None:
+        return None
+    try:
+        return Analysis.from_dict(document)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # written by something else: analyse again and overwrite it
 
 
 def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
