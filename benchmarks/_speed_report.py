@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _speed_checks import Check, Results, Summary
+from _speed_checks import Check, Results, Summary, zoo_totals
 from _speed_harness import PEER_RULES, agreement, median, ratio, rss_mb
 
 
@@ -156,15 +156,17 @@ def _conventions(results: Results) -> str:
 
 
 def _zoo(results: Results) -> str:
-    zoo = results.zoo
-    if zoo is None or not zoo.ok or zoo.result is None:
-        return "Not measured." if zoo is None else f"{zoo.status}: {zoo.error}"
-    per_model = zoo.result["per_model_s"]
+    totals, failed, problem = zoo_totals(results)
+    if problem is not None:
+        return problem
+    first = results.zoo[0].result
+    per_model = first["per_model_s"]
     slowest = sorted(per_model.items(), key=lambda kv: -kv[1])[:8]
-    text = (f"{len(per_model)} architectures analysed in {zoo.result['total_s']:.2f} s after an import of "
-            f"{zoo.result['import_s']:.2f} s. Slowest: " + ", ".join(f"{n} {_seconds(s)}" for n, s in slowest) + ".")
-    if zoo.result["failed"]:
-        text += " Failed: " + "; ".join(f"{n} ({e})" for n, e in sorted(zoo.result["failed"].items())) + "."
+    text = (f"{len(per_model)} architectures analysed in {', '.join(f'{t:.2f} s' for t in totals)} "
+            f"({len(totals)} fresh processes; the first imported torch in {first['import_s']:.2f} s). "
+            "Slowest in the first: " + ", ".join(f"{n} {_seconds(s)}" for n, s in slowest) + ".")
+    if failed:
+        text += " Failed: " + "; ".join(f"{n} ({e})" for n, e in sorted(failed.items())) + "."
     return text
 
 
