@@ -178,7 +178,7 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
     training = [m for m in modules if m.training]
-    tracer = Tracer(modules, replay=replay, built_here=built_here)
+    tracer = Tracer(modules, replay=replay, built_here=built_here, through_stand_ins=forward is not model)
     try:
         if training:
             if all(type(m).train is torch.nn.Module.train for m in modules):

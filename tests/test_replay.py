@@ -191,3 +191,19 @@ def test_a_tied_weight_counts_once_even_between_modules_with_one_key() -> None:
     analysis = archcost.analyze(nn.Sequential(first, second, third), (2, 4))
     assert [r["own_params"] for r in analysis.rows] == [0, 16 + 4, 4, 16 + 4]
     assert analysis.totals["params"] == 3 * 4 + 2 * 16
+
+
+def test_a_cpu_model_analysed_on_meta_is_replayed_through_its_stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcost.counting import replay
+
+    replays = []
+    original = replay.Replayer._replay
+    monkeypatch.setattr(replay.Replayer, "_replay", lambda self, *args: replays.append(1) or original(self, *args))
+    model = nn.Sequential(*(Unit(4) for _ in range(6)))  # real CPU tensors: the forward sees meta stand-ins
+    replayed = archcost.analyze(model, (1, 4, 5, 5))
+    assert len(replays) == 5
+    full = archcost.analyze(model, (1, 4, 5, 5), replay_repeats=False)
+    assert all(p.device.type == "cpu" for p in model.parameters())  # the caller's model stays where it was
+    on_meta = archcost.analyze(model.to("meta"), (1, 4, 5, 5), replay_repeats=False)
+    assert replayed.rows == full.rows == on_meta.rows
+    assert replayed.totals == full.totals == on_meta.totals

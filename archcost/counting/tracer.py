@@ -111,11 +111,12 @@ class Tracer(TorchDispatchMode):
     """
 
     def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True,
-                 built_here: bool = False) -> None:
+                 built_here: bool = False, through_stand_ins: bool = False) -> None:
         super().__init__()
         self.fast_meta = fast_meta
         self.replay = replay  # on meta only: see counting/replay.py
         self.built_here = built_here  # nobody else has held the model: repeat()'s copies are still copies
+        self.through_stand_ins = through_stand_ins  # the forward swaps every real tensor for a meta stand-in
         self.replayer: Replayer | None = None
         self.modules = modules
         self.trace = Trace(calls=[ModuleCall() for _ in modules])
@@ -266,7 +267,7 @@ class Tracer(TorchDispatchMode):
 
             structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
         else:
-            structure = StructuralKeys(self.modules)
+            structure = StructuralKeys(self.modules, forward_sees_meta=self.through_stand_ins)
         if not structure.tree_is_plain:
             return []
         self.trace.keys = structure.keys
