@@ -165,8 +165,10 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
             raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
         # Swap in meta stand-ins for the duration of the call (torch restores the originals): nothing is allocated
         # and the caller's model is untouched afterwards.
-        stand_ins = {k: torch.empty_like(v, device="meta") for k, v in (*model.named_parameters(),
-                                                                            *model.named_buffers())}
+        # Parameters stay parameters (same trainability): the forward sees the model as it is, only without values.
+        stand_ins = {k: torch.nn.Parameter(torch.empty_like(v, device="meta"), v.requires_grad)
+                     for k, v in model.named_parameters()}
+        stand_ins.update((k, torch.empty_like(v, device="meta")) for k, v in model.named_buffers())
 
         def through_stand_ins(x: torch.Tensor) -> Any:
             return torch.func.functional_call(model, stand_ins, (x,))

@@ -207,3 +207,34 @@ def test_a_cpu_model_analysed_on_meta_is_replayed_through_its_stand_ins(monkeypa
     on_meta = archcost.analyze(model.to("meta"), (1, 4, 5, 5), replay_repeats=False)
     assert replayed.rows == full.rows == on_meta.rows
     assert replayed.totals == full.totals == on_meta.totals
+
+
+class Counting(nn.Module):
+    """A forward that changes its own state: its second call adds an op the first did not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 1, bias=False)
+        self.seen = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen += 1
+        y = self.conv(x)
+        return torch.sigmoid(y) if self.seen > 1 else y * 1.0
+
+
+class Twice(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.block = Counting()
+        self.other = Counting()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.other(self.block(self.block(x)))
+
+
+def test_a_block_whose_forward_changes_its_own_state_is_not_replayed() -> None:
+    full = archcost.analyze(Twice().to("meta"), (1, 4, 3, 3), replay_repeats=False)
+    replayed = archcost.analyze(Twice().to("meta"), (1, 4, 3, 3))
+    assert replayed.totals == full.totals
+    assert full.totals["exps"] == 4 * 3 * 3  # block's second call takes the sigmoid, other's only call does not

@@ -7,8 +7,11 @@ others, with their module indices shifted to the copy's subtree. Every figure is
 against a full run on every registry network); only the time spent re-deriving known ops goes.
 
 A recording is kept only when the block behaved like a pure function of its inputs: every op and every module call
-it caused stayed inside its own subtree, it returned one fresh tensor, and the bytes it left alive are that tensor's.
-Anything else (a block returning its input, a tuple, a module outside its subtree) runs every time.
+it caused stayed inside its own subtree, it returned one fresh tensor, the bytes it left alive are that tensor's, and
+its structural key after the call is the key before (a forward that counts its calls changes its own state). Anything
+else (a block returning its input, a tuple, a module outside its subtree) runs every time. A forward steered by
+global Python state (a module-level counter) is beyond what a key can see: analyse such a model with
+``replay_repeats=False``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
-from archcost.counting.structure import StructuralKeys
+from archcost.counting.structure import REPLAY_WRAPPER, StructuralKeys
 
 if TYPE_CHECKING:
     from archcost.counting.tracer import OpRecord, Tracer
@@ -93,6 +96,7 @@ class Replayer:
                 return self._replay(index, recording)
             return self._record(index, slot, original, args, kwargs)
 
+        setattr(forward, REPLAY_WRAPPER, True)
         return forward
 
     def _record(self, index: int, slot: tuple[int, Any], original: Callable[..., Any], args: tuple[Any, ...],
@@ -117,6 +121,7 @@ class Replayer:
                                          call.output_shape, call.output_elements - elements, call.output_bytes - nbytes))
         pure = (
             type(out) is torch.Tensor and not out._is_view() and all(out is not a for a in args)
+            and self.structure.current_key(self.tracer.modules[index]) == slot[0]  # the forward changed no state
             and all(index <= r.module < index + size for r in records)
             and tracer.hook_calls - hooks_before == sum(d.calls for d in deltas)
             and tracer.live_bytes - live_before == out.numel() * out.element_size()

@@ -50,6 +50,7 @@ def _frozen(value: Any) -> Any:
 
 
 _own_names_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+REPLAY_WRAPPER = "_archcost_replay_wrapper"  # marks the forward counting/replay.py puts on a module during a trace
 
 
 def _attributes(state: dict[str, Any]) -> tuple[Any, ...]:
@@ -59,6 +60,8 @@ def _attributes(state: dict[str, Any]) -> tuple[Any, ...]:
     names = _own_names_cache.get(layout)
     if names is None:
         names = _own_names_cache.setdefault(layout, tuple(n for n in layout if n not in _MODULE_INTERNALS))
+    if getattr(state.get("forward"), REPLAY_WRAPPER, False):  # the tracer's own wrapper is not the module's state
+        names = tuple(n for n in names if n != "forward")
     values = tuple(map(state.__getitem__, names))
     kinds = tuple(map(type, values))
     if _SCALARS.issuperset(kinds):  # the common case, without a Python call per value
@@ -87,6 +90,13 @@ class StructuralKeys:
         # Replay maps a subtree to another by offset in named_modules order, which holds only when no module
         # instance appears twice (named_modules lists a shared module once).
         self.tree_is_plain = bool(modules) and self.sizes[0] == len(modules)
+
+    def current_key(self, module: nn.Module) -> int | None:
+        """``module``'s key from its state now, in this table: equal to the key computed earlier unless something
+        (a forward that counts its calls, say) changed the module since."""
+        probe = StructuralKeys([], forward_sees_meta=self._forward_sees_meta)
+        probe._table = self._table
+        return probe._key(module)[0]
 
     def _key(self, module: nn.Module) -> tuple[int | None, int]:
         known = self._known.get(id(module))
