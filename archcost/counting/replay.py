@@ -8,14 +8,15 @@ against a full run on every registry network); only the time spent re-deriving k
 
 A recording is kept only when the block behaved like a pure function of its inputs: every op and every module call
 it caused stayed inside its own subtree, it returned one fresh tensor, the bytes it left alive are that tensor's, and
-its structural key after the call is the key before (a forward that counts its calls changes its own state). Anything
-else (a block returning its input, a tuple, a module outside its subtree) runs every time. A forward steered by
-global Python state (a module-level counter) is beyond what a key can see: analyse such a model with
-``replay_repeats=False``.
+every module of the block holds the same objects after the call as before (a forward that counts its calls changes
+its own state). Anything else (a block returning its input, a tuple, a module outside its subtree) runs every time.
+A forward steered by global Python state (a module-level counter) is beyond what a key can see: analyse such a model
+with ``replay_repeats=False``.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -67,6 +68,21 @@ def _signature(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]
         return None
 
 
+def _state(modules: list[torch.nn.Module]) -> list[list[Any]]:
+    """Every value the modules hold (attributes, parameters, buffers, children). The lists keep the objects alive,
+    so an object rebound during the forward cannot reuse an old one's address: identity comparison is sound."""
+    state = []
+    for module in modules:
+        held = module.__dict__
+        state.append([*held.values(), *held["_parameters"].values(), *held["_buffers"].values(),
+                      *held["_modules"].values()])
+    return state
+
+
+def _same(before: list[list[Any]], after: list[list[Any]]) -> bool:
+    return all(len(a) == len(b) and all(map(operator.is_, a, b)) for a, b in zip(before, after))
+
+
 class Replayer:
     """Wraps the forward of every repeated composite module of a traced model; see the module docstring."""
 
@@ -103,6 +119,7 @@ class Replayer:
                 kwargs: dict[str, Any]) -> Any:
         tracer, trace = self.tracer, self.tracer.trace
         size = self.structure.sizes[index]
+        state_before = _state(self.tracer.modules[index:index + size])
         subtree = trace.calls[index + 1:index + size]  # the module itself is counted by its own hooks
         before = [(c.calls, c.input_shape, c.output_elements, c.output_bytes) for c in subtree]
         first_record, hooks_before = len(trace.records), tracer.hook_calls
@@ -121,7 +138,7 @@ class Replayer:
                                          call.output_shape, call.output_elements - elements, call.output_bytes - nbytes))
         pure = (
             type(out) is torch.Tensor and not out._is_view() and all(out is not a for a in args)
-            and self.structure.current_key(self.tracer.modules[index]) == slot[0]  # the forward changed no state
+            and _same(state_before, _state(self.tracer.modules[index:index + size]))  # the forward changed no state
             and all(index <= r.module < index + size for r in records)
             and tracer.hook_calls - hooks_before == sum(d.calls for d in deltas)
             and tracer.live_bytes - live_before == out.numel() * out.element_size()

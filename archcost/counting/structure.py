@@ -91,13 +91,6 @@ class StructuralKeys:
         # instance appears twice (named_modules lists a shared module once).
         self.tree_is_plain = bool(modules) and self.sizes[0] == len(modules)
 
-    def current_key(self, module: nn.Module) -> int | None:
-        """``module``'s key from its state now, in this table: equal to the key computed earlier unless something
-        (a forward that counts its calls, say) changed the module since."""
-        probe = StructuralKeys([], forward_sees_meta=self._forward_sees_meta)
-        probe._table = self._table
-        return probe._key(module)[0]
-
     def _key(self, module: nn.Module) -> tuple[int | None, int]:
         known = self._known.get(id(module))
         if known is None:
