@@ -85,7 +85,8 @@ class InceptionResNet(nn.Module):
         for block, repeats in config.blocks:
             if isinstance(block, ResidualBlock):
                 layer: nn.Module = nn.Sequential(*repeat(
-                    lambda: ResidualInception(channels, block, config.residual_scale), repeats))
+                    lambda: ResidualInception(channels, block, config.residual_scale), repeats,
+                    key=(ResidualInception, channels, block, config.residual_scale)))
             else:
                 layer = Reduction(channels, block)
                 channels = layer.out_channels

@@ -76,8 +76,10 @@ class MobileNetV2(nn.Module):
         layers: list[nn.Module] = [ConvBNAct(3, channels, 3, 2, act=nn.ReLU6)]
         for row in config.rows:
             out = make_divisible(row.out * width_mult)
-            layers.append(InvertedResidual(channels, out, row.stride, row.expand))
-            layers += repeat(lambda: InvertedResidual(out, out, 1, row.expand), row.repeats - 1)
+            layers += repeat(lambda: InvertedResidual(channels, out, row.stride, row.expand), 1,
+                             key=(InvertedResidual, channels, out, row.stride, row.expand))
+            layers += repeat(lambda: InvertedResidual(out, out, 1, row.expand), row.repeats - 1,
+                             key=(InvertedResidual, out, out, 1, row.expand))
             channels = out
         layers.append(ConvBNAct(channels, last, 1, act=nn.ReLU6))
         self.features = nn.Sequential(*layers)

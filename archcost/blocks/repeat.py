@@ -5,14 +5,19 @@ Building an ``nn.Module`` runs a good deal of Python per parameter (registration
 meta tensors is the same module: same class, attributes and parameter shapes, distinct parameter objects, empty hook
 tables. It costs a fraction of a build. On a real device every block is built (and initialised) by its own call, so
 blocks never share initial weights.
+
+Given a ``key`` (every argument the block's constructor takes), the first block is itself a copy of a private
+template kept for the process: ResNet-20 to ResNet-1202 share their units, ResNet-50/101/152 their bottlenecks, and
+an analysis of the zoo builds each of those once.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Hashable, Iterator, TypeVar
 
 import torch
 from torch import nn
@@ -38,13 +43,32 @@ def build_every_block() -> Iterator[None]:
         _COPY_ON_META.reset(token)
 
 
-def repeat(make: Callable[[], M], count: int) -> list[M]:
-    """``[make() for _ in range(count)]``, with meta blocks after the first copied from it."""
+# Private templates (never handed out, so never changed), newest last: (key, default dtype) -> module.
+_TEMPLATES: OrderedDict[Hashable, nn.Module] = OrderedDict()
+_TEMPLATES_KEPT = 256
+
+
+def repeat(make: Callable[[], M], count: int, *, key: Hashable | None = None) -> list[M]:
+    """``[make() for _ in range(count)]``, with meta blocks after the first copied from it, and the first copied from
+    the template of an earlier call with the same ``key``, which must name everything ``make`` builds from."""
     if count <= 0:
         return []
-    first = make()
-    if count == 1 or not _COPY_ON_META.get() or not _copyable(first):
-        return [first, *(make() for _ in range(count - 1))]
+    copying = _COPY_ON_META.get()
+    cached = key is not None and copying and torch.get_default_device().type == "meta"
+    if cached:
+        key = (key, torch.get_default_dtype())
+    template = _TEMPLATES.get(key) if cached else None
+    if template is not None:
+        _TEMPLATES.move_to_end(key)
+        first = _meta_copy(template)
+    else:
+        first = make()
+        if not copying or not _copyable(first):
+            return [first, *(make() for _ in range(count - 1))]
+        if cached:
+            _TEMPLATES[key] = _meta_copy(first)
+            if len(_TEMPLATES) > _TEMPLATES_KEPT:
+                _TEMPLATES.popitem(last=False)
     copies = [_meta_copy(first) for _ in range(count - 1)]
     for copy in copies:
         COPIED_FROM[copy] = first

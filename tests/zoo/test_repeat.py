@@ -68,3 +68,32 @@ def test_a_block_that_cannot_be_keyed_is_built_every_time() -> None:
         blocks = repeat(make, 4)
     assert len(calls) == 4 and len({id(b.plan) for b in blocks}) == 4
     assert repeat(make, 0) == []
+
+
+def test_a_block_handed_out_never_changes_the_next_build() -> None:
+    first = archcost.build("resnet20")
+    first.layer1[0].residual.conv1.stride = (2, 2)  # a caller may change what it was given
+    first.layer2[1].residual.add_module("extra", nn.ReLU())
+    with build_every_block():
+        expected = _description(archcost.build("resnet32"))
+    assert _description(archcost.build("resnet32")) == expected  # resnet32 copies the templates resnet20 built
+
+
+def test_a_key_names_the_template_and_the_default_dtype() -> None:
+    made = []
+
+    def make() -> nn.Module:
+        made.append(1)
+        return nn.Conv2d(2, 2, 1)
+
+    with torch.device("meta"):
+        a = repeat(make, 2, key=("conv-2-2-test",))
+        b = repeat(make, 2, key=("conv-2-2-test",))
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            c = repeat(make, 1, key=("conv-2-2-test",))
+        finally:
+            torch.set_default_dtype(previous)
+    assert len(made) == 2  # the second call copied the first one's template; float64 needed its own
+    assert a[0].weight is not b[0].weight and b[0].weight.dtype == torch.float32 and c[0].weight.dtype == torch.float64
