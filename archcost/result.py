@@ -46,6 +46,9 @@ class Analysis:
     records: list[OpRecord] | None = field(repr=False)  # None: loaded from the result cache, which keeps no ops
     cross_check: dict[str, Any] | None = None
     torch_version: str = ""
+    # How the figures were obtained, beyond the request: build path, published configuration, where the input came
+    # from, a device fallback. JSON-able; its "notes" list holds one sentence each for the human-readable outputs.
+    provenance: dict[str, Any] = field(default_factory=dict)
     _rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -104,7 +107,8 @@ class Analysis:
         return replace(self, columns={k: list(v) for k, v in self.columns.items()}, _rows=rows,
                        totals=dict(self.totals),
                        uncounted_ops=dict(self.uncounted_ops),
-                       cross_check=None if self.cross_check is None else dict(self.cross_check))
+                       cross_check=None if self.cross_check is None else dict(self.cross_check),
+                       provenance=json.loads(json.dumps(self.provenance)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +126,7 @@ class Analysis:
             "totals": self.totals,
             "uncounted_ops": self.uncounted_ops,
             "cross_check": self.cross_check,
+            "provenance": self.provenance,
             "layers": [{**r, "input_shape": _listed(r["input_shape"]), "output_shape": _listed(r["output_shape"])}
                        for r in self.rows],
         }
@@ -142,7 +147,7 @@ class Analysis:
                    device=document["device"], convention=Convention(document["convention"]),
                    backend=Backend(document["backend"]), columns=columns, totals=document["totals"],
                    uncounted_ops=document["uncounted_ops"], records=None, cross_check=document["cross_check"],
-                   torch_version=document["torch_version"])
+                   torch_version=document["torch_version"], provenance=document.get("provenance", {}))
 
 
 def _listed(shape: tuple[int, ...] | None) -> list[int] | None:

@@ -248,6 +248,7 @@ def _notes(analysis: Any) -> list[str]:
     if "expected_training_macs" in t:
         notes.append(f"Stochastic depth: expected training forward MACs {t['expected_training_macs']:,.0f} "
                      f"({100 * t['expected_training_macs'] / t['macs']:.1f}% of the full network).")
+    notes.extend(analysis.provenance.get("notes", []))
     uncounted = analysis.uncounted_ops
     notes.append("Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
                                       else "none (every op has a rule)."))

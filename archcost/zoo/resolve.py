@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from archcost.errors import ArchcostError, UsageError
@@ -18,6 +18,10 @@ class Resolved:
     builder: Callable[..., Any]
     input_shape: tuple[int, int, int] | None  # native C, H, W when known
     entry: registry.Entry | None = None
+    # Full example shapes, batch 1 included, one per positional argument of forward (None: not known).
+    example_shapes: tuple[tuple[int, ...], ...] | None = None
+    input_source: str | None = None  # where the native input comes from, for the output's provenance
+    config: dict[str, Any] = field(default_factory=dict)  # builder arguments a published configuration sets
 
 
 def _external(package: str, name: str) -> Resolved:
