@@ -14,12 +14,13 @@ import torch
 from archcost.counting.aggregate import aggregate
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
-from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
+from archcost.errors import (ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError,
+                             UserCodeError)
 from archcost.gc_pause import gc_paused
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape, parse_shape
-from archcost.zoo.resolve import build as build_model
-from archcost.zoo.resolve import resolve
+from archcost.zoo import user_code
+from archcost.zoo.resolve import construct
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
 
@@ -47,8 +48,14 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, shape: t
             f"input {format_shape(shape)} is too small for {model_name}: the spatial size collapses at "
             f"{module_name} ({module_type}){at}"
         )
+    # An exception the user's own code raised is theirs, with their file and line; one raised inside torch keeps the
+    # module it failed in and says where the user's code called it. A meta tensor's missing data is no one's bug.
+    frame = user_code.user_frame(error) if "meta" not in message.lower() else None
+    if frame is not None and user_code.raised_by_user(error):
+        return UserCodeError(f"{user_code.where(frame)}: {type(error).__name__}: {message}")
+    called = f" (from {user_code.where(frame)})" if frame is not None else ""
     return ForwardError(f"the forward of {model_name} failed in {module_name} ({module_type}): "
-                        f"{type(error).__name__}: {message}")
+                        f"{type(error).__name__}: {message}{called}")
 
 
 def analyze(
@@ -107,11 +114,14 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
              overrides: dict[str, Any]) -> Analysis:
     native: tuple[int, ...] | None = None
     from_registry = False  # a zoo network built here, which no one else has held
+    provenance: dict[str, Any] = {}
     if isinstance(model_or_name, str):
-        resolved = resolve(model_or_name)
+        given = parse_shape(input_shape, batch=batch) if isinstance(input_shape, str) else input_shape
+        built = construct(model_or_name, device=dev.value, overrides=overrides,
+                          input_shape=tuple(given) if given is not None else None)
+        model, resolved, provenance = built.model, built.resolved, built.provenance()
         name, native = resolved.name, resolved.input_shape
         from_registry = resolved.entry is not None
-        model = build_model(model_or_name, device=dev.value, **overrides)
         if dtype != "float32":
             model = model.to(DTYPES[dtype])  # a model built here is ours to convert
     elif isinstance(model_or_name, torch.nn.Module):
@@ -135,8 +145,11 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
         if not shape or any(d <= 0 for d in shape):
             raise UsageError(f"input shape {shape} must have positive dimensions")
 
-    return _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats,
-                           built_here=from_registry)
+    analysis = _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats,
+                               built_here=from_registry)
+    for key, value in provenance.items():  # how it was built (zoo/resolve.py Built.provenance)
+        analysis.provenance[key] = analysis.provenance.get(key, []) + value if key == "notes" else value
+    return analysis
 
 
 _CACHE_SIZE = 64

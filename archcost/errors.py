@@ -31,6 +31,14 @@ class ForwardError(ArchcostError):
     """The model's forward raised; the message names the module."""
 
 
+class BuildError(ArchcostError):
+    """A model could not be built (on any of the paths archcost tries), or its builder tried to download."""
+
+
+class UserCodeError(ArchcostError):
+    """The user's own code raised (building or in the forward); the message gives their file and line."""
+
+
 class DeviceError(ArchcostError):
     """A device was asked for that this machine cannot give (for example CUDA without a GPU)."""
 

@@ -11,7 +11,7 @@ import typer
 
 from archcost.bench.settings import BenchDevice, BenchDtype
 from archcost.cli.app import app
-from archcost.cli.options import FormatOption, InputOption, OutOption
+from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
 from archcost.cli.output import check_writable, emit
 from archcost.render import Format
 
@@ -61,6 +61,7 @@ def bench_command(
                                          "points (JSON 'layers'; with --format csv the CSV lists the layers).")]
     = False,
     input: InputOption = None,
+    sets: SetOption = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> int:
@@ -68,6 +69,7 @@ def bench_command(
     from archcost.bench.settings import BenchSettings
 
     batches, shape = _batches_and_shape(batch, input)
+    overrides = builder_arguments(sets, archs)
     settings = BenchSettings(device=device, dtype=dtype, channels_last=channels_last, compile=compile,
                              warmup=warmup, max_warmup_s=max_warmup, min_time_s=min_time, min_runs=min_runs,
                              isolate=isolate, threads=threads, layers=layers, input_shape=shape)
@@ -77,7 +79,8 @@ def bench_command(
     from archcost.bench.harness import run
 
     with _Progress(total=len(archs) * len(batches)) as progress:
-        report = run(archs, batches=batches, settings=settings, observer=progress.observe)
+        report = run(archs, batches=batches, settings=settings, overrides=overrides or None,
+                     observer=progress.observe)
     _render(report.to_dict(), format, out)
     return 1 if report.failures else 0
 

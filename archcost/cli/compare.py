@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from archcost.cli.app import app
-from archcost.cli.options import FormatOption, InputOption, OutOption
+from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
 from archcost.cli.output import check_writable, emit
 from archcost.render import Format, to_json, to_rich
 
@@ -18,6 +18,7 @@ def compare_command(
     by: Annotated[str, typer.Option("--by", help="Block level: auto, branch (inception modules), stage, block "
                                                  "(residual units) or top (top-level modules).")] = "auto",
     input: InputOption = None,
+    sets: SetOption = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -32,12 +33,17 @@ def compare_command(
         raise UsageError(f"unknown --by {by!r}; choose one of {', '.join(LEVELS)}")
     if input is not None:
         parse_shape(input)
+    overrides = builder_arguments(sets, archs)
     if out is not None:
         check_writable(out)
 
+    from archcost.analysis import analyze
     from archcost.compare import compare
 
-    comparison = compare(archs, level=by, input_shape=input)
+    def analyzer(name: str, input_shape: str | None) -> Any:  # --set applies to every network compared
+        return analyze(name, input_shape, **overrides)
+
+    comparison = compare(archs, level=by, input_shape=input, analyzer=analyzer)
     emit(render(comparison, format), out)
 
 

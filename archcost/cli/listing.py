@@ -1,8 +1,9 @@
-"""``archcost list [PATTERN]``: the registry. Torch-free."""
+"""``archcost list [PATTERN]``: the registry, one line per entry; ``archcost list NAME``: one entry in detail, with
+the builder arguments ``--set`` accepts. Torch-free: the arguments are read from the builders' signatures."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -20,16 +21,63 @@ COLUMNS = (
     Column("paper", "paper", "left"),
     Column("arxiv", "arXiv", "left"),
     Column("year", "year"),
+    Column("argument_names", "arguments (--set)", "left"),
 )
+ARGUMENT_COLUMNS = (
+    Column("name", "argument", "left"),
+    Column("default", "default", "left", show=lambda v: "(required)" if v is _REQUIRED else repr(v)),
+    Column("annotation", "type", "left"),
+)
+_REQUIRED = object()
+
+
+def _row(entry: Any) -> dict[str, Any]:
+    from archcost.zoo.arguments import described, jsonable
+
+    arguments = described(entry.builder)
+    return {
+        "name": entry.name, "family": entry.family, "input": "x".join(map(str, entry.input_shape)),
+        "dataset": entry.dataset, "classes": entry.num_classes, "paper": entry.paper.title,
+        "arxiv": entry.paper.arxiv, "year": entry.paper.year, "table": entry.paper.table, "notes": entry.notes,
+        "argument_names": ", ".join(a["name"] for a in arguments),
+        "arguments": [{**a, "default": jsonable(a["default"])} for a in arguments],
+    }
+
+
+def _detail(entry: Any, row: dict[str, Any], format: Format, out: Any) -> None:
+    from archcost.zoo.arguments import described
+
+    arguments = [{**a, "default": _REQUIRED if a["required"] else a["default"]}
+                 for a in described(entry.builder) if not a["name"].startswith("**")]
+    free = [a["name"] for a in described(entry.builder) if a["name"].startswith("**")]
+    title = f"{entry.name} — {entry.family}; native input {row['input']}, {entry.dataset}, {entry.num_classes} classes"
+    notes = [f"Paper: {entry.paper.cite()}."]
+    if entry.notes:
+        notes.append(f"Notes: {entry.notes}.")
+    if free:
+        notes.append(f"Also takes {', '.join(free)} (any name the builder knows).")
+    example = f"{arguments[0]['name']}={arguments[0]['default']!r}" if arguments and not arguments[0]["required"] \
+        else "KEY=VALUE"
+    notes.append(f"Set an argument with --set KEY=VALUE (a Python literal), e.g. "
+                 f"archcost table {entry.name} --set {example}")
+    if format is Format.MARKDOWN:
+        emit(to_markdown(arguments, ARGUMENT_COLUMNS, title=title, notes=notes), out)
+        return
+    from rich.console import Group
+    from rich.text import Text
+
+    # Plain lines around the table: a caption would wrap at the width of the (narrow) argument table.
+    emit(Group(Text(title), to_rich(arguments, ARGUMENT_COLUMNS), *(Text(n) for n in notes)), out)
 
 
 @app.command("list")
 def list_command(
-    pattern: Annotated[Optional[str], typer.Argument(help="fnmatch pattern, e.g. 'resnet*'.")] = None,
+    pattern: Annotated[Optional[str], typer.Argument(help="fnmatch pattern, e.g. 'resnet*'; an exact name shows "
+                                                          "that entry's builder arguments.")] = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
-    """List the architectures in the zoo (fast: does not import torch)."""
+    """List the architectures in the zoo and their builder arguments (fast: does not import torch)."""
     from archcost.errors import UsageError
     from archcost.zoo.registry import entries
 
@@ -38,18 +86,14 @@ def list_command(
     found = entries(pattern)
     if not found:
         raise UsageError(f"no architecture matches {pattern!r}; run 'archcost list' to see the zoo")
-    rows = [
-        {
-            "name": e.name, "family": e.family, "input": "x".join(map(str, e.input_shape)), "dataset": e.dataset,
-            "classes": e.num_classes, "paper": e.paper.title, "arxiv": e.paper.arxiv, "year": e.paper.year,
-            "table": e.paper.table, "notes": e.notes,
-        }
-        for e in found
-    ]
+    rows = [_row(e) for e in found]
+    exact = pattern is not None and len(found) == 1 and found[0].name == pattern.lower()
     if format is Format.JSON:
         emit(to_json({"schema": "archcost.list/1", "architectures": rows}), out)
     elif format is Format.CSV:
         emit(to_csv(rows, (*COLUMNS, Column("table", "table"), Column("notes", "notes"))), out)
+    elif exact:
+        _detail(found[0], rows[0], format, out)
     elif format is Format.MARKDOWN:
         emit(to_markdown(rows, COLUMNS), out)
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, Sequence
 
 import typer
 
@@ -19,3 +19,26 @@ InputOption = Annotated[
     typer.Option("--input", "-i", help="Input shape CxHxW or NxCxHxW (default: the architecture's native input)."),
 ]
 BatchOption = Annotated[Optional[int], typer.Option("--batch", "-b", help="Batch size N (default 1).")]
+SetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", metavar="KEY=VALUE",
+                 help="A builder argument, repeatable; VALUE is a Python literal (None, True, 10, 0.5, (1, 2), 'a') "
+                      "or a plain word read as a string (--set norm=batch). 'archcost list NAME' shows the "
+                      "arguments."),
+]
+
+
+def builder_arguments(sets: list[str] | None, archs: Sequence[str] = ()) -> dict[str, Any]:
+    """``--set`` values as builder keyword arguments, checked against every registry builder among ``archs`` before
+    torch is imported (other builders are checked when they are built)."""
+    from archcost.errors import ArchcostError
+    from archcost.zoo import arguments, registry
+
+    overrides = arguments.parse_sets(sets)
+    for arch in archs if overrides else ():
+        try:
+            entry = registry.get(arch)
+        except ArchcostError:
+            continue  # not a registry name: resolving it says what is wrong
+        arguments.check(entry.name, entry.builder, overrides)
+    return overrides

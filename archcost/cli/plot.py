@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from archcost.cli.app import app
-from archcost.cli.options import InputOption
+from archcost.cli.options import InputOption, SetOption, builder_arguments
 from archcost.cli.output import check_writable, emit
 from archcost.render import Column, Format
 
@@ -135,6 +135,7 @@ def layers_command(
     depth: Annotated[Optional[int], typer.Option("--depth", "-d", help="Show the modules at this depth "
                                                  "(default: the first modules that are not plain containers).")]
     = None,
+    sets: SetOption = None,
     format: DataFormatOption = None,
     out: ImageOutOption = None,
 ) -> None:
@@ -143,10 +144,11 @@ def layers_command(
         from archcost.shapes import parse_shape
 
         parse_shape(input)
+    overrides = builder_arguments(sets, [arch])
     image = _prepare(format, out)
     from archcost.plots.cost_data import layers_chart
 
-    _finish(layers_chart(arch=arch, input_shape=input, depth=depth), image, format, out)
+    _finish(layers_chart(arch=arch, input_shape=input, depth=depth, overrides=overrides), image, format, out)
 
 
 @plot_app.command("inception")

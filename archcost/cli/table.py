@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from archcost.cli.app import app
-from archcost.cli.options import BatchOption, FormatOption, InputOption, OutOption
+from archcost.cli.options import BatchOption, FormatOption, InputOption, OutOption, SetOption, builder_arguments
 from archcost.cli.output import check_writable, emit
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, decimal, integer, percent, to_csv, to_json, to_markdown, to_rich
@@ -94,6 +94,7 @@ def table_command(
     arch: Annotated[str, typer.Argument(help="Registry name, torchvision:NAME, timm:NAME or package.module:callable.")],
     input: InputOption = None,
     batch: BatchOption = None,
+    sets: SetOption = None,
     depth: Annotated[Optional[int], typer.Option("--depth", "-d", help="Deepest module level shown "
                                                  "(default 2 for table/markdown, all for csv/json).")] = None,
     convention: Annotated[Convention, typer.Option(help="Which op classes make the 'ops' figure.")] = Convention.PAPER,
@@ -119,6 +120,7 @@ def table_command(
 
     if input is not None:
         parse_shape(input, batch=batch)  # a malformed shape fails before torch is imported
+    overrides = builder_arguments(sets, [arch])
     if depth is not None and depth < 0:
         raise UsageError("--depth must be 0 or more")
     if style not in (None, "keras", "paper"):
@@ -130,14 +132,16 @@ def table_command(
 
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/result_cache.py).
-    cacheable = not no_cache and device is Device.META and backend is Backend.NATIVE and explain is None
+    # Builder arguments (--set) are not part of the cache's key: a request with any is always analysed.
+    cacheable = (not no_cache and device is Device.META and backend is Backend.NATIVE and explain is None
+                 and not overrides)
     key = _cache_key(arch, input, batch, convention, dtype) if cacheable else None
     analysis = _cached(key) if key is not None else None
     if analysis is None:
         from archcost.analysis import analyze
 
         analysis = analyze(arch, input, batch=batch, device=device.value, convention=convention.value,
-                           backend=backend.value, dtype=dtype)
+                           backend=backend.value, dtype=dtype, **overrides)
         if key is not None:
             from archcost import result_cache
 
@@ -151,7 +155,7 @@ def table_command(
     if style == "paper":
         _paper(analysis, format, out)
         return
-    timing = _layer_timing(arch, analysis, device) if timed else None
+    timing = _layer_timing(arch, analysis, device, overrides) if timed else None
 
     cross = analysis.cross_check
     if cross is not None:
@@ -300,14 +304,14 @@ def _paper(analysis: Any, format: Format, out: Any) -> None:
                      f"computed (ops: '{analysis.convention.value}' convention)"), out)
 
 
-def _layer_timing(arch: str, analysis: Any, device: Device) -> Any:
+def _layer_timing(arch: str, analysis: Any, device: Device, overrides: dict[str, Any]) -> Any:
     """Time every layer on the real device: a model with real (random) weights, the analysis' input shape."""
     import torch
 
     from archcost.bench import layer_profile
-    from archcost.zoo.resolve import build
+    from archcost.zoo.resolve import construct
 
-    model = build(arch, device=device.value)
+    model = construct(arch, device=device.value, overrides=overrides, input_shape=tuple(analysis.input_shape)).model
     example = torch.randn(analysis.input_shape, device=device.value)
     return layer_profile(model, example)
 

@@ -42,13 +42,14 @@ def _blocks(rows: list[dict[str, Any]], depth: int | None, limit: int) -> list[d
     return found
 
 
-def layers_chart(*, arch: str, input_shape: str | None = None, depth: int | None = None) -> ChartData:
+def layers_chart(*, arch: str, input_shape: str | None = None, depth: int | None = None,
+                 overrides: dict[str, Any] | None = None) -> ChartData:
     """MACs and parameters per block, in definition order; an '(other)' bar holds what no block owns."""
     from archcost.analysis import analyze
 
     if depth is not None and depth < 1:
         raise UsageError("--depth must be 1 or more")
-    analysis = analyze(arch, input_shape, convention=CONVENTION)
+    analysis = analyze(arch, input_shape, convention=CONVENTION, **(overrides or {}))
     rows = analysis.rows
     deepest = max(r["depth"] for r in rows)
     limit = deepest + 1

@@ -1,0 +1,148 @@
+"""Ways to build a model without its weights, from the cheapest to the most forgiving.
+
+- ``meta_device()``: the whole build runs inside ``with torch.device("meta")``. Nothing is allocated, not even
+  briefly, but every tensor the builder makes is a meta tensor, so a builder that computes with tensors and reads a
+  value back (``torch.tensor(...).tolist()``, torchvision's RegNet stage widths) fails.
+- ``registered_on_meta()``: the "empty weights" technique. Tensors are made on the CPU as usual and each parameter
+  and buffer moves to meta the moment a module registers it, so a builder's own arithmetic keeps real values. A
+  parameter exists on the CPU between ``torch.empty`` and its registration (uninitialised memory, never touched).
+- ``skipped_initialisers()``: a CPU build whose initialisers do nothing (the values are never read: the analysis runs
+  through meta stand-ins of the model's tensors), for builders that need more than their own arithmetic on CPU.
+
+Weight initialisers fill values, and a meta tensor has none: running them only costs time (about 40% of building a
+deep network on meta), so on the meta paths they are skipped for meta tensors; real tensors are untouched there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import weakref
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+_INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "xavier_uniform_",
+                 "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_")
+
+# The layers' own reset methods do nothing but call initialisers and fill statistics: they are skipped whole.
+_RESETS = (("torch.nn.modules.conv", "_ConvNd", "reset_parameters"), ("torch.nn.modules.linear", "Linear",
+           "reset_parameters"), ("torch.nn.modules.batchnorm", "_NormBase", "reset_running_stats"),
+           ("torch.nn.modules.batchnorm", "_NormBase", "reset_parameters"))
+
+
+def _skippable(tensor: Any, everywhere: bool) -> bool:
+    return everywhere or getattr(tensor, "is_meta", False)
+
+
+@contextmanager
+def _initialisers_skipped(*, everywhere: bool) -> Iterator[None]:
+    """Initialisers and reset methods return at once: for meta tensors only, or for every tensor (``everywhere``)."""
+    from torch.nn import init
+
+    saved = {name: getattr(init, name) for name in _INITIALISERS if hasattr(init, name)}
+    resets = [(cls, method, cls.__dict__[method]) for cls, method in
+              ((getattr(importlib.import_module(module), name), method) for module, name, method in _RESETS)
+              if method in cls.__dict__]
+
+    def skip(original: Callable[..., Any]) -> Callable[..., Any]:
+        def initialise(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+            return tensor if _skippable(tensor, everywhere) else original(tensor, *args, **kwargs)
+
+        return initialise
+
+    def skip_reset(original: Callable[..., Any]) -> Callable[..., Any]:
+        def reset(module: Any) -> None:
+            tensors = (*module._parameters.values(), *module._buffers.values())
+            if not all(t is None or _skippable(t, everywhere) for t in tensors):
+                original(module)
+
+        return reset
+
+    try:
+        for name, original in saved.items():
+            setattr(init, name, skip(original))
+        for cls, method, original in resets:
+            setattr(cls, method, skip_reset(original))
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(init, name, original)
+        for cls, method, original in resets:
+            setattr(cls, method, original)
+
+
+@contextmanager
+def meta_device() -> Iterator[None]:
+    import torch
+
+    with torch.device("meta"), _initialisers_skipped(everywhere=False):
+        yield
+
+
+def _on_meta(tensor: Any, moved: weakref.WeakKeyDictionary[Any, Any]) -> Any:
+    """The meta twin of ``tensor`` (the same one each time, so a tensor registered twice stays shared)."""
+    import torch
+    from torch.nn.parameter import UninitializedTensorMixin
+
+    if tensor is None or tensor.is_meta or isinstance(tensor, UninitializedTensorMixin):
+        return tensor  # lazy modules' placeholders have no shape to give a meta tensor
+    twin = moved.get(tensor)
+    if twin is None:
+        empty = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
+        if isinstance(tensor, torch.nn.Parameter):
+            # _make_subclass keeps the parameter's class (and its attributes) without calling its constructor.
+            twin = torch.Tensor._make_subclass(type(tensor), empty, tensor.requires_grad)
+            twin.__dict__.update(tensor.__dict__)
+        else:
+            twin = empty if type(tensor) is torch.Tensor else tensor.to("meta")
+        moved[tensor] = twin
+    return twin
+
+
+@contextmanager
+def registered_on_meta() -> Iterator[None]:
+    """Move every parameter and buffer to meta as a module registers it (``nn.Module.__setattr__`` goes through
+    ``register_parameter``/``register_buffer``); :func:`sweep_to_meta` catches what a builder put in the tables
+    directly."""
+    from torch import nn
+
+    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+    moved: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+    def register_parameter_on_meta(module: nn.Module, name: str, param: Any) -> None:
+        register_parameter(module, name, param)
+        if name in module._parameters:
+            module._parameters[name] = _on_meta(module._parameters[name], moved)
+
+    def register_buffer_on_meta(module: nn.Module, name: str, tensor: Any, persistent: bool = True) -> None:
+        register_buffer(module, name, tensor, persistent)
+        if name in module._buffers:
+            module._buffers[name] = _on_meta(module._buffers[name], moved)
+
+    nn.Module.register_parameter = register_parameter_on_meta  # type: ignore[method-assign]
+    nn.Module.register_buffer = register_buffer_on_meta  # type: ignore[method-assign]
+    try:
+        with _initialisers_skipped(everywhere=False):
+            yield
+    finally:
+        nn.Module.register_parameter = register_parameter  # type: ignore[method-assign]
+        nn.Module.register_buffer = register_buffer  # type: ignore[method-assign]
+
+
+def sweep_to_meta(model: Any) -> None:
+    """Move what is still on a real device to meta (tensors a builder wrote into ``_parameters``/``_buffers``
+    itself). Shared tensors stay shared."""
+    moved: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+    for module in model.modules():
+        for table in (module._parameters, module._buffers):
+            for name, tensor in table.items():
+                if tensor is not None and not tensor.is_meta:
+                    table[name] = _on_meta(tensor, moved)
+
+
+@contextmanager
+def skipped_initialisers() -> Iterator[None]:
+    """A CPU build in which no initialiser writes a value: the tensors hold uninitialised memory."""
+    import torch
+
+    with torch.device("cpu"), _initialisers_skipped(everywhere=True):
+        yield

@@ -1,0 +1,168 @@
+"""The user's own code: ``module:callable`` and ``path/to/file.py:callable`` as ARCH, and errors raised inside it.
+
+A module name resolves from the current folder first, as ``python -m`` does (the ``archcost`` console script puts
+its own bin folder on ``sys.path``, not the folder it is run from). A file is imported under a name of its own, so two
+files called ``models.py`` never collide, with its folder on ``sys.path`` for the file's own imports.
+
+An exception from the user's code is the user's error: :func:`located` names the innermost frame of their code
+(not the standard library, not an installed package, not torch, not archcost) as ``file:line in function``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.util
+import os
+import re
+import site
+import sys
+import sysconfig
+import traceback
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from archcost.errors import UsageError, UserCodeError
+
+
+def is_file(module_part: str) -> bool:
+    return module_part.endswith(".py") or "/" in module_part or os.sep in module_part
+
+
+def load(spec: str) -> Any:
+    """The callable that ``spec`` names (``module:callable``, ``file.py:callable``; ``callable`` may be dotted)."""
+    module_part, _, attr = spec.rpartition(":")
+    if not module_part or not attr:
+        raise UsageError(f"malformed import path {spec!r}: expected module:callable or path/to/file.py:callable")
+    module = _import_file(module_part, spec) if is_file(module_part) else _import_module(module_part, spec)
+    target: Any = module
+    for part in attr.split("."):
+        found = getattr(target, part, None)
+        if found is None:
+            names = [n for n in dir(target) if not n.startswith("_") and callable(getattr(target, n, None))]
+            close = difflib.get_close_matches(part, names, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"{module_part!r} has no attribute {part!r} (from {spec!r}){hint}")
+        target = found
+    if not callable(target):
+        raise UsageError(f"{spec!r} is {type(target).__name__}, not a callable that returns an nn.Module")
+    return target
+
+
+def _import_module(name: str, spec: str) -> ModuleType:
+    folder = os.getcwd()
+    if folder not in sys.path and "" not in sys.path:
+        sys.path.insert(0, folder)  # what `python -m` does: the current folder comes first
+    importlib.invalidate_caches()  # a file written after the finders listed the folder is found too
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
+            raise UsageError(f"no module named {error.name!r} (from {spec!r}) in {folder} or on the Python "
+                             "path") from None
+        raise _import_failed(error, spec) from None
+    except Exception as error:
+        raise _import_failed(error, spec) from None
+
+
+def _import_file(text: str, spec: str) -> ModuleType:
+    path = Path(text).expanduser()
+    path = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if path.suffix != ".py":
+        raise UsageError(f"{text!r} (from {spec!r}) is neither a module name nor a .py file")
+    if not path.is_file():
+        raise UsageError(f"no file {text!r} (from {spec!r}; looked at {path})")
+    stem = re.sub(r"\W", "_", path.stem)
+    name = f"_archcost_user_{stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
+    if name in sys.modules:
+        return sys.modules[name]
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))  # the file's own imports of its neighbours
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    assert module_spec is not None and module_spec.loader is not None  # a .py file always has a source loader
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # before running it, as import does (dataclasses and pickling look it up)
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException as error:
+        del sys.modules[name]
+        if not isinstance(error, Exception):
+            raise
+        raise _import_failed(error, spec) from None
+    return module
+
+
+def _import_failed(error: Exception, spec: str) -> Exception:
+    if isinstance(error, SyntaxError) and error.filename:
+        return UserCodeError(f"{shown_path(error.filename)}:{error.lineno}: SyntaxError: {error.msg}")
+    found = located(error)
+    if found is not None:
+        return UserCodeError(found)
+    return UsageError(f"cannot import {spec!r}: {type(error).__name__}: {first_line(error)}")
+
+
+@lru_cache(maxsize=1)
+def _library_folders() -> tuple[str, ...]:
+    """Folders whose files are not the user's: the standard library, installed packages, torch and archcost."""
+    import archcost
+
+    folders = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    folders.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
+    folders.add(site.getusersitepackages())
+    folders.add(str(Path(archcost.__file__).parent))
+    torch = sys.modules.get("torch")
+    if torch is not None and getattr(torch, "__file__", None):
+        folders.add(str(Path(torch.__file__).parent))
+    return tuple(str(Path(f).resolve()) + os.sep for f in folders if f)
+
+
+def is_users(filename: str) -> bool:
+    if not filename or filename.startswith("<"):
+        return False  # <frozen importlib._bootstrap>, <string>: no file of the user's
+    parts = Path(filename).parts
+    if "site-packages" in parts or "dist-packages" in parts:
+        return False
+    resolved = str(Path(filename).resolve())
+    return not resolved.startswith(_library_folders())
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def shown_path(filename: str) -> str:
+    """Relative to the current folder when the file is under it (as the user typed it), absolute otherwise."""
+    try:
+        return str(Path(filename).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return filename
+
+
+def user_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of ``error``'s traceback that is the user's code."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if is_users(frame.filename):
+            return frame
+    return None
+
+
+def where(frame: traceback.FrameSummary) -> str:
+    return f"{shown_path(frame.filename)}:{frame.lineno} in {frame.name}"
+
+
+def located(error: BaseException) -> str | None:
+    """``file:line in function: Type: message`` for an error that passed through the user's code, else None."""
+    frame = user_frame(error)
+    if frame is None:
+        return None
+    return f"{where(frame)}: {type(error).__name__}: {first_line(error)}"
+
+
+def raised_by_user(error: BaseException) -> bool:
+    """Whether the innermost frame of all is the user's: their own ``raise`` (or a builtin they called)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and is_users(frames[-1].filename)
