@@ -78,14 +78,20 @@ def meta_device() -> Iterator[None]:
         yield
 
 
-def _on_meta(tensor: Any, moved: weakref.WeakKeyDictionary[Any, Any]) -> Any:
+# id(tensor) -> (a weak reference to it, its meta twin). Not a WeakKeyDictionary: that compares keys with ``==``,
+# which a tensor answers elementwise. The weak reference tells a live tensor from a new one that reuses a freed id.
+Moved = dict[int, tuple["weakref.ref[Any]", Any]]
+
+
+def _on_meta(tensor: Any, moved: Moved) -> Any:
     """The meta twin of ``tensor`` (the same one each time, so a tensor registered twice stays shared)."""
     import torch
     from torch.nn.parameter import UninitializedTensorMixin
 
     if tensor is None or tensor.is_meta or isinstance(tensor, UninitializedTensorMixin):
         return tensor  # lazy modules' placeholders have no shape to give a meta tensor
-    twin = moved.get(tensor)
+    known = moved.get(id(tensor))
+    twin = known[1] if known is not None and known[0]() is tensor else None
     if twin is None:
         empty = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
         if isinstance(tensor, torch.nn.Parameter):
@@ -94,7 +100,7 @@ def _on_meta(tensor: Any, moved: weakref.WeakKeyDictionary[Any, Any]) -> Any:
             twin.__dict__.update(tensor.__dict__)
         else:
             twin = empty if type(tensor) is torch.Tensor else tensor.to("meta")
-        moved[tensor] = twin
+        moved[id(tensor)] = (weakref.ref(tensor), twin)
     return twin
 
 
@@ -106,7 +112,7 @@ def registered_on_meta() -> Iterator[None]:
     from torch import nn
 
     register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
-    moved: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+    moved: Moved = {}
 
     def register_parameter_on_meta(module: nn.Module, name: str, param: Any) -> None:
         register_parameter(module, name, param)
@@ -131,7 +137,7 @@ def registered_on_meta() -> Iterator[None]:
 def sweep_to_meta(model: Any) -> None:
     """Move what is still on a real device to meta (tensors a builder wrote into ``_parameters``/``_buffers``
     itself). Shared tensors stay shared."""
-    moved: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+    moved: Moved = {}
     for module in model.modules():
         for table in (module._parameters, module._buffers):
             for name, tensor in table.items():

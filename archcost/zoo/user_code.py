@@ -61,8 +61,8 @@ def _import_module(name: str, spec: str) -> ModuleType:
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
-            raise UsageError(f"no module named {error.name!r} (from {spec!r}) in {folder} or on the Python "
-                             "path") from None
+            raise UsageError(f"cannot import {name!r} (from {spec!r}): no module named {error.name!r} in {folder} "
+                             "or on the Python path") from None
         raise _import_failed(error, spec) from None
     except Exception as error:
         raise _import_failed(error, spec) from None
