@@ -130,7 +130,8 @@ def _build_on(resolved: Resolved, called: dict[str, Any], device: str,
     from archcost.gc_pause import gc_paused
 
     paths = _META_PATHS if device == "meta" else (device,)
-    failures: list[tuple[str, Exception]] = []
+    first: str | None = None  # why the first path failed, for the note
+    last: Exception | None = None  # the last failure, traceback and all: it is the one reported
     with gc_paused():
         for path in paths:
             try:
@@ -139,27 +140,27 @@ def _build_on(resolved: Resolved, called: dict[str, Any], device: str,
                 else:
                     with torch.device(device):
                         model = resolved.builder(**called)
-            except Exception as error:  # noqa: BLE001  (each path's failure is kept; the last one is reported)
+            except Exception as error:  # noqa: BLE001  (the next path may mend it; the last failure is reported)
                 decisive = _decisive(resolved, called, error, attempts)
                 if decisive is not None:
                     raise decisive from None
-                failures.append((path, error))
+                first = first or f"{type(error).__name__}: {_first_line(error)}"
+                last = error  # the previous one's frames (and what they held) are let go
                 continue
             break
         else:
-            raise _build_failed(resolved, called, failures[-1][1]) from None
+            assert last is not None
+            raise _build_failed(resolved, called, last) from None
     if not isinstance(model, torch.nn.Module):
         raise ArchcostError(f"{resolved.name!r} returned {type(model).__name__}, not a torch.nn.Module")
     notes = []
-    if failures:
-        first = failures[0][1]
-        why = f"{type(first).__name__}: {_first_line(first)}"
-        if path == "meta-registration":
-            notes.append(f"Built with parameters and buffers moved to meta as they were registered (inside the meta "
-                         f"device context the builder failed: {why}).")
-        else:
-            notes.append(f"Built on the CPU with initialisers skipped and counted through meta stand-ins of its "
-                         f"tensors (on meta the builder failed: {why}).")
+    if path == "meta-registration":
+        notes.append(f"Built with parameters and buffers moved to meta as they were registered (inside the meta "
+                     f"device context the builder failed: {first}).")
+    elif path == "cpu-then-meta":
+        notes.append(f"Built on the CPU with initialisers skipped and counted through meta stand-ins of its "
+                     f"tensors (on meta the builder failed: {first}).")
+    del last
     return model, path, notes
 
 
