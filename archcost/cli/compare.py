@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from archcost.cli.app import app
-from archcost.cli.options import FormatOption, InputOption, OutOption
+from archcost.cli.options import FormatOption, InputOption, OutOption, input_argument
 from archcost.cli.output import check_writable, emit
 from archcost.render import Format, to_json, to_rich
 
@@ -24,20 +24,18 @@ def compare_command(
     """Totals side by side and a block-by-block diff (the last network against the first)."""
     from archcost.compare import LEVELS
     from archcost.errors import UsageError
-    from archcost.shapes import parse_shape
 
     if len(archs) < 2:
         raise UsageError("compare needs at least two architectures")
     if by not in LEVELS:
         raise UsageError(f"unknown --by {by!r}; choose one of {', '.join(LEVELS)}")
-    if input is not None:
-        parse_shape(input)
+    inputs = input_argument(input)  # a malformed shape fails before torch is imported
     if out is not None:
         check_writable(out)
 
     from archcost.compare import compare
 
-    comparison = compare(archs, level=by, input_shape=input)
+    comparison = compare(archs, level=by, input_shape=inputs)
     emit(render(comparison, format), out)
 
 
