@@ -200,6 +200,9 @@ def _model_device(model: torch.nn.Module) -> str | None:
 def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], device: Device,
                     convention: Convention, backend: Backend, dtype: str, *, replay: bool = True,
                     built_here: bool = False, random_inputs: bool = False) -> Analysis:
+    if backend is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
+        raise UsageError(f"--backend {backend.value} cross-checks a forward of one positional input; "
+                         f"{len(examples)} inputs were given")
     named = list(model.named_modules())
     names = [n for n, _ in named]
     modules = [m for _, m in named]
@@ -258,8 +261,5 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 
-        if len(args) != 1 or kwargs:
-            raise UsageError(f"--backend {backend.value} cross-checks a forward of one positional input; "
-                             f"{len(examples)} inputs were given")
         analysis.cross_check = cross_check(backend, model, args[0], analysis)
     return analysis
