@@ -43,7 +43,10 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
     index = failure.module if failure is not None else 0
     module = tracer.modules[index]
     kind = type(module).__name__
-    who = f"{names[index]} ({kind})" if names[index] else (model_name if kind == model_name else f"{model_name} ({kind})")
+    if names[index]:
+        who = f"{names[index]} ({kind})"
+    else:  # the root: a model instance is named after its class already
+        who = model_name if kind == model_name else f"{model_name} ({kind})"
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     first = examples[0].shape
     seen = tracer.trace.calls[index].input_shape
@@ -153,6 +156,9 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
         raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
     from_registry = resolved is not None and resolved.entry is not None  # a zoo network built here, held by no one
     examples = _examples(model, resolved, name, input_shape, batch, dtype)
+    if back is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
+        raise UsageError(f"--backend {back.value} cross-checks a forward of one positional input; "
+                         f"{len(examples)} inputs were given")
 
     def analyse(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
         return _analyze_module(module, name, examples, device, conv, back, dtype, replay=replay_repeats,
@@ -200,9 +206,6 @@ def _model_device(model: torch.nn.Module) -> str | None:
 def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], device: Device,
                     convention: Convention, backend: Backend, dtype: str, *, replay: bool = True,
                     built_here: bool = False, random_inputs: bool = False) -> Analysis:
-    if backend is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
-        raise UsageError(f"--backend {backend.value} cross-checks a forward of one positional input; "
-                         f"{len(examples)} inputs were given")
     named = list(model.named_modules())
     names = [n for n, _ in named]
     modules = [m for _, m in named]

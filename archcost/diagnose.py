@@ -85,8 +85,9 @@ def mismatch(module: Any, who: str, seen: tuple[int, ...] | None, first: tuple[i
             return (f"{who} expects {channels} input channels; the input {format_shape(seen)} has {seen[1]} "
                     f"(give --input {_typed(seen[0], (channels, *seen[2:]))})")
     if any(m in message for m in _FEATURES) and hasattr(module, "in_features"):
+        fits = _typed(seen[0], (*seen[1:-1], module.in_features))
         return (f"{who} expects {module.in_features} input features in the last dimension; the input "
-                f"{format_shape(seen)} has {seen[-1]} (give --input {_typed(seen[0], (*seen[1:-1], module.in_features))})")
+                f"{format_shape(seen)} has {seen[-1]} (give --input {fits})")
     if kind == "LayerNorm" and "normalized_shape" in message:
         return (f"{who} expects its input to end in {format_shape(tuple(module.normalized_shape))}; "
                 f"the input is {format_shape(seen)}")
