@@ -14,13 +14,16 @@ import torch
 from archcost.counting.aggregate import aggregate
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
-from archcost.errors import (ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError,
-                             UserCodeError)
+from archcost import fallback
+from archcost.diagnose import mismatch, needs_data
+from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
+                             InputTooSmallError, UsageError, UserCodeError)
 from archcost.gc_pause import gc_paused
+from archcost.inputs import Example, cache_token, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
-from archcost.shapes import format_shape, parse_shape
+from archcost.shapes import format_shape
 from archcost.zoo import user_code
-from archcost.zoo.resolve import construct
+from archcost.zoo.resolve import Resolved, construct
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
 
@@ -34,36 +37,48 @@ def _check_device(device: Device) -> None:
         raise DeviceError(f"--device cuda was asked for but CUDA is not available here (torch {torch.__version__})")
 
 
-def _explain_failure(tracer: Tracer, names: list[str], model_name: str, shape: tuple[int, ...],
-                     error: BaseException) -> ArchcostError:
+def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples: list[Example],
+                     error: BaseException, device: Device) -> ArchcostError:
     failure = tracer.failure
     index = failure.module if failure is not None else 0
-    module_name = names[index] or model_name
-    module_type = type(tracer.modules[index]).__name__
+    module = tracer.modules[index]
+    kind = type(module).__name__
+    if names[index]:
+        who = f"{names[index]} ({kind})"
+    else:  # the root: a model instance is named after its class already
+        who = model_name if kind == model_name else f"{model_name} ({kind})"
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = examples[0].shape
+    seen = tracer.trace.calls[index].input_shape
+    if device is Device.META:
+        reason = needs_data(error, failure.op if failure is not None else None)
+        if reason is not None:
+            return DataDependentError(f"the forward of {model_name} needs tensor values, which meta tensors do not "
+                                      f"have: {reason}, in {who}; analyse it on CPU (--device cpu)",
+                                      reason=reason, where=who)
     if isinstance(error, RuntimeError) and any(m in message.lower() for m in _COLLAPSE_MESSAGES):
-        seen = tracer.trace.calls[index].input_shape
         at = f" (its input is {format_shape(seen)})" if seen else ""
         return InputTooSmallError(
-            f"input {format_shape(shape)} is too small for {model_name}: the spatial size collapses at "
-            f"{module_name} ({module_type}){at}"
+            f"input {format_shape(first)} is too small for {model_name}: the spatial size collapses at {who}{at}"
         )
+    line = mismatch(module, who, seen, first, examples[0].typed_dims, error)
+    if line is not None:
+        return InputMismatchError(line)
     # An exception the user's own code raised is theirs, with their file and line; one raised inside torch keeps the
     # module it failed in and says where the user's code called it. A meta tensor's missing data is no one's bug.
     frame = user_code.user_frame(error) if "meta" not in message.lower() else None
     if frame is not None and user_code.raised_by_user(error):
         return UserCodeError(f"{user_code.where(frame)}: {type(error).__name__}: {message}")
     called = f" (from {user_code.where(frame)})" if frame is not None else ""
-    return ForwardError(f"the forward of {model_name} failed in {module_name} ({module_type}): "
-                        f"{type(error).__name__}: {message}{called}")
+    return ForwardError(f"the forward of {model_name} failed in {who}: {type(error).__name__}: {message}{called}")
 
 
 def analyze(
     model_or_name: str | torch.nn.Module,
-    input_shape: str | tuple[int, ...] | None = None,
+    input_shape: Any = None,
     *,
     batch: int | None = None,
-    device: str = "meta",
+    device: str = "auto",
     convention: str = "paper",
     backend: str = "native",
     dtype: str = "float32",
@@ -73,11 +88,24 @@ def analyze(
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
 
     ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
-    ``nn.Module``. ``input_shape`` is ``CxHxW``/``NxCxHxW`` text (``batch`` sets N) or a tuple giving the exact
-    example shape (any rank); registry entries default to their native
-    input. On ``device="meta"`` (the default) no weight and no activation is allocated, and a block that repeats one
-    already traced (same structure, same input shape) has its ops copied instead of run again; ``replay_repeats=False``
-    runs every block (the figures are the same: see ``counting/replay.py``).
+    ``nn.Module``.
+
+    ``input_shape`` gives the forward's inputs; None takes the network's native input (``batch`` replaces its N).
+    One rule for strings and tuples alike: a shape of three or fewer dimensions is per sample and gets the batch
+    prepended (``batch``, default 1): ``"3x224x224"`` and ``(3, 224, 224)`` are (1, 3, 224, 224), ``"16x100"`` is
+    (1, 16, 100); four or more dimensions are the exact example shape, batch included (``"1x3x16x112x112"``), and a
+    ``batch`` that contradicts it is an error. A string may end in a dtype, ``"128:int64"`` (integer inputs are zeros,
+    valid token ids), and start with a keyword name, ``"attention_mask=128:int64"``. An example tensor is exact.
+    Several inputs: a list or tuple whose items are each a string, a tuple of ints or a tensor, one per positional
+    argument of ``forward`` (``NAME=`` strings go by keyword), or a dict ``{name: input}``. A tuple of ints is always
+    one shape; a mix of ints and other items is refused.
+
+    ``device="auto"`` (the default) runs on meta, where no weight and no activation is allocated; if the forward of a
+    model that is not a registry network needs tensor values there (``nonzero``, ``nms``, ``.item()``), it is analysed
+    again on CPU with random weights and inputs from a fixed seed (``provenance["fallback"]`` says so; a CPU instance
+    keeps its own weights). ``"meta"`` is strict: such a forward is one error naming the op. ``"cpu"``/``"cuda"`` run
+    real tensors. On meta a block that repeats one already traced (same structure, same input shape) has its ops
+    copied instead of run again; ``replay_repeats=False`` runs every block (same figures: see ``counting/replay.py``).
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
@@ -86,15 +114,16 @@ def analyze(
     if dtype not in DTYPES:
         raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     _check_device(dev)
-    if back is Backend.FVCORE and dev is Device.META:
+    if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
     key = None
-    if isinstance(model_or_name, str) and dev is Device.META and back is Backend.NATIVE:
+    token = cache_token(input_shape)
+    if isinstance(model_or_name, str) and dev in (Device.META, Device.AUTO) and back is Backend.NATIVE \
+            and token is not None:
         # A registry network on meta is a pure function of these arguments: repeated analyses (report, plots,
         # reproduce, tests) reuse the first one's trace.
-        key = (model_or_name, input_shape if not isinstance(input_shape, list) else tuple(input_shape), batch,
-               conv, dtype, replay_repeats, repr(sorted(overrides.items())))
+        key = (model_or_name, token, batch, dev, conv, dtype, replay_repeats, repr(sorted(overrides.items())))
         cached = _CACHE.get(key)
         if cached is not None:
             _CACHE.move_to_end(key)
@@ -109,47 +138,73 @@ def analyze(
     return analysis
 
 
-def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int, ...] | None, batch: int | None,
+def _build(spec: str, device: Device, dtype: str, overrides: dict[str, Any],
+           given: list[Example] | None) -> tuple[torch.nn.Module, Resolved, dict[str, Any]]:
+    """The model, what it resolved to, and how it was built (zoo/resolve.py ``Built.provenance``)."""
+    built = construct(spec, device=device.value, overrides=overrides,
+                      input_shape=tuple(given[0].shape) if given else None)
+    model = built.model
+    if dtype != "float32":
+        model = model.to(DTYPES[dtype])  # a model built here is ours to convert
+    return model, built.resolved, built.provenance()
+
+
+def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None,
              dev: Device, conv: Convention, back: Backend, dtype: str, replay_repeats: bool,
              overrides: dict[str, Any]) -> Analysis:
-    native: tuple[int, ...] | None = None
-    from_registry = False  # a zoo network built here, which no one else has held
-    provenance: dict[str, Any] = {}
+    first_device = Device.META if dev is Device.AUTO else dev
+    resolved: Resolved | None = None
+    given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
+    built_how: dict[str, Any] = {}
     if isinstance(model_or_name, str):
-        given = parse_shape(input_shape, batch=batch) if isinstance(input_shape, str) else input_shape
-        built = construct(model_or_name, device=dev.value, overrides=overrides,
-                          input_shape=tuple(given) if given is not None else None)
-        model, resolved, provenance = built.model, built.resolved, built.provenance()
-        name, native = resolved.name, resolved.input_shape
-        from_registry = resolved.entry is not None
-        if dtype != "float32":
-            model = model.to(DTYPES[dtype])  # a model built here is ours to convert
+        model, resolved, built_how = _build(model_or_name, first_device, dtype, overrides, given)
+        name = resolved.name
     elif isinstance(model_or_name, torch.nn.Module):
         model, name = model_or_name, type(model_or_name).__name__
         if overrides:
             raise UsageError("overrides apply to registry names only, not to a model instance")
     else:
         raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
+    from_registry = resolved is not None and resolved.entry is not None  # a zoo network built here, held by no one
+    examples = given if given is not None else _examples(model, resolved, name, batch, dtype)
+    if back is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
+        raise UsageError(f"--backend {back.value} cross-checks a forward of one positional input; "
+                         f"{len(examples)} inputs were given")
 
-    if input_shape is None:
-        # A builder override can move the native input (EfficientNet's resolution=): the model then says so.
-        native = getattr(model, "native_input", None) or native
-        if native is None:
-            raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
-        shape = parse_shape("x".join(map(str, native)), batch=batch)
-    elif isinstance(input_shape, str):
-        shape = parse_shape(input_shape, batch=batch)
-    else:
-        # A tuple is the exact example shape (any rank: 1-d and 3-d convolutions included).
-        shape = tuple(int(d) for d in input_shape)
-        if not shape or any(d <= 0 for d in shape):
-            raise UsageError(f"input shape {shape} must have positive dimensions")
+    def analyse(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
+        return _analyze_module(module, name, examples, device, conv, back, dtype, replay=replay_repeats,
+                               built_here=from_registry, random_inputs=random_inputs)
 
-    analysis = _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats,
-                               built_here=from_registry)
-    for key, value in provenance.items():  # how it was built (zoo/resolve.py Built.provenance)
+    def build_on_cpu() -> torch.nn.Module:
+        model, _, how = _build(model_or_name, Device.CPU, dtype, overrides, given)  # type: ignore[arg-type]
+        built_how.update(how)
+        return model
+
+    try:
+        analysis = analyse(model, first_device)
+    except DataDependentError as error:
+        if dev is not Device.AUTO or from_registry:
+            raise
+        analysis = (fallback.rerun(error, model=model, build=None, analyse=analyse) if resolved is None else
+                    fallback.rerun(error, model=None, build=build_on_cpu, analyse=analyse))
+    for key, value in built_how.items():
         analysis.provenance[key] = analysis.provenance.get(key, []) + value if key == "notes" else value
     return analysis
+
+
+def _examples(model: torch.nn.Module, resolved: Resolved | None, name: str, batch: int | None,
+              dtype: str) -> list[Example]:
+    """The native input: the model's own (a builder override can move it: EfficientNet's resolution=), else the
+    resolver's full example shapes, else the registry's C,H,W."""
+    per_sample = getattr(model, "native_input", None)
+    shapes = None
+    if per_sample is None and resolved is not None:
+        shapes = resolved.example_shapes
+        per_sample = None if shapes else resolved.input_shape
+    found = native(shapes, per_sample, batch=batch, dtype=dtype)
+    if found is None:
+        raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
+    return found
 
 
 _CACHE_SIZE = 64
@@ -163,15 +218,15 @@ def _model_device(model: torch.nn.Module) -> str | None:
     return None
 
 
-def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], device: Device,
+def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], device: Device,
                     convention: Convention, backend: Backend, dtype: str, *, replay: bool = True,
-                    built_here: bool = False) -> Analysis:
+                    built_here: bool = False, random_inputs: bool = False) -> Analysis:
     named = list(model.named_modules())
     names = [n for n, _ in named]
     modules = [m for _, m in named]
     torch_dtype = DTYPES[dtype]
     held = _model_device(model)
-    example = torch.zeros(shape, device=device.value, dtype=torch_dtype)
+    args, kwargs = make(examples, device=device.value, random=random_inputs)
     forward: Any = model
     if held is not None and held != device.value:
         if device is not Device.META:
@@ -183,8 +238,8 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
                      for k, v in model.named_parameters()}
         stand_ins.update((k, torch.empty_like(v, device="meta")) for k, v in model.named_buffers())
 
-        def through_stand_ins(x: torch.Tensor) -> Any:
-            return torch.func.functional_call(model, stand_ins, (x,))
+        def through_stand_ins(*args: Any, **kwargs: Any) -> Any:
+            return torch.func.functional_call(model, stand_ins, tuple(args), kwargs)
 
         forward = through_stand_ins
 
@@ -202,11 +257,11 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
             else:
                 model.eval()
         with torch.no_grad():
-            trace = tracer.run(forward, example)
+            trace = tracer.run(forward, *args, **kwargs)
     except ArchcostError:
         raise
     except Exception as error:
-        raise _explain_failure(tracer, names, name, shape, error) from None
+        raise _explain_failure(tracer, names, name, examples, error, device) from None
     finally:
         for m in modules:  # through __dict__: nn.Module.__setattr__ costs a millisecond per thousand modules
             m.__dict__["training"] = False
@@ -216,12 +271,13 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
     columns, totals = aggregate(names, modules, trace, convention)
     totals.update(peak_activation_bytes=trace.peak_live_bytes)
     analysis = Analysis(
-        model=name, input_shape=shape, dtype=dtype, device=device.value, convention=convention, backend=backend,
-        columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
-        torch_version=torch.__version__,
+        model=name, input_shape=examples[0].shape, dtype=dtype, device=device.value, convention=convention,
+        backend=backend, columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())),
+        records=trace.records, torch_version=torch.__version__,
+        provenance={"inputs": [e.describe() for e in examples]},
     )
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 
-        analysis.cross_check = cross_check(backend, model, example, analysis)
+        analysis.cross_check = cross_check(backend, model, args[0], analysis)
     return analysis

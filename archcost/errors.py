@@ -45,3 +45,16 @@ class DeviceError(ArchcostError):
 
 class OutputError(ArchcostError):
     """An output file cannot be written."""
+
+
+class InputMismatchError(ForwardError):
+    """The input contradicts what the network's first layers take (channels, rank); the message says what fits."""
+
+
+class DataDependentError(ForwardError):
+    """A forward needed tensor values on meta (``nonzero``, ``.item()``...); ``reason`` names the op."""
+
+    def __init__(self, message: str, *, reason: str, where: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # "aten.nonzero needs data on meta"
+        self.where = where  # the module whose forward ran the op: "rpn (RegionProposalNetwork)"

@@ -1,33 +1,94 @@
-"""Input-shape parsing: ``CxHxW`` or ``NxCxHxW``. Torch-free so the CLI can validate before importing torch."""
+"""Input specifications as typed: a shape, an optional dtype suffix and an optional keyword name. Torch-free, so the
+CLI validates what it was given before importing torch.
+
+The one rule, for strings and tuples alike: a shape of three or fewer dimensions is a per-sample shape and gets the
+batch prepended (``batch``, default 1): ``3x224x224`` -> (1, 3, 224, 224), ``16x100`` -> (1, 16, 100),
+``128:int64`` -> (1, 128). Four or more dimensions are the exact example shape, batch included
+(``1x3x16x112x112`` for a video network), and a batch that contradicts its first dimension is an error.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from archcost.errors import ShapeError
 
 _DIMENSION = re.compile(r"^[0-9]+$")
 
+# The dtypes an input may carry (``128:int64``): a small closed set. Without a suffix an input takes the analysis'
+# float dtype.
+DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8",
+                           "bool")
+INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8", "bool"})
+PER_SAMPLE_MAX_DIMS = 3  # up to this many dimensions a shape is per sample; from one more, it is the exact shape
 
-def parse_shape(text: str, *, batch: int | None = None) -> tuple[int, ...]:
-    """Parse ``"3x224x224"`` or ``"8x3x224x224"`` into an ``(N, C, H, W)`` tuple.
+_EXAMPLES = "e.g. 3x224x224, 16x100, 1x3x16x112x112, 128:int64 or attention_mask=128:int64"
 
-    A three-part shape gets the batch size ``batch`` (1 when not given); a four-part shape keeps its own N, and a
-    ``batch`` that contradicts it is an error rather than a silent override.
-    """
-    parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
-    if len(parts) not in (3, 4) or not all(_DIMENSION.match(p) for p in parts):
-        raise ShapeError(f"malformed input shape {text!r}: expected CxHxW or NxCxHxW with positive integers, e.g. 3x224x224")
-    dims = tuple(int(p) for p in parts)
-    if any(d <= 0 for d in dims):
-        raise ShapeError(f"malformed input shape {text!r}: every dimension must be at least 1")
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input of ``forward`` as the user gave it: ``dims`` are per sample (<= 3) or exact (>= 4)."""
+
+    dims: tuple[int, ...]
+    dtype: str | None = None  # None: the analysis' dtype
+    name: str | None = None  # a keyword argument of forward; None: the next positional one
+
+    def shape(self, batch: int | None = None) -> tuple[int, ...]:
+        return batched(self.dims, batch=batch, what=format_shape(self.dims))
+
+
+def batched(dims: tuple[int, ...], *, batch: int | None, what: str) -> tuple[int, ...]:
+    """The example shape of ``dims`` under the one rule (see the module docstring)."""
     if batch is not None and batch <= 0:
         raise ShapeError(f"batch size must be at least 1, got {batch}")
-    if len(dims) == 3:
+    if len(dims) <= PER_SAMPLE_MAX_DIMS:
         return (batch or 1, *dims)
     if batch is not None and batch != dims[0]:
-        raise ShapeError(f"input shape {text!r} has batch {dims[0]} but --batch says {batch}")
+        raise ShapeError(f"input shape {what!r} has batch {dims[0]} but --batch says {batch}")
     return dims
+
+
+def check_dims(dims: tuple[int, ...], *, what: str) -> tuple[int, ...]:
+    if not dims:
+        raise ShapeError(f"malformed input shape {what!r}: it needs at least one dimension ({_EXAMPLES})")
+    if any(d <= 0 for d in dims):
+        raise ShapeError(f"malformed input shape {what!r}: every dimension must be at least 1")
+    return dims
+
+
+def check_dtype(dtype: str, *, what: str) -> str:
+    if dtype not in DTYPES:
+        raise ShapeError(f"unknown input dtype {dtype!r} in {what!r}; choose one of {', '.join(DTYPES)}")
+    return dtype
+
+
+def parse_input(text: str) -> InputSpec:
+    """``[NAME=]SHAPE[:DTYPE]``: ``3x224x224``, ``1x128:int64``, ``attention_mask=128:int64``."""
+    name: str | None = None
+    rest = text.strip()
+    if "=" in rest:
+        name, _, rest = (part.strip() for part in rest.partition("="))
+        if not name.isidentifier():
+            raise ShapeError(f"malformed input {text!r}: {name!r} is not a keyword argument name ({_EXAMPLES})")
+    dtype: str | None = None
+    if ":" in rest:
+        rest, _, dtype = (part.strip() for part in rest.partition(":"))
+        check_dtype(dtype.lower(), what=text)
+        dtype = dtype.lower()
+    parts = [p.strip() for p in rest.lower().replace("×", "x").split("x")]
+    if not all(_DIMENSION.match(p) for p in parts):
+        raise ShapeError(f"malformed input shape {text!r}: expected positive integers joined by x ({_EXAMPLES})")
+    return InputSpec(check_dims(tuple(int(p) for p in parts), what=text), dtype, name)
+
+
+def parse_shape(text: str, *, batch: int | None = None) -> tuple[int, ...]:
+    """The example shape of one input given as text (its dtype suffix and keyword name aside).
+
+    ``"3x224x224"`` -> (1, 3, 224, 224) (``batch`` sets N); ``"8x3x224x224"`` stays as it is.
+    """
+    spec = parse_input(text)
+    return batched(spec.dims, batch=batch, what=text)
 
 
 def format_shape(shape: tuple[int, ...] | list[int] | None) -> str:

@@ -45,7 +45,8 @@ def test_convolution_macs_equal_the_hand_formula(s: dict) -> None:
         layer = CONV[s["dims"]](s["c_in"], s["c_out"], s["kernel"], s["stride"], s["padding"], s["dilation"],
                                 s["groups"], bias=s["bias"])
     shape = (s["batch"], s["c_in"], *[s["size"]] * s["dims"])
-    a = archcost.analyze(layer, shape)
+    # Up to three dimensions are per sample (batch= prepends N); four or more are the exact shape.
+    a = archcost.analyze(layer, shape if s["dims"] == 3 else shape[1:], batch=s["batch"])
     o = out_size(s["size"], s["kernel"], s["stride"], s["padding"], s["dilation"])
     # K^d * (C_in / groups) * C_out * H_out^d * N
     expected = s["kernel"] ** s["dims"] * (s["c_in"] // s["groups"]) * s["c_out"] * o ** s["dims"] * s["batch"]
@@ -64,7 +65,8 @@ def test_transposed_convolution_macs_equal_the_hand_formula(s: dict, extra: int)
         layer = CONV_T[s["dims"]](s["c_in"], s["c_out"], s["kernel"], s["stride"], s["padding"], output_padding,
                                   s["groups"], bias=False, dilation=s["dilation"])
     shape = (s["batch"], s["c_in"], *[s["size"]] * s["dims"])
-    a = archcost.analyze(layer, shape)
+    # Up to three dimensions are per sample (batch= prepends N); four or more are the exact shape.
+    a = archcost.analyze(layer, shape if s["dims"] == 3 else shape[1:], batch=s["batch"])
     # Every input element is scattered through K^d taps into C_out / groups channels.
     expected = s["kernel"] ** s["dims"] * s["c_in"] * (s["c_out"] // s["groups"]) * s["size"] ** s["dims"] * s["batch"]
     assert a.totals["macs"] == expected

@@ -188,7 +188,7 @@ def test_a_tied_weight_counts_once_even_between_modules_with_one_key() -> None:
     second.weight = first.weight
     keys = StructuralKeys([first, second, third]).keys
     assert keys[0] == keys[1] == keys[2]
-    analysis = archcost.analyze(nn.Sequential(first, second, third), (2, 4))
+    analysis = archcost.analyze(nn.Sequential(first, second, third), (4,), batch=2)  # per sample: (2, 4)
     assert [r["own_params"] for r in analysis.rows] == [0, 16 + 4, 4, 16 + 4]
     assert analysis.totals["params"] == 3 * 4 + 2 * 16
 

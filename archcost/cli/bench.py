@@ -16,21 +16,25 @@ from archcost.cli.output import check_writable, emit
 from archcost.render import Format
 
 
-def _batches_and_shape(batch: str | None, input: str | None) -> tuple[tuple[int, ...], str | None]:
-    """Batch sizes from ``--batch`` and a ``CxHxW`` input from ``--input`` (whose N, if given, is a batch size)."""
+def _batches_and_shape(batch: str | None, input: list[str] | None) -> tuple[tuple[int, ...], str | None]:
+    """Batch sizes from ``--batch`` and the one ``--input`` (a shape of four or more dimensions fixes the batch)."""
     from archcost.bench.settings import parse_batches
     from archcost.errors import UsageError
-    from archcost.shapes import parse_shape
+    from archcost.shapes import PER_SAMPLE_MAX_DIMS, format_shape, parse_input
 
     batches = parse_batches(batch) if batch is not None else None
-    if input is None:
+    if not input:
         return batches or (1,), None
-    shape = parse_shape(input)
-    if input.lower().replace("×", "x").count("x") == 3:  # NxCxHxW: its N is the batch
-        if batches is not None and batches != (shape[0],):
-            raise UsageError(f"--input {input!r} fixes the batch at {shape[0]} but --batch says {batch}")
-        batches = (shape[0],)
-    return batches or (1,), "x".join(map(str, shape[1:]))
+    if len(input) > 1:
+        raise UsageError("bench times a forward of one input; give a single --input")
+    spec = parse_input(input[0])
+    if spec.name is not None or spec.dtype is not None:
+        raise UsageError(f"bench times one positional input in --dtype; {input[0]!r} names a keyword or a dtype")
+    if len(spec.dims) <= PER_SAMPLE_MAX_DIMS:
+        return batches or (1,), format_shape(spec.dims)
+    if batches is not None and batches != (spec.dims[0],):  # the exact shape: its N is the batch
+        raise UsageError(f"--input {input[0]!r} fixes the batch at {spec.dims[0]} but --batch says {batch}")
+    return (spec.dims[0],), format_shape(spec.dims)
 
 
 @app.command("bench")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from archcost.cli.app import app
-from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
+from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments, input_argument
 from archcost.cli.output import check_writable, emit
 from archcost.render import Format, to_json, to_rich
 
@@ -25,14 +25,12 @@ def compare_command(
     """Totals side by side and a block-by-block diff (the last network against the first)."""
     from archcost.compare import LEVELS
     from archcost.errors import UsageError
-    from archcost.shapes import parse_shape
 
     if len(archs) < 2:
         raise UsageError("compare needs at least two architectures")
     if by not in LEVELS:
         raise UsageError(f"unknown --by {by!r}; choose one of {', '.join(LEVELS)}")
-    if input is not None:
-        parse_shape(input)
+    inputs = input_argument(input)  # a malformed shape fails before torch is imported
     overrides = builder_arguments(sets, archs)
     if out is not None:
         check_writable(out)
@@ -40,10 +38,10 @@ def compare_command(
     from archcost.analysis import analyze
     from archcost.compare import compare
 
-    def analyzer(name: str, input_shape: str | None) -> Any:  # --set applies to every network compared
+    def analyzer(name: str, input_shape: Any) -> Any:  # --set applies to every network compared
         return analyze(name, input_shape, **overrides)
 
-    comparison = compare(archs, level=by, input_shape=input, analyzer=analyzer)
+    comparison = compare(archs, level=by, input_shape=inputs, analyzer=analyzer)
     emit(render(comparison, format), out)
 
 

@@ -15,9 +15,24 @@ OutOption = Annotated[
     typer.Option("--out", "-o", help="Write to FILE (atomically: nothing is left half-written) instead of stdout."),
 ]
 InputOption = Annotated[
-    Optional[str],
-    typer.Option("--input", "-i", help="Input shape CxHxW or NxCxHxW (default: the architecture's native input)."),
+    Optional[list[str]],
+    typer.Option("--input", "-i", help="An input of forward, [NAME=]SHAPE[:DTYPE]; repeat it, one per positional "
+                 "argument (NAME= for a keyword one). Up to 3 dimensions are per sample and get --batch "
+                 "(3x224x224, 16x100, 128:int64); 4 or more are the exact shape (1x3x16x112x112). "
+                 "Default: the architecture's native input."),
 ]
+
+
+def input_argument(texts: list[str] | None) -> str | tuple[str, ...] | None:
+    """What ``--input`` hands to the API: one string for one input, a tuple of strings for several (hashable, so the
+    report's memoised analyses can key on it). Each is parsed here first: a malformed one fails before torch loads."""
+    from archcost.shapes import parse_input
+
+    if not texts:
+        return None
+    for text in texts:
+        parse_input(text)
+    return texts[0] if len(texts) == 1 else tuple(texts)
 BatchOption = Annotated[Optional[int], typer.Option("--batch", "-b", help="Batch size N (default 1).")]
 SetOption = Annotated[
     Optional[list[str]],

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from archcost.cli.app import app
-from archcost.cli.options import BatchOption, FormatOption, InputOption, OutOption, SetOption, builder_arguments
+from archcost.cli.options import (BatchOption, FormatOption, InputOption, OutOption, SetOption, builder_arguments,
+                                  input_argument)
 from archcost.cli.output import check_writable, emit
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, decimal, integer, percent, to_csv, to_json, to_markdown, to_rich
@@ -98,7 +99,10 @@ def table_command(
     depth: Annotated[Optional[int], typer.Option("--depth", "-d", help="Deepest module level shown "
                                                  "(default 2 for table/markdown, all for csv/json).")] = None,
     convention: Annotated[Convention, typer.Option(help="Which op classes make the 'ops' figure.")] = Convention.PAPER,
-    device: Annotated[Device, typer.Option(help="meta allocates nothing; cpu/cuda run real tensors.")] = Device.META,
+    device: Annotated[Device, typer.Option(help="auto: meta (allocates nothing), and for a model outside the zoo "
+                                           "whose forward needs values there (nonzero, nms, .item()) CPU with random "
+                                           "weights and seed 0; meta: strict; cpu/cuda run real tensors.")]
+    = Device.AUTO,
     backend: Annotated[Backend, typer.Option(help="Cross-check against torch.utils.flop_counter or fvcore.")]
     = Backend.NATIVE,
     dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16 or float64 (activation bytes).")] = "float32",
@@ -118,29 +122,33 @@ def table_command(
     from archcost.errors import UsageError
     from archcost.shapes import parse_shape
 
-    if input is not None:
-        parse_shape(input, batch=batch)  # a malformed shape fails before torch is imported
+    inputs = input_argument(input)  # a malformed shape fails before torch is imported
+    for text in input or []:
+        parse_shape(text, batch=batch)  # so does a --batch that contradicts one
     overrides = builder_arguments(sets, [arch])
     if depth is not None and depth < 0:
         raise UsageError("--depth must be 0 or more")
     if style not in (None, "keras", "paper"):
         raise UsageError(f"unknown --style {style!r}; choose paper or keras")
-    if timed and device is Device.META:
+    if timed and device in (Device.META, Device.AUTO):
         raise UsageError("--timed measures real kernels: add --device cpu (or cuda)")
+    if timed and len(input or []) > 1:
+        raise UsageError("--timed feeds one input; give a single --input")
     if out is not None:
         check_writable(out)
 
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/result_cache.py).
+    # A registry network is analysed on meta under auto as under meta (its fallback is off).
     # Builder arguments (--set) are not part of the cache's key: a request with any is always analysed.
-    cacheable = (not no_cache and device is Device.META and backend is Backend.NATIVE and explain is None
-                 and not overrides)
-    key = _cache_key(arch, input, batch, convention, dtype) if cacheable else None
+    cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
+                 and explain is None and not overrides)
+    key = _cache_key(arch, input or [], batch, convention, dtype) if cacheable else None
     analysis = _cached(key) if key is not None else None
     if analysis is None:
         from archcost.analysis import analyze
 
-        analysis = analyze(arch, input, batch=batch, device=device.value, convention=convention.value,
+        analysis = analyze(arch, inputs, batch=batch, device=device.value, convention=convention.value,
                            backend=backend.value, dtype=dtype, **overrides)
         if key is not None:
             from archcost import result_cache
@@ -180,6 +188,10 @@ def table_command(
         emit(to_json(document), out)
         return
     if format is Format.CSV:
+        fallback = analysis.provenance.get("fallback")
+        if fallback is not None:  # a CSV has no notes: every row says where it was counted and why
+            for row in rows:
+                row.update(device=analysis.device, fallback=f"{fallback['reason']}; seed {fallback['seed']}")
         keys = [c for c in rows[0] if c not in ("layer",)]
         emit(to_csv(rows, [Column(k, k) for k in keys]), out)
         return
@@ -197,17 +209,22 @@ def table_command(
     emit(to_rich(rows, columns, title=_title(analysis), caption="\n".join(notes), footer=footer), out)
 
 
-def _cache_key(arch: str, input: str | None, batch: int | None, convention: Convention, dtype: str) -> str | None:
+def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str) -> str | None:
     from archcost import result_cache
     from archcost.errors import ArchcostError
-    from archcost.shapes import parse_shape
+    from archcost.shapes import parse_input
     from archcost.zoo import registry
 
     try:
         entry = registry.get(arch)
     except ArchcostError:
         return None  # not a registry name: the analysis says what is wrong with it
-    shape = None if input is None else list(parse_shape(input, batch=batch))
+    specs = [parse_input(text) for text in input]
+    shape: Any = None
+    if len(specs) == 1 and specs[0].dtype is None and specs[0].name is None:
+        shape = list(specs[0].shape(batch))  # one plain input: 3x224x224 and 1x3x224x224 are one request
+    elif specs:
+        shape = [{"shape": list(s.shape(batch)), "dtype": s.dtype, "name": s.name} for s in specs]
     return result_cache.request_key(arch=entry.name, input=shape, batch=batch, convention=convention.value,
                                     dtype=dtype)
 

@@ -43,6 +43,11 @@ class Backend(StrEnum):
 
 
 class Device(StrEnum):
+    """Where the forward runs. ``auto`` (the default) is meta, except that a model outside the registry whose forward
+    needs tensor values there (``nonzero``, ``.item()``) is analysed again on CPU with random weights and a fixed seed;
+    an explicit ``meta`` stays strict."""
+
+    AUTO = "auto"
     META = "meta"
     CPU = "cpu"
     CUDA = "cuda"
