@@ -137,7 +137,7 @@ def test_registration_allocates_nothing_real(models: Path) -> None:
     # A 20000x20000 linear layer would hold 1.6 GB of real weights.
     before = _rss_bytes()
     built = construct(f"{models}:huge")
-    a = archcost.analyze(f"{models}:huge", (8, 20000))
+    a = archcost.analyze(f"{models}:huge", (20000,), batch=8)
     assert _rss_bytes() - before < 200 * 2**20
     assert built.path == "meta-registration"
     tensors = [*built.model.parameters(), *built.model.buffers()]
