@@ -31,6 +31,10 @@ class ForwardError(ArchcostError):
     """The model's forward raised; the message names the module."""
 
 
+class BuilderArgumentError(UsageError, ValueError):
+    """A builder refused the value of an argument it was given (also a ValueError, as the builder's own was)."""
+
+
 class BuildError(ArchcostError):
     """A model could not be built (on any of the paths archcost tries), or its builder tried to download."""
 

@@ -188,7 +188,7 @@ def _decisive(resolved: Resolved, called: dict[str, Any], error: Exception,
 
 
 def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) -> Exception:
-    from archcost.errors import UserCodeError
+    from archcost.errors import BuilderArgumentError, UserCodeError
     from archcost.zoo.user_code import located
 
     found = located(error)
@@ -198,7 +198,7 @@ def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) 
     if resolved.entry is not None:
         if called and isinstance(error, (TypeError, ValueError)):
             given = ", ".join(f"{k}={v!r}" for k, v in called.items())
-            return UsageError(f"{resolved.name} cannot be built with {given}: {message}")
+            return BuilderArgumentError(f"{resolved.name} cannot be built with {given}: {message}")
         return error  # a zoo builder failing on its defaults is archcost's bug: the CLI says internal error
     return BuildError(f"building {resolved.name} failed: {message}")
 
