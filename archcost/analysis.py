@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from archcost.counting.aggregate import aggregate
+from archcost.counting.fast_paths import record_provenance
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
 from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
@@ -207,6 +208,7 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
         columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
         torch_version=torch.__version__,
     )
+    record_provenance(analysis.provenance, trace.fast_paths, trace.devices)
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 
