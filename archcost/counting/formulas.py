@@ -151,18 +151,18 @@ def matvec_macs(m: int, k: int) -> Term:
     return Term(OpClass.MACS, m * k, "M*K", (("M", m), ("K", k)))
 
 
-def trilinear_macs(i1: Shape, i2: Shape, i3: Shape, sumdim: Sequence[int]) -> Term:
+def trilinear_macs(i1: Shape, i2: Shape, i3: Shape, sumdim: Sequence[int], expand3: Sequence[int]) -> Term:
     """MACs of aten._trilinear (nn.Bilinear) on its already-expanded operands, in the kernel's own order.
 
-    The kernel first contracts i1 with i2 over the summed dimensions where i3 has size 1 (for nn.Bilinear: x1^T W,
-    N*K*I*J), then contracts that with i3 over the remaining summed dimensions (the J-long dot with x2, N*K*J). Each
-    contraction costs one MAC per element of its operands' broadcast volume.
+    The kernel first contracts i1 with i2 over the summed dimensions that i3 lacks (``expand3``; for nn.Bilinear:
+    x1^T W, N*K*I*J), then contracts that with i3 over the other summed dimensions (the J-long dot with x2, N*K*J).
+    Each contraction costs one MAC per element of its operands' broadcast volume.
     """
-    early = {d for d in sumdim if i3[d] == 1}
+    early = set(sumdim) & set(expand3)
     pair = broadcast_shape(i1, i2)
     first = prod(pair)
     reduced = tuple(1 if d in early else n for d, n in enumerate(pair))
-    second = prod(broadcast_shape(reduced, i3)) if set(sumdim) - early else 0
+    second = prod(broadcast_shape(reduced, i3))
     return Term(OpClass.MACS, first + second, "vol(i1*i2) + vol(i1i2*i3)", (("vol(i1*i2)", first),
                                                                             ("vol(i1i2*i3)", second)))
 

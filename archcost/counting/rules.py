@@ -110,7 +110,7 @@ def _trilinear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
         return tuple(shape)
 
     i1, i2, i3 = (expanded(args[i], args[3 + i]) for i in range(3))
-    return (f.trilinear_macs(i1, i2, i3, list(args[6])),)
+    return (f.trilinear_macs(i1, i2, i3, list(args[6]), list(args[5])),)
 
 
 # --- elementwise ----------------------------------------------------------------------------------------------------
