@@ -92,14 +92,6 @@ def _addbmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.matmul_macs(_shape(args[1]), _shape(args[2])), f.bias_adds(_shape(out)))
 
 
-@rule("linear")
-def _linear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-    # Reaches the mode whole under inference_mode; its parts (addmm, or matmul + add) cost the same.
-    x, w, bias = args[0], args[1], _arg(args, kwargs, 2, "bias")
-    macs = f.matmul_macs((x.numel() // x.shape[-1], x.shape[-1]), tuple(reversed(_shape(w))))
-    return (macs, f.bias_adds(_shape(out))) if bias is not None else (macs,)
-
-
 @rule("_trilinear")
 def _trilinear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     # (i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim): each operand is unsqueezed at its expand dims.

@@ -73,6 +73,7 @@ def test_bilinear_layer(n: int, i: int, j: int, k: int, bias: bool) -> None:
 
 
 def test_linear_reaching_the_mode_whole_under_inference_mode() -> None:
+    # No rule of its own: the tracer decomposes it, so its parts (addmm) are counted, as in the other grad modes.
     with torch.device("meta"):
         layer = nn.Linear(6, 5)
     with torch.inference_mode():
