@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from archcost.counting.aggregate import aggregate
+from archcost.counting.fast_paths import record_provenance
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
 from archcost import fallback
@@ -276,6 +277,7 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
         records=trace.records, torch_version=torch.__version__,
         provenance={"inputs": [e.describe() for e in examples]},
     )
+    record_provenance(analysis.provenance, trace.fast_paths, trace.devices)
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 

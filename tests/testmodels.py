@@ -89,7 +89,7 @@ class Uncounted(nn.Module):
         self.conv = nn.Conv2d(3, 3, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cumsum(self.conv(x), dim=1)
+        return torch.sort(self.conv(x), dim=1).values  # sorting has no rule (its comparisons depend on the data)
 
 
 def tiny_resnet() -> nn.Module:

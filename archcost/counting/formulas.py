@@ -21,6 +21,9 @@ class Term:
     count: int
     formula: str
     values: tuple[tuple[str, int], ...] = ()
+    # The call the op came from, where the dispatcher alone cannot tell and a convention needs it: fvcore counts by
+    # jit-level op name, so a mean emitted by adaptive_avg_pool2d counts there and an explicit mean does not.
+    origin: str = ""
 
     def explain(self) -> str:
         if not self.values:
@@ -110,7 +113,8 @@ def norm_ops(input_shape: Shape, *, kind: str, affine: bool) -> Term:
     """Normalisation cost per element, fvcore's model so the ``fvcore`` convention agrees with fvcore exactly.
 
     Batch norm at inference is a scale and a shift (2 per element with affine parameters, 1 without); layer, group
-    and instance norm compute their statistics on the fly (5 per element with affine, 4 without).
+    and instance norm, and batch norm that computes its statistics (``kind="batch-statistics"``: instance norm
+    reaches the dispatcher as one), work them out on the fly (5 per element with affine, 4 without).
     """
     numel = prod(input_shape)
     if kind == "batch":
@@ -123,3 +127,104 @@ def norm_ops(input_shape: Shape, *, kind: str, affine: bool) -> Term:
 def free(output_shape: Shape) -> Term:
     """Ops that move or reinterpret data but compute nothing (views, cat, copies, padding)."""
     return Term(OpClass.NONE, 0, "0")
+
+
+def broadcast_shape(a: Shape, b: Shape) -> tuple[int, ...]:
+    """NumPy broadcasting of two shapes (sizes already known compatible)."""
+    rank = max(len(a), len(b))
+    a, b = (1,) * (rank - len(a)) + tuple(a), (1,) * (rank - len(b)) + tuple(b)
+    return tuple(max(x, y) if 1 in (x, y) else x for x, y in zip(a, b))
+
+
+def per_element(output_shape: Shape, costs: Sequence[tuple[OpClass, int]]) -> tuple[Term, ...]:
+    """A fixed recipe per output element, one term per class: ``((OpClass.MULS, 2), (OpClass.ADDS, 1))``."""
+    return tuple(elementwise(op_class, output_shape, k) for op_class, k in costs if k)
+
+
+def dot_macs(k: int) -> Term:
+    """A dot product of two K-vectors (dot, vdot): K MACs."""
+    return Term(OpClass.MACS, k, "K", (("K", k),))
+
+
+def matvec_macs(m: int, k: int) -> Term:
+    """(M, K) @ (K,): one K-long dot product per output element, M*K MACs (mv, addmv)."""
+    return Term(OpClass.MACS, m * k, "M*K", (("M", m), ("K", k)))
+
+
+def trilinear_macs(i1: Shape, i2: Shape, i3: Shape, sumdim: Sequence[int], expand3: Sequence[int]) -> Term:
+    """MACs of aten._trilinear (nn.Bilinear) on its already-expanded operands, in the kernel's own order.
+
+    The kernel first contracts i1 with i2 over the summed dimensions that i3 lacks (``expand3``; for nn.Bilinear:
+    x1^T W, N*K*I*J), then contracts that with i3 over the other summed dimensions (the J-long dot with x2, N*K*J).
+    Each contraction costs one MAC per element of its operands' broadcast volume.
+    """
+    early = set(sumdim) & set(expand3)
+    pair = broadcast_shape(i1, i2)
+    first = prod(pair)
+    reduced = tuple(1 if d in early else n for d, n in enumerate(pair))
+    second = prod(broadcast_shape(reduced, i3))
+    return Term(OpClass.MACS, first + second, "vol(i1*i2) + vol(i1i2*i3)", (("vol(i1*i2)", first),
+                                                                            ("vol(i1i2*i3)", second)))
+
+
+def reduction_cmps(input_shape: Shape, output_shape: Shape) -> Term:
+    """max/min over a dimension (amax, amin, argmax): a group of n elements needs n - 1 comparisons."""
+    numel_in, numel_out = prod(input_shape), prod(output_shape)
+    return Term(OpClass.CMPS, numel_in - numel_out, "numel(in)-numel(out)",
+                (("numel(in)", numel_in), ("numel(out)", numel_out)))
+
+
+def scan_ops(op_class: OpClass, shape: Shape, dim: int) -> Term:
+    """cumsum / cumprod: a running sum along a row of n elements needs n - 1 additions (multiplications)."""
+    numel = prod(shape)
+    rows = numel // shape[dim] if shape and shape[dim] else 0
+    return Term(op_class, numel - rows, "numel-rows", (("numel", numel), ("rows", rows)))
+
+
+def moments(input_shape: Shape, output_shape: Shape, *, mean: bool, root: bool) -> tuple[Term, ...]:
+    """var / std / var_mean / std_mean, the two-pass way: the mean (numel(in) adds, one division per output), then
+    each deviation (a subtraction) squared (a multiplication) and summed (an addition), one division per output for
+    the variance; ``root`` adds a square root per output (std). ``mean`` only says the mean is returned too: it is
+    computed either way."""
+    n_in, n_out = prod(input_shape), prod(output_shape)
+    terms = [Term(OpClass.ADDS, 3 * n_in, "3*numel(in)", (("numel(in)", n_in),)),
+             Term(OpClass.MULS, n_in, "numel(in)", (("numel(in)", n_in),)),
+             Term(OpClass.DIVS, 2 * n_out, "2*numel(out)", (("numel(out)", n_out),))]
+    if root:
+        terms.append(Term(OpClass.EXPS, n_out, "numel(out)", (("numel(out)", n_out),)))
+    return tuple(terms)
+
+
+def vector_norm(input_shape: Shape, output_shape: Shape, order: float) -> tuple[Term, ...]:
+    """linalg_vector_norm. ord 2: a square per element (mul), a running sum (add), a square root per output.
+    ord 1: |x| (a compare) and a sum. ord inf/-inf: |x| and a running max (a compare each). ord 0: a test against
+    zero and a sum. Any other p: |x|, x^p (transcendental), a sum, and the p-th root per output."""
+    n_in, n_out = prod(input_shape), prod(output_shape)
+    ins = (("numel(in)", n_in),)
+    if order == 2:
+        return (Term(OpClass.MULS, n_in, "numel(in)", ins), Term(OpClass.ADDS, n_in, "numel(in)", ins),
+                Term(OpClass.EXPS, n_out, "numel(out)", (("numel(out)", n_out),)))
+    if order in (1, 0):
+        return (Term(OpClass.CMPS, n_in, "numel(in)", ins), Term(OpClass.ADDS, n_in, "numel(in)", ins))
+    if order in (float("inf"), float("-inf")):
+        return (Term(OpClass.CMPS, 2 * n_in, "2*numel(in)", ins),)
+    return (Term(OpClass.CMPS, n_in, "numel(in)", ins), Term(OpClass.EXPS, n_in + n_out, "numel(in)+numel(out)",
+                                                              ins + (("numel(out)", n_out),)),
+            Term(OpClass.ADDS, n_in, "numel(in)", ins))
+
+
+# Interpolation taps per output element: a linear mode weighs 2 neighbours per interpolated dimension.
+_TAPS = {"nearest": 0, "linear": 2, "bilinear": 4, "trilinear": 8, "bicubic": 16}
+
+
+def upsample(mode: str, output_shape: Shape) -> tuple[Term, ...]:
+    """Interpolation per output element, with the per-row/column weights precomputed (as torch's kernels do).
+
+    A mode with T taps (linear 2, bilinear 4, trilinear 8, bicubic 16) takes T multiplications and T - 1 additions.
+    Nearest computes one source coordinate (dst * scale) and copies: one multiplication. fvcore's handles count the
+    same per-element figures for the two modes it knows (bilinear 4, nearest 1).
+    """
+    taps = _TAPS[mode]
+    if taps == 0:
+        return (elementwise(OpClass.MULS, output_shape),)
+    return (elementwise(OpClass.MULS, output_shape, taps), elementwise(OpClass.ADDS, output_shape, taps - 1))

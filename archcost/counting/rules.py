@@ -7,6 +7,7 @@ absent from this table is reported in ``uncounted_ops``, never counted as zero.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from archcost.counting import formulas as f
@@ -71,6 +72,39 @@ def _addmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.matmul_macs(_shape(args[1]), _shape(args[2])), f.bias_adds(_shape(out)))
 
 
+@rule("mv", "addmv")
+def _mv(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    # addmv(self, mat, vec): the added vector is an add per output element, as for addmm.
+    mat = args[0] if len(args[0].shape) == 2 and len(args) == 2 else args[1]
+    macs = f.matvec_macs(int(mat.shape[0]), int(mat.shape[1]))
+    return (macs,) if len(args) == 2 else (macs, f.bias_adds(_shape(out)))
+
+
+@rule("dot", "vdot")
+def _dot(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    return (f.dot_macs(int(args[0].shape[0])),)
+
+
+@rule("addbmm")
+def _addbmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    # addbmm(self, b1 (B, N, M), b2 (B, M, P)): every output element accumulates B*M products, so B*N*M*P MACs; the
+    # added matrix is an add per output element.
+    return (f.matmul_macs(_shape(args[1]), _shape(args[2])), f.bias_adds(_shape(out)))
+
+
+@rule("_trilinear")
+def _trilinear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    # (i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim): each operand is unsqueezed at its expand dims.
+    def expanded(t: Any, dims: Sequence[int]) -> tuple[int, ...]:
+        shape = list(t.shape)
+        for d in sorted(dims):
+            shape.insert(d, 1)
+        return tuple(shape)
+
+    i1, i2, i3 = (expanded(args[i], args[3 + i]) for i in range(3))
+    return (f.trilinear_macs(i1, i2, i3, list(args[6]), list(args[5])),)
+
+
 # --- elementwise ----------------------------------------------------------------------------------------------------
 
 
@@ -92,17 +126,36 @@ for _names, _class in (
         RULES[_name] = _elementwise(_class)
 
 # relu6 and hardtanh clamp from both sides: two comparisons per element.
-for _name in ("hardtanh", "hardtanh_", "clamp", "clamp_"):
+for _name in ("hardtanh", "hardtanh_"):
     RULES[_name] = _elementwise(OpClass.CMPS, 2)
+
+
+@rule("clamp", "clamp_")
+def _clamp(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    # One comparison per bound given: clamp(min=0) is a relu.
+    bounds = sum(_arg(args, kwargs, i, n) is not None for i, n in ((1, "min"), (2, "max")))
+    return (f.elementwise(OpClass.CMPS, _shape(_first_tensor(out)), bounds),) if bounds else ()
 
 
 # --- reductions and pooling -----------------------------------------------------------------------------------------
 
 
+def _from_pool1d(x: Any) -> bool:
+    # adaptive_avg_pool1d decomposes into the 2-d pool of x.unsqueeze(-2): a ([N,] C, 1, L) view. A 2-d pool of a
+    # height-1 view looks the same at the dispatcher; the README says so.
+    return x.shape[-2] == 1 and x._is_view()
+
+
 @rule("mean")
 def _mean(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-    # Global average pooling reaches the dispatcher as mean(dim=[-1, -2]): adaptive_avg_pool2d decomposes into it.
-    return (f.reduction_adds(_shape(args[0]), _shape(out)), f.average_divs(_shape(out)))
+    # Global average pooling reaches the dispatcher as mean(dim=[-1, -2], keepdim=True), verbatim what
+    # adaptive_avg_pool2d(x, 1) emits; an explicit mean spelled otherwise (dims (2, 3), keepdim False) is a mean.
+    x = args[0]
+    dims = list(_arg(args, kwargs, 1, "dim", None) or [])
+    pooled = dims == [-1, -2] and bool(_arg(args, kwargs, 2, "keepdim", False)) and x.dim() in (3, 4)
+    origin = "adaptive_avg_pool2d" if pooled and not _from_pool1d(x) else ""
+    adds = f.reduction_adds(_shape(x), _shape(out))
+    return (replace(adds, origin=origin), f.average_divs(_shape(out)))
 
 
 @rule("sum")
@@ -110,7 +163,14 @@ def _sum(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.reduction_adds(_shape(args[0]), _shape(out)),)
 
 
-@rule("_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1d")
+@rule("_adaptive_avg_pool2d")
+def _adaptive_avg_pool2d(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    x = args[0]
+    adds = f.reduction_adds(_shape(x), _shape(out))
+    return (replace(adds, origin="" if _from_pool1d(x) else "adaptive_avg_pool2d"), f.average_divs(_shape(out)))
+
+
+@rule("_adaptive_avg_pool3d", "adaptive_avg_pool1d")
 def _adaptive_avg_pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.reduction_adds(_shape(args[0]), _shape(out)), f.average_divs(_shape(out)))
 
@@ -138,7 +198,11 @@ def _avg_pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 @rule("native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training", "cudnn_batch_norm",
       "miopen_batch_norm")
 def _batch_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-    return (f.norm_ops(_shape(args[0]), kind="batch", affine=args[1] is not None),)
+    # Batch norm that computes its statistics (training mode; instance norm, which reaches the dispatcher as a
+    # training-mode batch norm of a (1, N*C, ...) view) costs what the other norms cost.
+    # native_batch_norm/cudnn/_legit: training is argument 5 of 8; _legit.no_stats: 3 of 6; _no_training: never.
+    training = bool(args[5] if len(args) == 8 else args[3] if len(args) == 6 else kwargs.get("training", False))
+    return (f.norm_ops(_shape(args[0]), kind="batch-statistics" if training else "batch", affine=args[1] is not None),)
 
 
 @rule("native_layer_norm")
@@ -169,6 +233,19 @@ FREE_OPS = frozenset(
     new_zeros new_empty new_ones full fill_ zero_ constant_pad_nd pad native_dropout dropout bernoulli_ bernoulli
     _reshape_alias index_select repeat scalar_tensor _local_scalar_dense
     """.split()
+) | frozenset(
+    # Indexing, generation and bookkeeping: each moves, makes or checks data without arithmetic on its values.
+    # (Selects on a mask, where and masked_fill, are not here: they count one comparison per element.)
+    """
+    arange linspace index _unsafe_index index_copy index_fill index_fill_ gather
+    take roll flip rot90 tril triu tril_ triu_ as_strided_ unsafe_split unsafe_split_with_sizes unsafe_chunk
+    transpose_ t_ diagonal movedim swapaxes view_as expand_copy view_copy permute_copy slice_scatter select_scatter
+    diagonal_scatter copy fill new_full full_like rand rand_like randn randn_like randint normal_ uniform_
+    lift_fresh_copy _assert_async _assert_scalar _assert_tensor_metadata sym_size sym_numel sym_stride
+    sym_storage_offset _record_function_enter _record_function_enter_new _record_function_exit embedding
+    pixel_shuffle pixel_unshuffle channel_shuffle native_channel_shuffle im2col unfold resize_ set_ detach_
+    masked_select repeat_interleave _to_dim_order_copy alias_copy item is_nonzero _shape_as_tensor
+    """.split()
 )
 
 
@@ -178,3 +255,6 @@ def _free(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 
 for _name in FREE_OPS:
     RULES.setdefault(_name, _free)
+
+
+from archcost.counting import fused_rules, pointwise_rules  # noqa: E402,F401  (they add their rules to RULES)

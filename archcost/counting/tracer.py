@@ -17,6 +17,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from archcost.counting import meta_kernels
+from archcost.counting.fast_paths import unfused
 from archcost.counting.formulas import Term
 from archcost.counting.replay import Replayer
 from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
@@ -102,6 +103,7 @@ class Trace:
     peak_live_bytes: int = 0
     replayed_calls: int = 0  # module calls whose ops were copied from an identical earlier call (counting/replay.py)
     keys: list[int | None] | None = None  # the modules' structural keys, when replay computed them
+    fast_paths: list[str] = field(default_factory=list)  # what counting/fast_paths.py turned off for the forward
 
 
 class Tracer(TorchDispatchMode):
@@ -235,7 +237,7 @@ class Tracer(TorchDispatchMode):
             root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
             self.live_bytes = sum(t.numel() * t.element_size() for t in tensors)
             self.trace.peak_live_bytes = self.live_bytes
-            with self:
+            with unfused(self.trace.fast_paths), self:
                 try:
                     output = forward(*args, **kwargs)
                 except Exception as error:
