@@ -111,8 +111,8 @@ MODULES = [
 def test_meta_and_cpu_agree_in_every_op_class(build, shape: tuple[int, ...]) -> None:
     with torch.device("meta"):
         on_meta_model = build()
-    on_meta = archcost.analyze(on_meta_model, shape, device="meta", convention="full")
-    on_cpu = archcost.analyze(build(), shape, device="cpu", convention="full")
+    on_meta = archcost.analyze(on_meta_model, torch.zeros(shape), device="meta", convention="full")
+    on_cpu = archcost.analyze(build(), torch.zeros(shape), device="cpu", convention="full")
     assert on_meta.uncounted_ops == {} and on_cpu.uncounted_ops == {}
     assert per_class(on_cpu) == per_class(on_meta)
     assert on_meta.totals["macs"] > 0
@@ -135,19 +135,19 @@ def test_recurrent_macs_equal_the_hand_formula_on_meta_and_cpu(cls, gates: int, 
     for device in ("meta", "cpu"):
         with torch.device(device):
             model = Recurrent(cls, num_layers=layers, bidirectional=bidirectional)
-        a = archcost.analyze(model, (steps, batch, features), device=device)
+        a = archcost.analyze(model, torch.zeros(steps, batch, features), device=device)
         assert a.totals["macs"] == expected, device
 
 
 def test_the_trace_records_the_fast_paths_it_turned_off_and_restores_them() -> None:
     before = torch.backends.mha.get_fastpath_enabled(), torch.backends.cuda.flash_sdp_enabled()
-    a = archcost.analyze(SelfAttention(batch_first=True), (2, 5, 16), device="cpu")
+    a = archcost.analyze(SelfAttention(batch_first=True), (5, 16), batch=2, device="cpu")
     assert a.provenance["fast_paths"] == [MHA_FAST_PATH, SDPA_FUSED]
     assert any("fast paths were turned off" in n for n in a.provenance["notes"])
     assert (torch.backends.mha.get_fastpath_enabled(), torch.backends.cuda.flash_sdp_enabled()) == before
     with torch.device("meta"):
         model = SelfAttention(batch_first=True)
-    assert "fast_paths" not in archcost.analyze(model, (2, 5, 16)).provenance  # nothing is fused on meta
+    assert "fast_paths" not in archcost.analyze(model, (5, 16), batch=2).provenance  # nothing is fused on meta
 
 
 # --- each fused rule against the unfused path on meta ---------------------------------------------------------------
@@ -171,7 +171,7 @@ def attention_shapes(draw: st.DrawFn) -> dict:
 def _math_path(s: dict) -> dict[str, int]:
     model = Attention(s["k"], s["v"], mask=s["mask_shape"] if s["mask"] in ("float", "bool") else None,
                       bool_mask=s["mask"] == "bool", causal=s["mask"] == "causal", gqa=s["gqa"]).to("meta")
-    return per_class(archcost.analyze(model, s["q"], convention="full"))
+    return per_class(archcost.analyze(model, torch.zeros(s["q"]), convention="full"))
 
 
 @settings(max_examples=40, deadline=None)
@@ -218,7 +218,7 @@ def test_cudnn_and_miopen_rules_give_the_unfused_terms(mode: str, layers: int, b
         model = Recurrent.__new__(Recurrent)
         nn.Module.__init__(model)
         model.rnn = cls(features, hidden, num_layers=layers, bidirectional=bidirectional, bias=bias, **extra)
-    expected = per_class(archcost.analyze(model, (steps, batch, features), convention="full"))
+    expected = per_class(archcost.analyze(model, torch.zeros(steps, batch, features), convention="full"))
     x, weights = _meta(steps, batch, features), list(model.rnn._flat_weights)
     stride = len(weights) // (layers * (2 if bidirectional else 1))
     code = {"rnn_relu": 0, "rnn_tanh": 1, "lstm": 2, "gru": 3}[mode]
@@ -245,7 +245,7 @@ def test_fused_cells_plus_their_matmuls_give_the_unfused_terms(mode: str, bias: 
         model = Recurrent.__new__(Recurrent)
         nn.Module.__init__(model)
         model.rnn = cls(features, hidden, bias=bias)
-    expected = per_class(archcost.analyze(model, (1, batch, features), convention="full"))
+    expected = per_class(archcost.analyze(model, torch.zeros(1, batch, features), convention="full"))
     gates = (4 if mode == "lstm" else 3) * hidden
     state = _meta(batch, hidden)
     cell = (_meta(batch, gates), _meta(batch, gates), state, _meta(gates) if bias else None,

@@ -101,10 +101,10 @@ def _fvcore_total(model: nn.Module, shape: tuple[int, ...]) -> int:
 def test_fvcore_convention_equals_fvcore_on_meta_and_cpu(build, shape: tuple[int, ...]) -> None:
     torch.manual_seed(0)
     expected = _fvcore_total(build(), shape)
-    on_cpu = archcost.analyze(build(), shape, device="cpu", convention="fvcore")
+    on_cpu = archcost.analyze(build(), torch.zeros(shape), device="cpu", convention="fvcore")
     with torch.device("meta"):
         on_meta_model = build()
-    on_meta = archcost.analyze(on_meta_model, shape, device="meta", convention="fvcore")
+    on_meta = archcost.analyze(on_meta_model, torch.zeros(shape), device="meta", convention="fvcore")
     assert (on_meta.totals["ops"], on_cpu.totals["ops"]) == (expected, expected)
 
 

@@ -32,7 +32,8 @@ class Call(nn.Module):
 
 def totals(fn, shape, *operands, device: str = "meta") -> dict[str, int]:
     model = Call(fn, *(t.to(device) for t in operands))
-    a = archcost.analyze(model, shape, device=device, convention="full")
+    # An example tensor is the exact input (a tuple of three or fewer dimensions would get a batch in front).
+    a = archcost.analyze(model, torch.zeros(shape, device=device), device=device, convention="full")
     assert a.uncounted_ops == {}, a.uncounted_ops
     return {c: a.totals[c] for c in CLASSES}
 
@@ -77,7 +78,7 @@ def test_linear_reaching_the_mode_whole_under_inference_mode() -> None:
     with torch.device("meta"):
         layer = nn.Linear(6, 5)
     with torch.inference_mode():
-        a = archcost.analyze(layer, (2, 3, 6), convention="full")
+        a = archcost.analyze(layer, (3, 6), batch=2, convention="full")
     assert (a.totals["macs"], a.totals["adds"], a.uncounted_ops) == (2 * 3 * 6 * 5, 2 * 3 * 5, {})
 
 
