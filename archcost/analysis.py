@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from archcost.counting.aggregate import aggregate
+from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
 from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSmallError, UsageError
@@ -159,37 +160,27 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
     torch_dtype = DTYPES[dtype]
     held = _model_device(model)
     example = torch.zeros(shape, device=device.value, dtype=torch_dtype)
-    forward: Any = model
-    if held is not None and held != device.value:
-        if device is not Device.META:
-            raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
-        # Swap in meta stand-ins for the duration of the call (torch restores the originals): nothing is allocated
-        # and the caller's model is untouched afterwards.
-        # Parameters stay parameters (same trainability): the forward sees the model as it is, only without values.
-        stand_ins = {k: torch.nn.Parameter(torch.empty_like(v, device="meta"), v.requires_grad)
-                     for k, v in model.named_parameters()}
-        stand_ins.update((k, torch.empty_like(v, device="meta")) for k, v in model.named_buffers())
-
-        def through_stand_ins(x: torch.Tensor) -> Any:
-            return torch.func.functional_call(model, stand_ins, (x,))
-
-        forward = through_stand_ins
+    if held is not None and held != device.value and device is not Device.META:
+        raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
 
     if torch_dtype is not torch.float32 and held is not None:
         if any(p.dtype != torch_dtype for p in model.parameters()):
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
     training = [m for m in modules if m.training]
-    tracer = Tracer(modules, replay=replay, built_here=built_here, through_stand_ins=forward is not model)
+    tracer = Tracer(modules, replay=replay, built_here=built_here)
     try:
-        if training:
-            if all(type(m).train is torch.nn.Module.train for m in modules):
-                for m in training:  # what model.eval() does, without its per-module __setattr__
-                    m.__dict__["training"] = False
-            else:
-                model.eval()
-        with torch.no_grad():
-            trace = tracer.run(forward, example)
+        # The guard swaps a real model's tensors for meta stand-ins on meta, undoes in-place writes on a real
+        # device, and puts back every attribute the forward set (counting/isolation.py).
+        with model_guard(modules, device=device.value, owned=built_here):
+            if training:
+                if all(type(m).train is torch.nn.Module.train for m in modules):
+                    for m in training:  # what model.eval() does, without its per-module __setattr__
+                        m.__dict__["training"] = False
+                else:
+                    model.eval()
+            with torch.no_grad():
+                trace = tracer.run(model, example)
     except ArchcostError:
         raise
     except Exception as error:
@@ -207,8 +198,13 @@ def _analyze_module(model: torch.nn.Module, name: str, shape: tuple[int, ...], d
         columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())), records=trace.records,
         torch_version=torch.__version__,
     )
+    analysis.provenance["replay"] = trace.replayed_calls > 0  # some block's ops were copied, not run (replay.py)
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 
-        analysis.cross_check = cross_check(backend, model, example, analysis)
+        # The cross-check runs the forward again, so under the guard too; without the write watch for fvcore,
+        # whose JIT trace a dispatch mode would disturb.
+        watch = backend is not Backend.FVCORE
+        with model_guard(modules, device=device.value, owned=built_here, watch_writes=watch):
+            analysis.cross_check = cross_check(backend, model, example, analysis)
     return analysis
