@@ -6,11 +6,11 @@ The model is never mutated: training flags are restored, hooks removed and nothi
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import torch
 
+from archcost import cache
 from archcost.counting.aggregate import aggregate
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
@@ -19,6 +19,7 @@ from archcost.errors import ArchcostError, DeviceError, ForwardError, InputTooSm
 from archcost.gc_pause import gc_paused
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape, parse_shape
+from archcost.zoo import registry
 from archcost.zoo.resolve import build as build_model
 from archcost.zoo.resolve import resolve
 
@@ -83,24 +84,34 @@ def analyze(
     if back is Backend.FVCORE and dev is Device.META:
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
-    key = None
-    if isinstance(model_or_name, str) and dev is Device.META and back is Backend.NATIVE:
-        # A registry network on meta is a pure function of these arguments: repeated analyses (report, plots,
-        # reproduce, tests) reuse the first one's trace.
-        key = (model_or_name, input_shape if not isinstance(input_shape, list) else tuple(input_shape), batch,
-               conv, dtype, replay_repeats, repr(sorted(overrides.items())))
-        cached = _CACHE.get(key)
+    key = _memory_key(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
+    if key is not None:
+        cached = cache.recall(key)
         if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached.copy()
+            return cached
 
     with gc_paused():
         analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
     if key is not None:
-        _CACHE[key] = analysis.copy()
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        cache.remember(key, analysis)
     return analysis
+
+
+def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: Device, conv: Convention,
+                back: Backend, dtype: str, replay: bool, overrides: dict[str, Any]) -> str | None:
+    """The in-process cache's key (archcost/cache.py), or None where a key cannot be sound: only a registry network
+    on meta, with literal inputs and builder arguments, is a pure function of the request and archcost's code (an
+    import path or a user's file can change under a running process; a model instance is the caller's)."""
+    if not isinstance(model_or_name, str) or dev is not Device.META or back is not Backend.NATIVE:
+        return None
+    try:
+        network = registry.get(model_or_name).name
+    except ArchcostError:
+        return None  # not a registry name: resolve() says what it is
+    # The default dtype is the one state of torch's a registry build reads (the parameters' dtype).
+    return cache.request_key(network=network, inputs=input_shape, batch=batch, config=overrides,
+                             convention=conv.value, dtype=dtype, replay=replay,
+                             default_dtype=str(torch.get_default_dtype()))
 
 
 def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int, ...] | None, batch: int | None,
@@ -111,7 +122,7 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
     if isinstance(model_or_name, str):
         resolved = resolve(model_or_name)
         name, native = resolved.name, resolved.input_shape
-        from_registry = resolved.entry is not None
+        from_registry = resolved.entry is not None and cache.is_literal(overrides)  # no user code inside
         model = build_model(model_or_name, device=dev.value, **overrides)
         if dtype != "float32":
             model = model.to(DTYPES[dtype])  # a model built here is ours to convert
@@ -140,8 +151,7 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
                            built_here=from_registry)
 
 
-_CACHE_SIZE = 64
-_CACHE: OrderedDict[tuple[Any, ...], Analysis] = OrderedDict()
+_CACHE = cache.MEMORY  # the in-process store (benchmarks empty it to time a build)
 
 
 def _model_device(model: torch.nn.Module) -> str | None:

@@ -129,7 +129,7 @@ def table_command(
         check_writable(out)
 
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
-    # can take it from the disk cache without importing torch (archcost/result_cache.py).
+    # can take it from the disk cache without importing torch (archcost/cache.py).
     cacheable = not no_cache and device is Device.META and backend is Backend.NATIVE and explain is None
     key = _cache_key(arch, input, batch, convention, dtype) if cacheable else None
     analysis = _cached(key) if key is not None else None
@@ -139,9 +139,9 @@ def table_command(
         analysis = analyze(arch, input, batch=batch, device=device.value, convention=convention.value,
                            backend=backend.value, dtype=dtype)
         if key is not None:
-            from archcost import result_cache
+            from archcost import cache
 
-            result_cache.store(key, analysis.to_dict())
+            cache.store(key, analysis.to_dict())
     if explain is not None:
         _explain(analysis, explain, format, out)
         return
@@ -193,8 +193,10 @@ def table_command(
     emit(to_rich(rows, columns, title=_title(analysis), caption="\n".join(notes), footer=footer), out)
 
 
-def _cache_key(arch: str, input: str | None, batch: int | None, convention: Convention, dtype: str) -> str | None:
-    from archcost import result_cache
+def _cache_key(arch: str, input: str | None, batch: int | None, convention: Convention, dtype: str,
+               config: dict[str, Any] | None = None) -> str | None:
+    """The disk cache's key of this request, or None when it is not a registry network (``config``: ``--set``)."""
+    from archcost import cache
     from archcost.errors import ArchcostError
     from archcost.shapes import parse_shape
     from archcost.zoo import registry
@@ -204,15 +206,15 @@ def _cache_key(arch: str, input: str | None, batch: int | None, convention: Conv
     except ArchcostError:
         return None  # not a registry name: the analysis says what is wrong with it
     shape = None if input is None else list(parse_shape(input, batch=batch))
-    return result_cache.request_key(arch=entry.name, input=shape, batch=batch, convention=convention.value,
-                                    dtype=dtype)
+    return cache.request_key(network=entry.name, inputs=shape, batch=batch, config=config or {},
+                             convention=convention.value, dtype=dtype, replay=True)
 
 
 def _cached(key: str) -> Any:
-    from archcost import result_cache
+    from archcost import cache
     from archcost.result import Analysis
 
-    document = result_cache.load(key)
+    document = cache.load(key)
     if document is None:
         return None
     try:
