@@ -109,7 +109,7 @@ def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: De
     except ArchcostError:
         return None  # not a registry name: resolve() says what it is
     # The default dtype is the one state of torch's a registry build reads (the parameters' dtype).
-    return cache.request_key(network=network, inputs=input_shape, batch=batch, config=overrides,
+    return cache.memory_key(network=network, inputs=input_shape, batch=batch, config=overrides,
                              convention=conv.value, dtype=dtype, replay=replay,
                              default_dtype=str(torch.get_default_dtype()))
 

@@ -11,7 +11,8 @@ key, :func:`request_key`, is a hash of both:
 - torch's version (read from its ``version.py`` without importing it) and Python's.
 
 Two stores use it. The **memory** store keeps recent analyses in this process, for registry names only: an import
-path or a user's file can change under a running process, and a model instance is the caller's to change.
+path or a user's file can change under a running process, and a model instance is the caller's to change. Its key
+(:func:`memory_key`) is the request alone: the code a process runs does not change under it.
 The **disk** store keeps ``Analysis.to_dict()`` documents for ``archcost table``, so a fresh process answers without
 importing torch. It lives in its own folder, ``<cache dir>/results`` (``$ARCHCOST_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/archcost`` or ``~/.cache/archcost``), and reads, prunes and clears only files named by its own
@@ -103,9 +104,19 @@ def _torch_version() -> str:
 
 
 def request_key(**request: Any) -> str | None:
-    """The key of a request (see the module docstring), or None when one of its values is not a literal."""
+    """The disk key of a request (see the module docstring), or None when one of its values is not a literal."""
     try:
         text = repr((frozen(request), code_fingerprint()))
+    except NotLiteral:
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def memory_key(**request: Any) -> str | None:
+    """The in-process key: the request alone, since the code a process runs is the code it loaded (hashing the files
+    on disk would only cost the first analysis its time)."""
+    try:
+        text = repr(("memory", frozen(request)))
     except NotLiteral:
         return None
     return hashlib.sha256(text.encode()).hexdigest()

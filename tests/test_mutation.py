@@ -16,6 +16,7 @@ import archcost
 from archcost.errors import ForwardError
 
 SHAPE = (2, 4, 6, 6)
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"))
 
 
 class Aliased(nn.Module):
@@ -146,25 +147,27 @@ def _assert_unchanged(model: nn.Module, before: dict[str, Any]) -> None:
     assert after["params"] == before["params"]
 
 
-def _forward(model: nn.Module) -> torch.Tensor:
+def _forward(model: nn.Module, device: str = "cpu") -> torch.Tensor:
     torch.manual_seed(0)
     with torch.no_grad():
-        return model(torch.ones(SHAPE))
+        return model(torch.ones(SHAPE, device=device)).cpu()
 
 
-@pytest.mark.parametrize("device", ["meta", "cpu"])
+@pytest.mark.parametrize("device", ["meta", "cpu", CUDA])
 @pytest.mark.parametrize("name", sorted(MODELS))
-def test_a_cpu_model_is_left_as_it_was(name: str, device: str) -> None:
-    model = MODELS[name]()
+def test_a_real_model_is_left_as_it_was(name: str, device: str) -> None:
+    """Analysed on meta (a CPU model, through stand-ins) or where it lives (CPU, CUDA)."""
+    held = "cpu" if device == "meta" else device
+    model = MODELS[name]().to(held)
     model.train()
     if name == "train-flags":
         model.bn.eval()
-    expected = _forward(copy.deepcopy(model))  # the copy's forward may change the copy, never the model
+    expected = _forward(copy.deepcopy(model), held)  # the copy's forward may change the copy, never the model
     before = _state(model)
     analysis = archcost.analyze(model, SHAPE, device=device)
     assert analysis.totals["params"] == sum(p.numel() for p in set(model.parameters()))
     _assert_unchanged(model, before)
-    assert torch.equal(_forward(model), expected)  # the user's next real forward works, with the same result
+    assert torch.equal(_forward(model, held), expected)  # the user's next real forward works, with the same result
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -175,9 +178,10 @@ def test_a_meta_model_is_left_as_it_was(name: str) -> None:
     _assert_unchanged(model, before)
 
 
-@pytest.mark.parametrize("device", ["meta", "cpu"])
+@pytest.mark.parametrize("device", ["meta", "cpu", CUDA])
 def test_a_forward_that_raises_leaves_the_model_as_it_was(device: str) -> None:
-    model = Raises()
+    held = "cpu" if device == "meta" else device
+    model = Raises().to(held)
     reference = copy.deepcopy(model)
     before = _state(model)
     with pytest.raises(ForwardError, match="this forward always fails"):
@@ -185,7 +189,7 @@ def test_a_forward_that_raises_leaves_the_model_as_it_was(device: str) -> None:
     _assert_unchanged(model, before)
     assert "halfway" not in model.__dict__ and "added" not in model._buffers
     with pytest.raises(RuntimeError):
-        _forward(model)
+        _forward(model, held)
     assert torch.equal(model.steps, reference.steps + 1)  # the model's own forward, once, from its old state
 
 
@@ -206,7 +210,7 @@ def _reference_macs(model: nn.Module, shape: tuple[int, ...], device: str) -> in
     return counter.get_total_flops() // 2
 
 
-@pytest.mark.parametrize("device", ["meta", "cpu"])
+@pytest.mark.parametrize("device", ["meta", "cpu", CUDA])
 def test_out_ops_are_counted_like_flop_counter(device: str) -> None:
     model = OutOps().to(device)
     analysis = archcost.analyze(model, SHAPE, device=device)
