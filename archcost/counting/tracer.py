@@ -154,7 +154,7 @@ class Tracer(TorchDispatchMode):
         for t in tensors:
             if not isinstance(t, torch.Tensor) or t._is_view():
                 continue  # a view allocates nothing new
-            if any(t is a for a in args) or _is_out_argument(t, kwargs.get("out")):
+            if any(t is a for a in args) or (kwargs and _is_out_argument(t, kwargs.get("out"))):
                 continue  # neither does an in-place result, nor one written into out= (already counted live)
             self.track(t)
 
