@@ -70,9 +70,10 @@ def analyze(
     ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
     ``nn.Module``. ``input_shape`` is ``CxHxW``/``NxCxHxW`` text (``batch`` sets N) or a tuple giving the exact
     example shape (any rank); registry entries default to their native
-    input. On ``device="meta"`` (the default) no weight and no activation is allocated, and a block that repeats one
-    already traced (same structure, same input shape) has its ops copied instead of run again; ``replay_repeats=False``
-    runs every block (the figures are the same: see ``counting/replay.py``).
+    input. On ``device="meta"`` (the default) no weight and no activation is allocated, and in a registry network a
+    block that repeats one already traced (same structure, same input shape) has its ops copied instead of run again;
+    ``replay_repeats=False`` runs every block (the figures are the same: see ``counting/replay.py``). The model is
+    never changed, also when its forward raises (``counting/isolation.py``).
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
