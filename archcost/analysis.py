@@ -6,13 +6,14 @@ The model is never mutated: training flags are restored, hooks removed and nothi
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import torch
 
+from archcost import cache
 from archcost.counting.aggregate import aggregate
 from archcost.counting.fast_paths import record_provenance
+from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
 from archcost import fallback
@@ -20,10 +21,10 @@ from archcost.diagnose import mismatch, needs_data
 from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
                              InputTooSmallError, UsageError, UserCodeError)
 from archcost.gc_pause import gc_paused
-from archcost.inputs import Example, cache_token, from_user, make, native
+from archcost.inputs import Example, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
-from archcost.zoo import user_code
+from archcost.zoo import registry, user_code
 from archcost.zoo.resolve import Resolved, construct
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
@@ -107,6 +108,8 @@ def analyze(
     keeps its own weights). ``"meta"`` is strict: such a forward is one error naming the op. ``"cpu"``/``"cuda"`` run
     real tensors. On meta a block that repeats one already traced (same structure, same input shape) has its ops
     copied instead of run again; ``replay_repeats=False`` runs every block (same figures: see ``counting/replay.py``).
+    In a registry network a repeated block's ops are copied (replay); any other model runs every block. The model
+    is never changed, also when its forward raises (``counting/isolation.py``).
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
@@ -118,25 +121,34 @@ def analyze(
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
-    key = None
-    token = cache_token(input_shape)
-    if isinstance(model_or_name, str) and dev in (Device.META, Device.AUTO) and back is Backend.NATIVE \
-            and token is not None:
-        # A registry network on meta is a pure function of these arguments: repeated analyses (report, plots,
-        # reproduce, tests) reuse the first one's trace.
-        key = (model_or_name, token, batch, dev, conv, dtype, replay_repeats, repr(sorted(overrides.items())))
-        cached = _CACHE.get(key)
+    key = _memory_key(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
+    if key is not None:
+        cached = cache.recall(key)
         if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached.copy()
+            return cached
 
     with gc_paused():
         analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
     if key is not None:
-        _CACHE[key] = analysis.copy()
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        cache.remember(key, analysis)
     return analysis
+
+
+def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: Device, conv: Convention,
+                back: Backend, dtype: str, replay: bool, overrides: dict[str, Any]) -> str | None:
+    """The in-process cache's key (archcost/cache.py), or None where a key cannot be sound: only a registry network
+    on meta, with literal inputs and builder arguments, is a pure function of the request and archcost's code (an
+    import path or a user's file can change under a running process; a model instance is the caller's)."""
+    if not isinstance(model_or_name, str) or dev not in (Device.META, Device.AUTO) or back is not Backend.NATIVE:
+        return None
+    try:
+        network = registry.get(model_or_name).name
+    except ArchcostError:
+        return None  # not a registry name: resolve() says what it is
+    # The default dtype is the one state of torch's a registry build reads (the parameters' dtype).
+    return cache.memory_key(network=network, inputs=input_shape, batch=batch, config=overrides,
+                             convention=conv.value, dtype=dtype, replay=replay,
+                             default_dtype=str(torch.get_default_dtype()))
 
 
 def _build(spec: str, device: Device, dtype: str, overrides: dict[str, Any],
@@ -166,7 +178,8 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
             raise UsageError("overrides apply to registry names only, not to a model instance")
     else:
         raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
-    from_registry = resolved is not None and resolved.entry is not None  # a zoo network built here, held by no one
+    # A zoo network built here, held by no one, from literal builder arguments (no user code inside).
+    from_registry = resolved is not None and resolved.entry is not None and cache.is_literal(overrides)
     examples = given if given is not None else _examples(model, resolved, name, batch, dtype)
     if back is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
         raise UsageError(f"--backend {back.value} cross-checks a forward of one positional input; "
@@ -208,8 +221,7 @@ def _examples(model: torch.nn.Module, resolved: Resolved | None, name: str, batc
     return found
 
 
-_CACHE_SIZE = 64
-_CACHE: OrderedDict[tuple[Any, ...], Analysis] = OrderedDict()
+_CACHE = cache.MEMORY  # the in-process store (benchmarks empty it to time a build)
 
 
 def _model_device(model: torch.nn.Module) -> str | None:
@@ -228,37 +240,27 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
     torch_dtype = DTYPES[dtype]
     held = _model_device(model)
     args, kwargs = make(examples, device=device.value, random=random_inputs)
-    forward: Any = model
-    if held is not None and held != device.value:
-        if device is not Device.META:
-            raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
-        # Swap in meta stand-ins for the duration of the call (torch restores the originals): nothing is allocated
-        # and the caller's model is untouched afterwards.
-        # Parameters stay parameters (same trainability): the forward sees the model as it is, only without values.
-        stand_ins = {k: torch.nn.Parameter(torch.empty_like(v, device="meta"), v.requires_grad)
-                     for k, v in model.named_parameters()}
-        stand_ins.update((k, torch.empty_like(v, device="meta")) for k, v in model.named_buffers())
-
-        def through_stand_ins(*args: Any, **kwargs: Any) -> Any:
-            return torch.func.functional_call(model, stand_ins, tuple(args), kwargs)
-
-        forward = through_stand_ins
+    if held is not None and held != device.value and device is not Device.META:
+        raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
 
     if torch_dtype is not torch.float32 and held is not None:
         if any(p.dtype != torch_dtype for p in model.parameters()):
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
     training = [m for m in modules if m.training]
-    tracer = Tracer(modules, replay=replay, built_here=built_here, through_stand_ins=forward is not model)
+    tracer = Tracer(modules, replay=replay, built_here=built_here)
     try:
-        if training:
-            if all(type(m).train is torch.nn.Module.train for m in modules):
-                for m in training:  # what model.eval() does, without its per-module __setattr__
-                    m.__dict__["training"] = False
-            else:
-                model.eval()
-        with torch.no_grad():
-            trace = tracer.run(forward, *args, **kwargs)
+        # The guard swaps a real model's tensors for meta stand-ins on meta, undoes in-place writes on a real
+        # device, and puts back every attribute the forward set (counting/isolation.py).
+        with model_guard(modules, device=device.value, owned=built_here):
+            if training:
+                if all(type(m).train is torch.nn.Module.train for m in modules):
+                    for m in training:  # what model.eval() does, without its per-module __setattr__
+                        m.__dict__["training"] = False
+                else:
+                    model.eval()
+            with torch.no_grad():
+                trace = tracer.run(model, *args, **kwargs)
     except ArchcostError:
         raise
     except Exception as error:
@@ -278,8 +280,13 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
         provenance={"inputs": [e.describe() for e in examples]},
     )
     record_provenance(analysis.provenance, trace.fast_paths, trace.devices)
+    analysis.provenance["replay"] = trace.replayed_calls > 0  # some block's ops were copied, not run (replay.py)
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 
-        analysis.cross_check = cross_check(backend, model, args[0], analysis)
+        # The cross-check runs the forward again, so under the guard too; without the write watch for fvcore,
+        # whose JIT trace a dispatch mode would disturb.
+        watch = backend is not Backend.FVCORE
+        with model_guard(modules, device=device.value, owned=built_here, watch_writes=watch):
+            analysis.cross_check = cross_check(backend, model, args[0], analysis)
     return analysis

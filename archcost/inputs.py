@@ -16,7 +16,7 @@ more are exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable
+from typing import Any
 
 import torch
 
@@ -143,21 +143,3 @@ def _tensor(example: Example, device: str, random: bool) -> torch.Tensor:
     if random and example.dtype not in INTEGER_DTYPES:
         return torch.randn(example.shape, dtype=dtype).to(device)
     return torch.zeros(example.shape, dtype=dtype, device=device)
-
-
-def cache_token(value: Any) -> Hashable | None:
-    """A hashable stand-in for ``value`` when it has no tensor (tensors are never cached on), else None."""
-    if value is None:
-        return ("native",)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, torch.Tensor):
-        return None
-    if isinstance(value, dict):
-        items = tuple((k, cache_token(v)) for k, v in value.items())
-        return None if any(v is None for _, v in items) else ("dict", items)
-    if isinstance(value, (tuple, list)):
-        items = tuple(cache_token(v) if not isinstance(v, int) else v for v in value)
-        return None if any(v is None for v in items) else ("seq", items)
-    return None
-

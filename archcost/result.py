@@ -1,6 +1,6 @@
 """What ``archcost.analyze`` returns: per-layer figures as columns, totals, and the op records behind them.
 
-Torch-free, so a result read back from the disk cache (``archcost/result_cache.py``) renders without importing torch.
+Torch-free, so a result read back from the disk cache (``archcost/cache.py``) renders without importing torch.
 """
 
 from __future__ import annotations

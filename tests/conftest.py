@@ -7,7 +7,7 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60
 settings.register_profile("dev", deadline=None, max_examples=60)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-# The result cache of `archcost table` (archcost/result_cache.py) stays off: a test of the command must see the
-# analysis it asks for, not a document an earlier run left in the user's cache. tests/test_result_cache.py turns it on
+# The disk cache of `archcost table` (archcost/cache.py) stays off: a test of the command must see the
+# analysis it asks for, not a document an earlier run left in the user's cache. tests/test_cache.py turns it on
 # in a temporary folder.
 os.environ["ARCHCOST_NO_CACHE"] = "1"

@@ -1,10 +1,14 @@
 """Replay of repeated blocks (counting/replay.py) and structural keys (counting/structure.py): every figure equals a
-full run, and a block the keys cannot vouch for always runs."""
+full run, a block the keys cannot vouch for always runs, and only archcost's own registry networks are replayed.
+
+Tests of the replay machinery itself open the gate for a model of their own (``trusted``): the replayer's checks
+must hold wherever it runs."""
 
 from __future__ import annotations
 
 import gc
 import weakref
+from typing import Any
 
 import pytest
 import torch
@@ -13,6 +17,20 @@ from torch import nn
 import archcost
 from archcost.counting.structure import StructuralKeys
 from archcost.counting.tracer import Tracer
+
+
+class _Trusting(Tracer):
+    """A tracer that replays a model as if archcost had built it."""
+
+    def __init__(self, modules: list[nn.Module], **options: object) -> None:
+        super().__init__(modules, **{**options, "built_here": True})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import archcost.analysis
+
+    monkeypatch.setattr(archcost.analysis, "Tracer", _Trusting)
 
 
 def _records(analysis: archcost.Analysis) -> list[tuple]:
@@ -39,7 +57,7 @@ def test_copies_keyed_from_their_template_get_the_keys_they_would_get_read(name:
 
 def _trace(model: nn.Module, shape: tuple[int, ...], device: str = "meta") -> Tracer:
     modules = list(model.modules())
-    tracer = Tracer(modules)
+    tracer = _Trusting(modules)
     with torch.no_grad():
         tracer.run(model.eval(), torch.zeros(shape, device=device))
     return tracer
@@ -105,7 +123,7 @@ class Scaled(nn.Module):
         return self.conv(x) * self.scale if self.scale != 1.0 else self.conv(x)
 
 
-def test_attribute_values_and_their_types_are_part_of_the_key() -> None:
+def test_attribute_values_and_their_types_are_part_of_the_key(trusted: None) -> None:
     modules = [Scaled(s).to("meta") for s in (1.0, 1, 0.5, 1.0)]
     keys = StructuralKeys([nn.Sequential(*modules), *modules]).keys[1:]
     assert keys[0] == keys[3]
@@ -114,7 +132,7 @@ def test_attribute_values_and_their_types_are_part_of_the_key() -> None:
     assert analysis.totals["muls"] == 4 * 2 * 2  # only the 0.5 block scales
 
 
-def test_a_user_hook_sees_every_call_and_the_block_runs() -> None:
+def test_a_user_hook_sees_every_call_and_the_block_runs(trusted: None) -> None:
     model = nn.Sequential(*(Unit(4) for _ in range(4))).to("meta")
     seen = []
     model[2].register_forward_hook(lambda module, inputs, output: seen.append(tuple(output.shape)))
@@ -157,7 +175,7 @@ class UsesPair(nn.Module):
 
 
 @pytest.mark.parametrize("block", [ReturnsInput, UsesPair])
-def test_impure_blocks_run_every_time_with_the_same_figures(block: type[nn.Module]) -> None:
+def test_impure_blocks_run_every_time_with_the_same_figures(block: type[nn.Module], trusted: None) -> None:
     model = nn.Sequential(*(block() for _ in range(3))).to("meta")
     replayed = archcost.analyze(model, (1, 4, 3, 3))
     full = archcost.analyze(model, (1, 4, 3, 3), replay_repeats=False)
@@ -166,7 +184,7 @@ def test_impure_blocks_run_every_time_with_the_same_figures(block: type[nn.Modul
         assert _trace(model, (1, 4, 3, 3)).trace.replayed_calls == 0
 
 
-def test_the_model_keeps_no_wrapper_and_no_reference_after_analysis() -> None:
+def test_the_model_keeps_no_wrapper_and_no_reference_after_analysis(trusted: None) -> None:
     model = nn.Sequential(*(Unit(4) for _ in range(5))).to("meta")
     archcost.analyze(model, (1, 4, 5, 5))
     assert all("forward" not in m.__dict__ for m in model.modules())
@@ -182,7 +200,7 @@ def test_the_model_keeps_no_wrapper_and_no_reference_after_analysis() -> None:
             gc.enable()
 
 
-def test_a_tied_weight_counts_once_even_between_modules_with_one_key() -> None:
+def test_a_tied_weight_counts_once_even_between_modules_with_one_key(trusted: None) -> None:
     with torch.device("meta"):
         first, second, third = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4)
     second.weight = first.weight
@@ -193,7 +211,8 @@ def test_a_tied_weight_counts_once_even_between_modules_with_one_key() -> None:
     assert analysis.totals["params"] == 3 * 4 + 2 * 16
 
 
-def test_a_cpu_model_analysed_on_meta_is_replayed_through_its_stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cpu_model_analysed_on_meta_is_replayed_through_its_stand_ins(monkeypatch: pytest.MonkeyPatch,
+                                                                       trusted: None) -> None:
     from archcost.counting import replay
 
     replays = []
@@ -233,8 +252,160 @@ class Twice(nn.Module):
         return self.other(self.block(self.block(x)))
 
 
-def test_a_block_whose_forward_changes_its_own_state_is_not_replayed() -> None:
+def test_a_block_whose_forward_changes_its_own_state_is_not_replayed(trusted: None) -> None:
     full = archcost.analyze(Twice().to("meta"), (1, 4, 3, 3), replay_repeats=False)
     replayed = archcost.analyze(Twice().to("meta"), (1, 4, 3, 3))
     assert replayed.totals == full.totals
     assert full.totals["exps"] == 4 * 3 * 3  # block's second call takes the sigmoid, other's only call does not
+
+
+# -- the gate: only archcost's own networks are replayed -----------------------------------------------------------
+# Each model below makes blocks with equal structural keys run different ops, in a way no key computed before the
+# forward can see. They are counted right because a model archcost did not build is never replayed.
+class Gated(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.twice = False
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        return self.conv(x) if self.twice else x
+
+
+class SetsChildAttribute(nn.Module):
+    """The parent sets each child's attribute just before calling it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(Gated() for _ in range(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, block in enumerate(self.blocks):
+            block.twice = i % 2 == 1
+            x = block(x)
+        return x
+
+
+class ConvUnit(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class StridesAtCallTime(nn.Module):
+    """The parent changes a child conv's stride at call time: the second unit downsamples."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units = nn.ModuleList(ConvUnit() for _ in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, unit in enumerate(self.units):
+            unit.conv.stride = (2, 2) if i == 1 else (1, 1)
+            x = unit(x)
+        return x
+
+
+def _alternating() -> Any:
+    calls = [0]
+
+    def times() -> int:
+        calls[0] += 1
+        return 1 + calls[0] % 2  # 2, 1, 2, 1, ...
+
+    return times
+
+
+class Repeats(nn.Module):
+    def __init__(self, times: Any) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(16, 16, 1, bias=False)
+        self.times = times
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.times()):
+            x = self.conv(x)
+        return x
+
+
+class SharedClosure(nn.Module):
+    """Blocks share one function, whose closure says how often each call applies its conv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        times = _alternating()
+        self.blocks = nn.Sequential(*(Repeats(times) for _ in range(4)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+COUNTEREXAMPLES = {
+    # Hand figures: a 3x3 conv 16->16 on 16x16 is 16*16*9*256 = 589,824 MACs; a 1x1 one 65,536.
+    SetsChildAttribute: 6 * 589_824,  # blocks 1 and 3 apply their conv twice
+    StridesAtCallTime: 589_824 + 2 * 589_824 // 4,  # units 2 and 3 run on 8x8
+    SharedClosure: (2 + 1 + 2 + 1) * 65_536,
+}
+
+
+def _flop_counter_macs(model: nn.Module, shape: tuple[int, ...], device: str) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(torch.zeros(shape, device=device))
+    return counter.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+@pytest.mark.parametrize("make", list(COUNTEREXAMPLES), ids=lambda m: m.__name__)
+def test_what_keys_cannot_see_is_counted_like_a_full_run_and_flop_counter(make: Any, device: str) -> None:
+    shape = (1, 16, 16, 16)
+    analysis = archcost.analyze(make().to(device), shape, device=device)  # a fresh model each: their state moves
+    full = archcost.analyze(make().to(device), shape, device=device, replay_repeats=False)
+    reference = _flop_counter_macs(make().to(device), shape, device)
+    assert analysis.totals["macs"] == full.totals["macs"] == reference == COUNTEREXAMPLES[make]
+    assert analysis.rows == full.rows
+    assert analysis.provenance["replay"] is False
+
+
+def test_a_user_model_is_never_replayed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcost.counting import replay
+
+    replays: list[int] = []
+    original = replay.Replayer._replay
+    monkeypatch.setattr(replay.Replayer, "_replay", lambda self, *args: replays.append(1) or original(self, *args))
+    for model in (nn.Sequential(*(Unit(4) for _ in range(6))).to("meta"), nn.Sequential(*(Unit(4) for _ in range(6)))):
+        analysis = archcost.analyze(model, (1, 4, 5, 5))
+        assert analysis.provenance["replay"] is False
+    assert not replays
+
+
+def test_a_registry_network_says_it_was_replayed() -> None:
+    assert archcost.analyze("resnet56").provenance["replay"] is True
+    assert archcost.analyze("resnet56", replay_repeats=False).provenance["replay"] is False
+    assert archcost.analyze("alexnet").provenance["replay"] is False  # no block repeats: nothing was copied
+
+
+def test_builder_arguments_that_are_not_literals_close_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archcost.counting import tracer
+
+    seen: list[bool] = []
+    original = tracer.Tracer.__init__
+
+    def spy(self: Tracer, modules: list[nn.Module], **options: Any) -> None:
+        seen.append(bool(options.get("built_here")))
+        original(self, modules, **options)
+
+    monkeypatch.setattr(tracer.Tracer, "__init__", spy)
+    class Half(float):
+        """A float whose class could do anything: its repr does not say what it is."""
+
+    archcost.analyze("resnet20", survival_last=0.5)
+    archcost.analyze("resnet20", survival_last=Half(0.5))
+    assert seen == [True, False]

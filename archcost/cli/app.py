@@ -20,4 +20,4 @@ app = typer.Typer(
 )
 
 # Each import below registers its commands on ``app``.
-from archcost.cli import bench, compare, listing, plot, report, reproduce, table  # noqa: E402,F401
+from archcost.cli import bench, cache, compare, listing, plot, report, reproduce, table  # noqa: E402,F401

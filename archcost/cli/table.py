@@ -138,12 +138,11 @@ def table_command(
         check_writable(out)
 
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
-    # can take it from the disk cache without importing torch (archcost/result_cache.py).
-    # A registry network is analysed on meta under auto as under meta (its fallback is off).
-    # Builder arguments (--set) are not part of the cache's key: a request with any is always analysed.
+    # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
+    # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
     cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
-                 and explain is None and not overrides)
-    key = _cache_key(arch, input or [], batch, convention, dtype) if cacheable else None
+                 and explain is None)
+    key = _cache_key(arch, input or [], batch, convention, dtype, overrides) if cacheable else None
     analysis = _cached(key) if key is not None else None
     if analysis is None:
         from archcost.analysis import analyze
@@ -151,9 +150,9 @@ def table_command(
         analysis = analyze(arch, inputs, batch=batch, device=device.value, convention=convention.value,
                            backend=backend.value, dtype=dtype, **overrides)
         if key is not None:
-            from archcost import result_cache
+            from archcost import cache
 
-            result_cache.store(key, analysis.to_dict())
+            cache.store(key, analysis.to_dict())
     if explain is not None:
         _explain(analysis, explain, format, out)
         return
@@ -209,8 +208,10 @@ def table_command(
     emit(to_rich(rows, columns, title=_title(analysis), caption="\n".join(notes), footer=footer), out)
 
 
-def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str) -> str | None:
-    from archcost import result_cache
+def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str,
+               config: dict[str, Any] | None = None) -> str | None:
+    """The disk cache's key of this request, or None when it is not a registry network (``config``: ``--set``)."""
+    from archcost import cache
     from archcost.errors import ArchcostError
     from archcost.shapes import parse_input
     from archcost.zoo import registry
@@ -225,15 +226,15 @@ def _cache_key(arch: str, input: list[str], batch: int | None, convention: Conve
         shape = list(specs[0].shape(batch))  # one plain input: 3x224x224 and 1x3x224x224 are one request
     elif specs:
         shape = [{"shape": list(s.shape(batch)), "dtype": s.dtype, "name": s.name} for s in specs]
-    return result_cache.request_key(arch=entry.name, input=shape, batch=batch, convention=convention.value,
-                                    dtype=dtype)
+    return cache.request_key(network=entry.name, inputs=shape, batch=batch, config=config or {},
+                             convention=convention.value, dtype=dtype, replay=True)
 
 
 def _cached(key: str) -> Any:
-    from archcost import result_cache
+    from archcost import cache
     from archcost.result import Analysis
 
-    document = result_cache.load(key)
+    document = cache.load(key)
     if document is None:
         return None
     try:

@@ -6,12 +6,18 @@ ResNet-1202 has 600 residual units in three shapes: the tracer runs three of the
 others, with their module indices shifted to the copy's subtree. Every figure is unchanged (tests compare replay
 against a full run on every registry network); only the time spent re-deriving known ops goes.
 
+**Only for archcost's own networks.** The tracer replays a model only when archcost built it from the registry, with
+literal builder arguments, and no one else has held it (``Tracer(built_here=True)``); every other model (the user's,
+torchvision's, timm's) runs every block. A key is computed before the forward and cannot see what the forward will
+do to the state it read: a parent that sets a child's attribute before calling it, a stride changed at call time, or
+blocks sharing a closure whose state changes per call all make equal keys run different ops (tests/test_replay.py
+has one model of each, counted right because they are not replayed). archcost's blocks do none of these, and the
+registry-wide test above is the proof for each of them; ``provenance["replay"]`` says whether a figure came from it.
+
 A recording is kept only when the block behaved like a pure function of its inputs: every op and every module call
 it caused stayed inside its own subtree, it returned one fresh tensor, the bytes it left alive are that tensor's, and
 every module of the block holds the same objects after the call as before (a forward that counts its calls changes
 its own state). Anything else (a block returning its input, a tuple, a module outside its subtree) runs every time.
-A forward steered by global Python state (a module-level counter) is beyond what a key can see: analyse such a model
-with ``replay_repeats=False``.
 """
 
 from __future__ import annotations

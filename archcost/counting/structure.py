@@ -72,15 +72,10 @@ def _attributes(state: dict[str, Any]) -> tuple[Any, ...]:
 class StructuralKeys:
     """Interned keys (small ints) and subtree sizes of a model's modules, in ``named_modules`` order."""
 
-    def __init__(self, modules: list[nn.Module], *, copied_from: Mapping[nn.Module, nn.Module] | None = None,
-                 forward_sees_meta: bool = False) -> None:
+    def __init__(self, modules: list[nn.Module], *, copied_from: Mapping[nn.Module, nn.Module] | None = None) -> None:
         """``copied_from`` maps a module to the one it is an untouched copy of (``blocks/repeat.py``): the copy's
         subtree then takes the original's keys, module by module, without reading its state again. Pass it only for
-        a model no one could have changed since it was built.
-
-        ``forward_sees_meta``: the forward will run with every parameter and buffer swapped for a meta stand-in of
-        the same metadata (a CPU model analysed on meta), so real tensors are keyed by their metadata too."""
-        self._forward_sees_meta = forward_sees_meta
+        a model no one could have changed since it was built."""
         self._table: dict[tuple[Any, ...], int] = {}
         self._known: dict[int, tuple[int | None, int]] = {}  # id(module) -> (key, subtree size)
         self._copied_from = copied_from
@@ -129,7 +124,7 @@ class StructuralKeys:
             for name, tensor in state[kind].items():
                 if tensor is None:
                     tensors.append((kind, name, None))
-                elif not tensor.is_meta and not self._forward_sees_meta:
+                elif not tensor.is_meta:
                     return None, size  # real values could steer a forward (data-dependent control flow)
                 else:
                     tensors.append((kind, name, type(tensor), tensor.shape, tensor.dtype, tensor.requires_grad,

@@ -76,6 +76,12 @@ def _bytes_and_shapes(args: tuple[Any, ...]) -> tuple[int, tuple[tuple[int, ...]
     return total, tuple(shapes)
 
 
+def _is_out_argument(tensor: torch.Tensor, out: Any) -> bool:
+    if isinstance(out, (list, tuple)):
+        return any(tensor is o for o in out)
+    return tensor is out
+
+
 def _first_tensor(value: Any) -> torch.Tensor | None:
     if isinstance(value, torch.Tensor):
         return value
@@ -113,12 +119,11 @@ class Tracer(TorchDispatchMode):
     """
 
     def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True,
-                 built_here: bool = False, through_stand_ins: bool = False) -> None:
+                 built_here: bool = False) -> None:
         super().__init__()
         self.fast_meta = fast_meta
-        self.replay = replay  # on meta only: see counting/replay.py
-        self.built_here = built_here  # nobody else has held the model: repeat()'s copies are still copies
-        self.through_stand_ins = through_stand_ins  # the forward swaps every real tensor for a meta stand-in
+        self.replay = replay  # on meta, for a registry network only: see counting/replay.py
+        self.built_here = built_here  # archcost built it and nobody else has held it: its blocks are archcost's own
         self.replayer: Replayer | None = None
         self.modules = modules
         self.trace = Trace(calls=[ModuleCall() for _ in modules])
@@ -126,28 +131,33 @@ class Tracer(TorchDispatchMode):
         self.failure: Failure | None = None
         self.hook_calls = 0  # module calls seen by the pre-hook, so a replayed block can prove it stayed in its subtree
         self.live_bytes = 0
-        self._pending: dict[weakref.ref, int] = {}
+        # Keyed by the reference's id: a weakref hashes and compares as its tensor does, and tensor == tensor is
+        # not a bool, so a tensor tracked twice must not meet itself as a key.
+        self._pending: dict[int, tuple[weakref.ref, int]] = {}
 
     # -- memory estimate: bytes of op outputs still referenced ---------------------------------------------------
     def _released(self, ref: weakref.ref) -> None:
-        self.live_bytes -= self._pending.pop(ref, 0)
+        entry = self._pending.pop(id(ref), None)
+        if entry is not None:
+            self.live_bytes -= entry[1]
 
     def track(self, tensor: torch.Tensor) -> None:
         """Count ``tensor`` as live until it is freed."""
         nbytes = tensor.numel() * tensor.element_size()
         self.live_bytes += nbytes
         # A weak reference with a callback is the cheapest way to hear when the tensor is freed.
-        self._pending[weakref.ref(tensor, self._released)] = nbytes
+        ref = weakref.ref(tensor, self._released)
+        self._pending[id(ref)] = (ref, nbytes)
         if self.live_bytes > self.trace.peak_live_bytes:
             self.trace.peak_live_bytes = self.live_bytes
 
-    def _allocated(self, out: Any, args: tuple[Any, ...]) -> None:
+    def _allocated(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         tensors = out if isinstance(out, (tuple, list)) else (out,)
         for t in tensors:
             if not isinstance(t, torch.Tensor) or t._is_view():
                 continue  # a view allocates nothing new
-            if any(t is a for a in args):
-                continue  # neither does an in-place result
+            if any(t is a for a in args) or (kwargs and _is_out_argument(t, kwargs.get("out"))):
+                continue  # neither does an in-place result, nor one written into out= (already counted live)
             self.track(t)
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
@@ -162,7 +172,8 @@ class Tracer(TorchDispatchMode):
             if out is not NotImplemented:
                 return out
         try:
-            out = meta_kernels.run(name, args, kwargs) if self.fast_meta else None
+            # An out= call writes into the tensor it is given: the shape-only kernels build a new one instead.
+            out = meta_kernels.run(name, args, kwargs) if self.fast_meta and "out" not in kwargs else None
             if out is None:
                 out = func(*args, **kwargs)
         except Exception as error:
@@ -183,7 +194,7 @@ class Tracer(TorchDispatchMode):
             out_counted = out
         bytes_in, shapes = _bytes_and_shapes(args)
         self.trace.records.append(OpRecord(self.stack[-1], name, terms, bytes_in, _tensor_bytes(out_counted), shapes))
-        self._allocated(out_counted, args)
+        self._allocated(out_counted, args, kwargs)
         return out
 
     def run(self, forward: Any, /, *args: Any, **kwargs: Any) -> Trace:
@@ -231,7 +242,7 @@ class Tracer(TorchDispatchMode):
             handles.append(register_module_forward_pre_hook(pre_hook))
             handles.append(register_module_forward_hook(post_hook))
             tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
-            if self.replay and tensors and all(t.is_meta for t in tensors):
+            if self.replay and self.built_here and tensors and all(t.is_meta for t in tensors):
                 wrapped = self._wrap_repeated_blocks()
             root = calls[0]
             root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
@@ -266,12 +277,9 @@ class Tracer(TorchDispatchMode):
     def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
         """Route the forward of each repeated composite module through the replayer, as an instance attribute
         (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
-        if self.built_here:
-            from archcost.blocks.repeat import COPIED_FROM
+        from archcost.blocks.repeat import COPIED_FROM
 
-            structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
-        else:
-            structure = StructuralKeys(self.modules, forward_sees_meta=self.through_stand_ins)
+        structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
         if not structure.tree_is_plain:
             return []
         self.trace.keys = structure.keys

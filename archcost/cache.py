@@ -1,0 +1,239 @@
+"""One cache of analyses, keyed by the content of everything that defines the result. Torch-free.
+
+An analysis of a registry network on meta is a pure function of the request and of the code that computes it. The
+key, :func:`request_key`, is a hash of both:
+
+- the request: network (its registry name), inputs, batch, builder arguments (``--set``), convention, dtype, and
+  whatever else the caller passes; every value must be a literal (numbers, strings, None, tuples, lists, str-keyed
+  dicts), or there is no key and nothing is cached: an object's repr does not say what it does;
+- archcost's version and the text of every file of its package (hashed once per process: about 1 MB, a few ms),
+  never sizes or modification times, which a same-size edit in the same second leaves equal;
+- torch's version (read from its ``version.py`` without importing it) and Python's.
+
+Two stores use it. The **memory** store keeps recent analyses in this process, for registry names only: an import
+path or a user's file can change under a running process, and a model instance is the caller's to change. Its key
+(:func:`memory_key`) is the request alone: the code a process runs does not change under it.
+The **disk** store keeps ``Analysis.to_dict()`` documents for ``archcost table``, so a fresh process answers without
+importing torch. It lives in its own folder, ``<cache dir>/results`` (``$ARCHCOST_CACHE_DIR``, else
+``$XDG_CACHE_HOME/archcost`` or ``~/.cache/archcost``), and reads, prunes and clears only files named by its own
+pattern: anything else in that folder is left alone. A file that cannot be read or parsed is a miss (the next store
+replaces it), writes are atomic and honour the umask, and a folder that cannot be written is skipped silently.
+``ARCHCOST_NO_CACHE=1`` (or ``archcost table --no-cache``) turns the disk store off; ``archcost cache info|clear``
+shows and empties it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import secrets
+import sys
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from archcost import __version__
+
+KEEP_FILES = 256  # the newest documents kept on disk; a ResNet-1202 table is about 4 MB
+MEMORY_SIZE = 64  # analyses kept in this process
+SUFFIX = ".analysis.json"
+_ENTRY = re.compile(r"^[0-9a-f]{64}\.analysis\.json$")
+_PARTIAL = re.compile(r"^\.[0-9a-f]{16}\.analysis\.part$")  # a write in progress, or one a crash left behind
+_PACKAGE = Path(__file__).resolve().parent
+_LITERALS = (str, int, float, bool, type(None))
+
+
+class NotLiteral(Exception):
+    """A request value whose content a key cannot capture."""
+
+
+def frozen(value: Any) -> Any:
+    """A hashable, repr-stable form of a literal value; raises :class:`NotLiteral` for anything else. Its repr tells
+    1, 1.0 and True apart, and a tuple from a list."""
+    if type(value) in _LITERALS:
+        return value
+    if type(value) in (tuple, list):
+        return (type(value).__name__, tuple(frozen(v) for v in value))
+    if type(value) is dict and all(type(k) is str for k in value):
+        return ("dict", tuple(sorted((k, frozen(v)) for k, v in value.items())))
+    raise NotLiteral(type(value).__name__)
+
+
+def is_literal(value: Any) -> bool:
+    try:
+        frozen(value)
+    except NotLiteral:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The text of archcost's package and the versions the figures depend on besides the request."""
+    digest = hashlib.sha256(f"{__version__}\n{_torch_version()}\n{sys.version}\n".encode())
+    for root, folders, files in os.walk(_PACKAGE):
+        folders[:] = sorted(f for f in folders if f != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(root, name)
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                data = b"\0unreadable"
+            # Path and length before the bytes: no two packages hash the same concatenation.
+            digest.update(f"{os.path.relpath(path, _PACKAGE)}\0{len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def _torch_version() -> str:
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        return "absent"
+    try:
+        text = Path(spec.origin).with_name("version.py").read_text()
+    except OSError:
+        return f"unknown at {spec.origin}"
+    match = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+    return match.group(1) if match else f"unknown at {spec.origin}"
+
+
+def request_key(**request: Any) -> str | None:
+    """The disk key of a request (see the module docstring), or None when one of its values is not a literal."""
+    try:
+        text = repr((frozen(request), code_fingerprint()))
+    except NotLiteral:
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def memory_key(**request: Any) -> str | None:
+    """The in-process key: the request alone, since the code a process runs is the code it loaded (hashing the files
+    on disk would only cost the first analysis its time)."""
+    try:
+        text = repr(("memory", frozen(request)))
+    except NotLiteral:
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- memory ----------------------------------------------------------------------------------------------------------
+MEMORY: OrderedDict[str, Any] = OrderedDict()  # key -> Analysis, newest last
+
+
+def recall(key: str) -> Any:
+    """A copy of the analysis kept under ``key`` in this process, or None."""
+    found = MEMORY.get(key)
+    if found is None:
+        return None
+    MEMORY.move_to_end(key)
+    return found.copy()
+
+
+def remember(key: str, analysis: Any) -> None:
+    MEMORY[key] = analysis.copy()
+    while len(MEMORY) > MEMORY_SIZE:
+        MEMORY.popitem(last=False)
+
+
+# -- disk ------------------------------------------------------------------------------------------------------------
+def base_directory() -> Path:
+    configured = os.environ.get("ARCHCOST_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "archcost"
+
+
+def directory() -> Path:
+    """The disk store's own folder (which may not exist yet)."""
+    return base_directory() / "results"
+
+
+def enabled() -> bool:
+    return os.environ.get("ARCHCOST_NO_CACHE", "") in ("", "0")
+
+
+def load(key: str) -> dict[str, Any] | None:
+    if not enabled():
+        return None
+    try:
+        document = json.loads((directory() / f"{key}{SUFFIX}").read_text())
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def store(key: str, document: dict[str, Any]) -> None:
+    if not enabled():
+        return
+    folder = directory()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{secrets.token_hex(8)}.analysis.part"
+        # os.open with 0o666 lets the umask decide who may read it (mkstemp would force 0600).
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(handle, "w") as stream:
+                json.dump(document, stream)
+            os.replace(temporary, folder / f"{key}{SUFFIX}")
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _prune(folder)
+    except OSError:
+        return  # a read-only or full disk costs the next run its time, never this run its answer
+
+
+def _own_files(folder: Path) -> list[Path]:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [folder / n for n in names if _ENTRY.match(n) or _PARTIAL.match(n)]
+
+
+def _prune(folder: Path) -> None:
+    entries = []
+    for path in _own_files(folder):
+        if _ENTRY.match(path.name):
+            try:
+                entries.append((path.stat().st_mtime_ns, path))
+            except OSError:
+                continue  # removed meanwhile by another process
+    entries.sort()
+    for _, stale in entries[:-KEEP_FILES]:
+        stale.unlink(missing_ok=True)
+
+
+def info() -> dict[str, Any]:
+    """The disk store's folder, whether it is on, and the number and bytes of its entries."""
+    folder = directory()
+    sizes = []
+    for path in _own_files(folder):
+        if _ENTRY.match(path.name):
+            try:
+                sizes.append(path.stat().st_size)
+            except OSError:
+                continue
+    return {"folder": str(folder), "enabled": enabled(), "entries": len(sizes), "bytes": sum(sizes)}
+
+
+def clear() -> dict[str, Any]:
+    """Remove the disk store's own files (entries and interrupted writes), nothing else. Returns what went."""
+    folder = directory()
+    removed, freed = 0, 0
+    for path in _own_files(folder):
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except OSError:
+            continue
+        removed += _ENTRY.match(path.name) is not None
+        freed += size
+    return {"folder": str(folder), "removed": removed, "bytes": freed}

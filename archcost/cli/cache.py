@@ -1,0 +1,56 @@
+"""``archcost cache info|clear``: where ``archcost table``'s disk cache is, how big it is, and emptying it.
+
+Torch-free. ``clear`` removes only the files the cache wrote (archcost/cache.py names them by its own pattern), so a
+cache folder shared with anything else keeps everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from archcost.cli.app import app
+from archcost.cli.options import FormatOption, OutOption
+from archcost.cli.output import check_writable, emit
+from archcost.render import Column, Format, integer, to_csv, to_json, to_markdown, to_rich
+
+cache_app = typer.Typer(help="The disk cache of `archcost table` results: show it or empty it.",
+                        no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+INFO_COLUMNS = (Column("folder", "folder", "left"), Column("enabled", "enabled", "left"),
+                Column("entries", "entries", show=integer), Column("bytes", "bytes", show=integer))
+CLEAR_COLUMNS = (Column("folder", "folder", "left"), Column("removed", "entries removed", show=integer),
+                 Column("bytes", "bytes freed", show=integer))
+
+
+def _emit(document: dict[str, Any], columns: tuple[Column, ...], schema: str, format: Format, out: Any) -> None:
+    if format is Format.JSON:
+        emit(to_json({"schema": schema, **document}), out)
+    elif format is Format.CSV:
+        emit(to_csv([document], columns), out)
+    elif format is Format.MARKDOWN:
+        emit(to_markdown([document], columns), out)
+    else:
+        emit(to_rich([document], columns), out)
+
+
+@cache_app.command("info")
+def info_command(format: FormatOption = Format.TABLE, out: OutOption = None) -> None:
+    """The cache's folder, whether it is on (ARCHCOST_NO_CACHE), and its entries and bytes."""
+    from archcost import cache
+
+    if out is not None:
+        check_writable(out)
+    _emit(cache.info(), INFO_COLUMNS, "archcost.cache-info/1", format, out)
+
+
+@cache_app.command("clear")
+def clear_command(format: FormatOption = Format.TABLE, out: OutOption = None) -> None:
+    """Remove every entry the cache wrote (nothing else in its folder)."""
+    from archcost import cache
+
+    if out is not None:
+        check_writable(out)
+    _emit(cache.clear(), CLEAR_COLUMNS, "archcost.cache-clear/1", format, out)
