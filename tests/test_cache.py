@@ -274,8 +274,8 @@ def test_a_registry_network_is_remembered_and_handed_out_as_a_copy(monkeypatch: 
     import archcost.analysis
 
     builds: list[str] = []
-    original = archcost.analysis.build_model
-    monkeypatch.setattr(archcost.analysis, "build_model", lambda name, **kw: builds.append(name) or original(name, **kw))
+    original = archcost.analysis.construct
+    monkeypatch.setattr(archcost.analysis, "construct", lambda name, **kw: builds.append(name) or original(name, **kw))
     first = archcost.analyze("resnet20", "3x40x40")
     first.totals["macs"] = -1  # the caller's copy is the caller's
     second = archcost.analyze("resnet20", "3x40x40")
