@@ -19,7 +19,7 @@ from archcost.counting.tracer import Tracer
 from archcost import fallback
 from archcost.diagnose import mismatch, needs_data
 from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
-                             InputTooSmallError, UsageError, UserCodeError)
+                             InputTooSmallError, UsageError, UserForwardError)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
@@ -70,7 +70,7 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
     # module it failed in and says where the user's code called it. A meta tensor's missing data is no one's bug.
     frame = user_code.user_frame(error) if "meta" not in message.lower() else None
     if frame is not None and user_code.raised_by_user(error):
-        return UserCodeError(f"{user_code.where(frame)}: {type(error).__name__}: {message}")
+        return UserForwardError(f"{user_code.where(frame)}: {type(error).__name__}: {message}")
     called = f" (from {user_code.where(frame)})" if frame is not None else ""
     return ForwardError(f"the forward of {model_name} failed in {who}: {type(error).__name__}: {message}{called}")
 

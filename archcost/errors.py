@@ -43,6 +43,10 @@ class UserCodeError(ArchcostError):
     """The user's own code raised (building or in the forward); the message gives their file and line."""
 
 
+class UserForwardError(UserCodeError, ForwardError):
+    """The user's own code raised inside the forward: both a user-code error and a failed forward."""
+
+
 class DeviceError(ArchcostError):
     """A device was asked for that this machine cannot give (for example CUDA without a GPU)."""
 

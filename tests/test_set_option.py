@@ -104,15 +104,22 @@ def test_bench_takes_set(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["macs"] == expected == archcost.analyze("resnet20", "3x8x8").totals["macs"] + 64 * 90
 
 
-def test_set_bypasses_the_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_set_is_part_of_the_disk_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("ARCHCOST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("ARCHCOST_NO_CACHE", raising=False)
-    code, out, _ = _run(capsys, "table", "resnet20", "--format", "json")
-    assert code == 0 and len(list((tmp_path / "cache").glob("*.json"))) == 1
+
+    def entries() -> int:
+        return len(list((tmp_path / "cache").rglob("*.analysis.json")))
+
+    code, plain, _ = _run(capsys, "table", "resnet20", "--format", "json")
+    assert code == 0 and entries() == 1
     code, out, _ = _run(capsys, "table", "resnet20", "--set", "num_classes=100", "--format", "json")
-    assert code == 0 and len(list((tmp_path / "cache").glob("*.json"))) == 1  # neither read nor written
-    assert json.loads(out)["totals"]["params"] == archcost.analyze("resnet20").totals["params"] + 64 * 90 + 90
+    assert code == 0 and entries() == 2  # a request of its own, never the plain network's answer
+    expected = json.loads(plain)["totals"]["params"] + 64 * 90 + 90
+    assert json.loads(out)["totals"]["params"] == expected
+    code, again, _ = _run(capsys, "table", "resnet20", "--set", "num_classes=100", "--format", "json")
+    assert code == 0 and entries() == 2 and json.loads(again)["totals"]["params"] == expected
 
 
 def test_an_import_path_takes_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
