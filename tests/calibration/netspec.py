@@ -26,6 +26,18 @@ class Layer:
     def arg(self, name: str, default: Any = None) -> Any:
         return dict(self.args).get(name, default)
 
+    @property
+    def refined_kind(self) -> str:
+        """The kind, refined for convolutions, norms, pools, activations and recurrent cells (``strategies.KINDS``),
+        so that a property can be held back for exactly the kind that breaks it."""
+        a = dict(self.args)
+        if self.kind == "conv":
+            if a.get("transposed"):
+                return "conv-transposed"
+            return "conv-padded" if a.get("mode", "zeros") != "zeros" else "conv"
+        detail = {"norm": "norm", "pool": "pool", "rnn": "cell", "act": "fn"}.get(self.kind)
+        return f"{self.kind}-{a[detail]}" if detail else self.kind
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self.args)
         if self.branches:
@@ -40,12 +52,12 @@ class NetSpec:
     eval_mode: bool = False  # the user's model may arrive in either mode; the analysis must restore it
 
     def kinds(self) -> set[str]:
-        """Every layer kind in the network, composites and their branches included."""
+        """Every (refined) layer kind in the network, composites and their branches included."""
         found: set[str] = set()
         stack = list(self.layers)
         while stack:
             layer = stack.pop()
-            found.add(layer.kind)
+            found.add(layer.refined_kind)
             for branch in layer.branches:
                 stack.extend(branch)
         return found

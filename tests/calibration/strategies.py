@@ -54,21 +54,8 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def _refined(layer: Layer) -> str:
-    """The kind name in ``KINDS`` a drawn layer counts as."""
-    a = dict(layer.args)
-    if layer.kind == "conv":
-        return "conv-transposed" if a.get("transposed") else "conv-padded" if a.get("mode", "zeros") != "zeros" \
-            else "conv"
-    if layer.kind in ("norm", "pool", "rnn"):
-        return f"{layer.kind}-{a[{'norm': 'norm', 'pool': 'pool', 'rnn': 'cell'}[layer.kind]]}"
-    if layer.kind == "act":
-        return f"act-{a['fn']}"
-    return layer.kind
-
-
 def _allowed(layer: Layer, exclude: frozenset[str]) -> bool:
-    if _refined(layer) in exclude:
+    if layer.refined_kind in exclude:
         return False
     return all(_allowed(row, exclude) for branch in layer.branches for row in branch)
 
