@@ -114,7 +114,16 @@ def replay(spec: NetSpec) -> Finding | None:
     if not differ and not layers and not calls and with_replay.uncounted_ops == full.uncounted_ops:
         return None
     figures = ", ".join(f"{k} replay {with_replay.totals[k]:,} full {full.totals[k]:,}" for k in differ)
-    return Finding("replay", f"replay differs in {'/'.join(differ) or 'per-layer figures'}",
+    # The cause is the outermost module whose calls or ops replay got wrong; its type, not its name, is the signature.
+    wrong = [i for i, (a, b, c, d) in enumerate(zip(with_replay.columns["calls"], full.columns["calls"],
+                                                    with_replay.columns["own_ops"], full.columns["own_ops"]))
+             if a != b or c != d]
+    names, types = full.columns["name"], full.columns["type"]
+    cause = "/".join(differ)
+    if wrong:  # replay copied a call wrongly: the module holding the outermost wrong call is the culprit
+        parent = names[min(wrong, key=lambda i: full.columns["depth"][i])].rpartition(".")[0]
+        cause = f"inside a {types[names.index(parent)]} module"
+    return Finding("replay", f"replay differs {cause}",
                    f"{figures}; layers {layers[:6]}; calls {calls[:6]}")
 
 
