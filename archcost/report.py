@@ -122,12 +122,14 @@ def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: l
     for name, target in TARGETS.items():
         lines.append(f"| `{name}` | {target.about} | {tables.summary(reproductions[name])} | "
                      f"[md](reproduce/{name}.md), [csv](reproduce/{name}.csv) |")
-    lines += ["", "Disagreements, with the explanation archcost computed for each:", ""]
-    for name, r in reproductions.items():
-        for x in (*r.rows, *r.claims):
-            if x.status == "disagrees":
-                lines.append(f"- `{name}` {x.row} ({x.quantity}): printed {x.published_text}, computed "
-                             f"{tables.number(x.computed)}. {x.explanation}")
+    for status, heading in (("disagrees", "Disagreements, with the explanation archcost computed for each:"),
+                            ("truncated", "Printed figures that are the computed value cut, not rounded:")):
+        lines += ["", heading, ""]
+        for name, r in reproductions.items():
+            for x in (*r.rows, *r.claims):
+                if x.status == status:
+                    lines.append(f"- `{name}` {x.row} ({x.quantity}): printed {x.published_text}, computed "
+                                 f"{tables.number(x.computed)}. {x.explanation}")
     lines += ["", "## Comparisons", "", "| comparison | what | files |", "|:---|:---|:---|"]
     for stem, names, _, about in COMPARISONS:
         lines.append(f"| {' vs '.join(names)} | {about} | [md](compare/{stem}.md), [csv](compare/{stem}.csv) |")

@@ -95,7 +95,12 @@ def test_meta_allocates_nothing_real() -> None:
     assert grown < 200 * 2**20
     model = archcost.build("googlenet")
     assert {p.device.type for p in model.parameters()} == {"meta"}
-    assert all(p.untyped_storage().nbytes() == 0 or p.device.type == "meta" for p in model.parameters())
+    # Each storage lives on meta and has no data: a real one (an initialiser run on CPU, a buffer created off meta)
+    # would have an address.
+    storages = [t.untyped_storage() for t in (*model.parameters(), *model.buffers())]
+    assert storages and all(s.device.type == "meta" and s.data_ptr() == 0 for s in storages)
+    real = torch.zeros(3)
+    assert real.untyped_storage().data_ptr() != 0  # the check above can tell a real storage from a meta one
 
 
 def _state(model: torch.nn.Module) -> tuple:

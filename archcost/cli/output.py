@@ -22,6 +22,13 @@ def check_writable(path: Path) -> None:
         raise OutputError(f"cannot write {path}: folder {folder} is not writable")
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     check_writable(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -30,6 +37,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, mode) as handle:
             handle.write(data)
+            # mkstemp creates the file 0600; a file written the ordinary way gets 0666 less the umask.
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
         os.replace(temporary, path)
     except OSError as error:
         if "temporary" in locals() and os.path.exists(temporary):

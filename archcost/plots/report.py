@@ -25,11 +25,14 @@ def _register() -> None:
 
 
 def write_report_charts(folder: Path, *, svg: bool = True) -> list[Path]:
-    """Write each chart as ``folder/charts/<name>.png`` (and ``.svg``); returns the paths written, PNGs first per
-    chart. Files are written atomically and are identical from one run to the next."""
+    """Write each chart as ``folder/charts/<name>.png`` (and ``.svg``) with the data it is drawn from beside it
+    (``<name>.json``, what ``archcost plot ... --format json`` prints); returns the paths written, PNGs first per
+    chart. Files are written atomically and are identical from one run to the next on one machine; across machines
+    the pixels may differ (font rasterising, float rounding), so ``tests/test_report.py`` compares the JSON."""
     from archcost.cli.output import write_atomic
     from archcost.plots.figures import draw
     from archcost.plots.style import figure_bytes
+    from archcost.render import to_json
 
     if not REPORT_CHARTS:
         _register()
@@ -37,9 +40,13 @@ def write_report_charts(folder: Path, *, svg: bool = True) -> list[Path]:
     charts.mkdir(parents=True, exist_ok=True)
     written = []
     for stem, compute in REPORT_CHARTS.items():
-        figure = draw(compute())
+        data = compute()
+        figure = draw(data)
         for fmt in ("png", "svg") if svg else ("png",):
             path = charts / f"{stem}.{fmt}"
             write_atomic(path, figure_bytes(figure, fmt))
             written.append(path)
+        path = charts / f"{stem}.json"
+        write_atomic(path, to_json(data.to_dict()))
+        written.append(path)
     return written

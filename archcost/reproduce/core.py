@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from archcost.reproduce.explain import Candidate, explain
 from archcost.reproduce.figures import Published
-from archcost.reproduce.status import COMPUTED_ONLY, DISAGREES, MATCHES, infer_base, status
+from archcost.reproduce.status import COMPUTED_ONLY, DISAGREES, MATCHES, TRUNCATED, infer_base, status
 
 SCHEMA = "archcost.reproduce/1"
 
@@ -62,6 +62,10 @@ class Reproduction:
         """The rows and claims whose printed figure disagrees with the computed one: a target's golden set."""
         return [f"{r.row} / {r.quantity}" for r in (*self.rows, *self.claims) if r.status == DISAGREES]
 
+    def truncated(self) -> list[str]:
+        """The rows and claims whose printed figure is the computed value cut, not rounded."""
+        return [f"{r.row} / {r.quantity}" for r in (*self.rows, *self.claims) if r.status == TRUNCATED]
+
 
 def _clean(value: float | int) -> float | int:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
@@ -91,7 +95,7 @@ def judge(checks: Sequence[Check]) -> list[Row]:
         if row_base == 1024:
             notes.append(f"K read as 1024 for this column ({fits_1024} of {len(printed)} figures fit with 1024, "
                          f"{fits_1000} with 1000)")
-        if verdict == DISAGREES:
+        if verdict in (DISAGREES, TRUNCATED):
             notes.append(explain(figure, check.computed, base=row_base, alternatives=check.alternatives,
                                  terms=check.terms))
         if check.note:

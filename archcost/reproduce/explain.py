@@ -1,7 +1,10 @@
-"""The explanation search: when a printed figure disagrees with the computed one, try the readings and variants that
-could have produced it, compute each, and report those that fit at the printed precision. Torch-free.
+"""The explanation search: when a printed figure disagrees with the computed one (or is the computed one cut, not
+rounded), try the readings and variants that could have produced it, compute each, and report those that fit at the
+printed precision. Torch-free.
 
 Nothing here is a text constant for a known number: every explanation names a value that was computed and checked.
+Each fact is said once: the printed and computed values and their difference are columns of the row, so an
+explanation does not restate them, and two readings that give the same text are one.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from archcost.reproduce.figures import Figure
-from archcost.reproduce.status import BASES, FITTING, at_printed_precision, status, truncates_to
+from archcost.reproduce.status import BASES, FITTING, TRUNCATED, at_printed_precision, status
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ def _with_base(figure: Figure, value: float | int, used: int, base: int) -> str:
 
 def explain(figure: Figure, computed: float | int, *, base: int, alternatives: Sequence[Candidate] = (),
             terms: Sequence[Candidate] = (), limit: int = 3) -> str:
-    """Why ``computed`` does not give ``figure``: the first ``limit`` computed readings that do, or a plain statement
-    of the difference when none does."""
+    """Why ``computed`` does not give ``figure`` as printed: for a cut figure what rounding would have printed, then
+    the first ``limit`` computed readings that do give it, or the relative difference when none does."""
     found: list[str] = []
     for b in (b for b in BASES if b != base and figure.binary_power):
         if status(figure, computed, base=b) in FITTING:
@@ -60,13 +63,12 @@ def explain(figure: Figure, computed: float | int, *, base: int, alternatives: S
             if used is not None:
                 found.append(f"{term.label} ({_number(term.value)}) {verb}: {_number(value)} gives "
                              f"{_with_base(figure, value, used, base)}")
-    if truncates_to(figure, computed, base=base):
-        found.append(f"truncated, not rounded: {_number(computed)} rounds to "
-                     f"{at_printed_precision(figure, computed, base=base)} but cuts to {figure.text.strip()}")
+    found = list(dict.fromkeys(found))[:limit]  # two variants of one layer can give one reading: say it once
+    if status(figure, computed, base=base) == TRUNCATED:
+        found.insert(0, f"rounded, it would read {at_printed_precision(figure, computed, base=base)}")
     if found:
-        return "; ".join(found[:limit])
+        return "; ".join(found)
     published = float(figure.digits * figure.scale_for(base))
-    difference = computed - published
-    share = f" ({100 * difference / published:+.1f}%)" if published else ""
-    return f"no explanation found: computed {_number(computed)}, printed {figure.text.strip()} ({_number(published)})" \
-           f", difference {_number(round(difference, 6))}{share}"
+    if not published:
+        return "no explanation found"
+    return f"no explanation found ({100 * (computed - published) / published:+.1f}% of the printed figure)"

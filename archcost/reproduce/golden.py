@@ -1,5 +1,6 @@
 """The project's own golden file of computed values (``archcost/golden/reproduce.json``): ``--check`` fails when a
-computed value or the flagged set of a target moves, naming what moved. Published figures are not in it."""
+computed value, the flagged set (printed figures that disagree) or the truncated set of a target moves, naming what
+moved. Published figures are not in it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class DriftError(ArchcostError):
 def snapshot(reproductions: Sequence[Reproduction]) -> dict[str, Any]:
     return {"schema": GOLDEN_SCHEMA, "targets": {
         r.target: {"computed": {f"{x.row} / {x.quantity}": x.computed for x in (*r.rows, *r.claims)},
-                   "flagged": r.flagged()}
+                   "flagged": r.flagged(), "truncated": r.truncated()}
         for r in reproductions}}
 
 
@@ -50,6 +51,7 @@ def drift(reproductions: Sequence[Reproduction], *, path: Path | None = None) ->
             a, b = then["computed"].get(key), now["computed"].get(key)
             if a != b:
                 moved.append(f"{target}: {key}: {a!r} -> {b!r}")
-        if now["flagged"] != then["flagged"]:
-            moved.append(f"{target}: flagged rows {then['flagged']} -> {now['flagged']}")
+        for kind in ("flagged", "truncated"):  # a golden file older than the truncated status lists none
+            if now[kind] != then.get(kind, []):
+                moved.append(f"{target}: {kind} rows {then.get(kind, [])} -> {now[kind]}")
     return moved

@@ -2,7 +2,9 @@
 
 - ``matches``: the computed value is exactly the printed figure (5,978,554 against "5,978,554");
 - ``rounding``: it matches only once rounded (half up) to the printed precision (854,196,224 against "854M");
-- ``disagrees``: it does not, even rounded.
+- ``truncated``: it matches only once cut (not rounded) at the printed precision: the printed figure drops digits
+  that should have rounded it up (163,696 against "159K" with K = 1024: 159.86K cut to 159K, rounded 160K);
+- ``disagrees``: it does not, even rounded or cut.
 Which K a table uses (1000 or 1024) is inferred per column: the reading under which more of its rows fit.
 """
 
@@ -15,8 +17,11 @@ from archcost.reproduce.figures import Figure
 
 MATCHES = "matches"
 ROUNDING = "rounding"
+TRUNCATED = "truncated"
 DISAGREES = "disagrees"
 COMPUTED_ONLY = "computed-only"  # a computed row with no printed figure beside it
+STATUSES = (MATCHES, ROUNDING, TRUNCATED, DISAGREES, COMPUTED_ONLY)  # the order tables list and count them in
+# What a column's K is inferred from: figures that fit as printed or rounded. A cut figure is not evidence for a K.
 FITTING = (MATCHES, ROUNDING)
 BASES = (1000, 1024)
 
@@ -40,6 +45,8 @@ def status(figure: Figure, computed: float | int, *, base: int = 1000) -> str:
         return MATCHES
     if _at_precision(figure, computed, base, ROUND_HALF_UP) == figure.digits:
         return ROUNDING
+    if truncates_to(figure, computed, base=base):
+        return TRUNCATED
     return DISAGREES
 
 

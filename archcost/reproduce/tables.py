@@ -8,6 +8,7 @@ from typing import Any
 
 from archcost.render import Column, to_csv, to_markdown, to_rich
 from archcost.reproduce.core import Reproduction
+from archcost.reproduce.status import STATUSES
 
 
 def number(value: Any) -> str:
@@ -47,15 +48,15 @@ def _records(reproduction: Reproduction) -> list[dict[str, Any]]:
 
 def summary(reproduction: Reproduction) -> str:
     counts = reproduction.counts()
-    order = ("matches", "rounding", "disagrees", "computed-only")
-    return ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k))
+    return ", ".join(f"{counts[k]} {k}" for k in STATUSES if counts.get(k))
 
 
 def notes(reproduction: Reproduction) -> list[str]:
     return [
         f"Source: {'; '.join(reproduction.sources)}.",
         f"Status: {summary(reproduction)}. 'matches': exactly the printed figure; 'rounding': equal once rounded to "
-        "the printed precision; 'disagrees': not even then. Papers' FLOPs/ops/multiply-adds are MACs "
+        "the printed precision; 'truncated': equal once cut (not rounded) there; 'disagrees': neither. "
+        "Papers' FLOPs/ops/multiply-adds are MACs "
         "(multiply-accumulates); MACs are counted on the meta device in the 'paper' convention.",
     ]
 

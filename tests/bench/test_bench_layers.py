@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from archcost.bench import layer_profile, layer_times
+from archcost.bench.layers import LayerProfile
 
 
 class Twice(nn.Module):
@@ -44,7 +45,24 @@ def test_profile_counts_module_calls_and_states_overhead() -> None:
     assert profile.module_calls == 4  # root, conv, act twice
     assert profile.runs == 3
     assert profile.plain_forward_ms > 0 and profile.hooked_forward_ms > 0
-    assert profile.overhead_ms >= 0 and profile.overhead_fraction >= 0
+    # The derived figures follow from the two measured medians (their values are timings: never asserted).
+    overhead = max(0.0, profile.hooked_forward_ms - profile.plain_forward_ms)
+    assert profile.overhead_ms == overhead
+    assert profile.overhead_fraction == overhead / profile.plain_forward_ms
+    assert profile.overhead_us_per_module_call == 1000.0 * overhead / 4
+
+
+@pytest.mark.parametrize("hooked, plain, calls, overhead, fraction, per_call_us", [
+    (3.0, 2.0, 4, 1.0, 0.5, 250.0),
+    (2.5, 2.0, 0, 0.5, 0.25, 0.0),  # no module call: no per-call figure
+    (1.5, 2.0, 4, 0.0, 0.0, 0.0),  # hooks measured faster than none (noise): no negative overhead
+    (1.0, 0.0, 2, 1.0, 0.0, 500.0),  # a plain forward too fast to measure: no fraction
+])
+def test_overhead_figures(hooked: float, plain: float, calls: int, overhead: float, fraction: float,
+                          per_call_us: float) -> None:
+    profile = LayerProfile(times_ms={}, runs=1, hooked_forward_ms=hooked, plain_forward_ms=plain, module_calls=calls)
+    assert (profile.overhead_ms, profile.overhead_fraction, profile.overhead_us_per_module_call) == pytest.approx(
+        (overhead, fraction, per_call_us))
 
 
 def test_model_is_left_unchanged() -> None:

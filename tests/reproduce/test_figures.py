@@ -8,7 +8,8 @@ import pytest
 
 from archcost.reproduce.explain import Candidate, explain
 from archcost.reproduce.figures import PUBLISHED_DIR, load, parse_figure
-from archcost.reproduce.status import DISAGREES, MATCHES, ROUNDING, infer_base, status, truncates_to
+from archcost.reproduce.status import (DISAGREES, MATCHES, ROUNDING, TRUNCATED, infer_base, status,
+                                      truncates_to)
 
 OWN_FILES = sorted(p.stem for p in PUBLISHED_DIR.glob("*.csv") if p.stem != "accuracy")
 
@@ -34,8 +35,10 @@ def test_status_at_printed_precision() -> None:
     assert status(parse_figure("5,978,554"), 5_978_554) == MATCHES
     assert status(parse_figure("854M"), 854_196_224) == ROUNDING
     assert status(parse_figure("358M"), 271_351_808) == DISAGREES
-    assert status(parse_figure("3.8x10^9"), 3_857_973_248) == DISAGREES  # rounds to 3.9
+    assert status(parse_figure("3.8x10^9"), 3_857_973_248) == TRUNCATED  # rounds to 3.9, cuts to 3.8
     assert truncates_to(parse_figure("3.8x10^9"), 3_857_973_248)
+    assert status(parse_figure("3.7x10^9"), 3_857_973_248) == DISAGREES  # neither rounds nor cuts to 3.7
+    assert status(parse_figure("3.9x10^9"), 3_857_973_248) == ROUNDING
     assert status(parse_figure("1000K"), 1_024_000, base=1024) == MATCHES
     assert status(parse_figure("above 1"), 1.45) == MATCHES
     assert status(parse_figure("below 1"), 1.45) == DISAGREES
@@ -52,6 +55,15 @@ def test_explanation_finds_a_term_counted_twice() -> None:
     text = explain(parse_figure("358M"), 271_351_808, base=1000, terms=terms)
     assert "[3x3 conv 192] (86,704,128) counted twice: 358,055,936 gives 358M" in text
     assert explain(parse_figure("358M"), 1, base=1000).startswith("no explanation found")
+
+
+def test_explanations_say_each_fact_once() -> None:
+    # The printed and computed values and their difference are columns of the row: not restated.
+    assert explain(parse_figure("9.2M"), 9_109_994, base=1000) == "no explanation found (-1.0% of the printed figure)"
+    # Two variants giving the same reading are one fact.
+    same = [Candidate("variant A", 1_498_677_248), Candidate("variant A", 1_498_677_248)]
+    text = explain(parse_figure("1.5 billion"), 1_582_671_872, base=1000, alternatives=same)
+    assert text == "rounded, it would read 1.6 billion; variant A: 1,498,677,248 gives 1.5 billion"
 
 
 @pytest.mark.parametrize("target", OWN_FILES)

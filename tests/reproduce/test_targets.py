@@ -23,24 +23,32 @@ def conv(h: int, c_in: int, c_out: int, k: int) -> int:
 
 FLAGGED = {
     "googlenet-table1": [
-        "conv1 / params", "conv1 / ops", "inception (3a) / params", "inception (4a) / params",
-        "inception (4a) / ops", "inception (4b) / params", "inception (4c) / params", "inception (4d) / params",
-        "inception (4e) / params", "inception (5a) / params", "inception (5a) / ops", "inception (5b) / params",
-        "linear / params", "1.5 billion multiply-adds at inference / MACs",
+        "conv1 / params", "conv1 / ops", "inception (4a) / params", "inception (4b) / params",
+        "inception (4c) / params", "inception (4d) / params", "inception (4e) / params", "inception (5a) / params",
+        "inception (5a) / ops", "inception (5b) / params",
         "12x fewer parameters than Krizhevsky et al. (AlexNet) / params ratio AlexNet / GoogLeNet",
         "Seulement 5 millions de paramètres / params", "12 fois moins qu'AlexNet / params ratio AlexNet / GoogLeNet"],
     "inception-module": ["bottleneck: total / MACs"],
     "keras-fmnist": [],
-    "resnet-table1": ["ResNet-34 (v1) / MACs", "ResNet-50 (v1) / MACs"],
+    "resnet-table1": [],
     "resnet-cifar": [],
     "efficientnet-table2": ["EfficientNet-B2 / params", "EfficientNet-B1 / MACs", "EfficientNet-B4 / MACs",
-                            "EfficientNet-B5 / MACs", "EfficientNet-B7 / MACs"],
+                            "EfficientNet-B5 / MACs"],
     "stochastic-depth": [],
     "preact-cifar": ["ResNet-1001 pre-act / params"],
-    "resnext-budget": ["ResNet-50 / params"],
-    "vgg-alexnet": ["AlexNet / params", "VGG-16 / MACs",
-                    "34-layer baseline is only 18% of VGG-19 / MACs ratio ResNet-34 / VGG-19"],
+    "resnext-budget": [],
+    "vgg-alexnet": ["VGG-16 / MACs"],
     "highway-vs-residual": [],
+}
+
+# Printed figures that are the computed value cut, not rounded, at their printed precision.
+TRUNCATED = {
+    "googlenet-table1": ["inception (3a) / params", "inception (4a) / ops", "linear / params",
+                         "1.5 billion multiply-adds at inference / MACs"],
+    "resnet-table1": ["ResNet-34 (v1) / MACs", "ResNet-50 (v1) / MACs"],
+    "efficientnet-table2": ["EfficientNet-B7 / MACs"],
+    "resnext-budget": ["ResNet-50 / params"],
+    "vgg-alexnet": ["AlexNet / params", "34-layer baseline is only 18% of VGG-19 / MACs ratio ResNet-34 / VGG-19"],
 }
 
 
@@ -48,9 +56,14 @@ FLAGGED = {
 def test_flagged_rows_are_the_golden_set(target: str) -> None:
     r = reproduce(target)
     assert r.flagged() == FLAGGED[target]
+    assert r.truncated() == TRUNCATED.get(target, [])
     for x in (*r.rows, *r.claims):
-        if x.status == "disagrees":
+        if x.status in ("disagrees", "truncated"):
             assert x.explanation  # every disagreement says what was found, or that nothing was
+        if x.status == "truncated":  # says what rounding would have printed, once
+            assert x.explanation.count("rounded, it would read") == 1
+        facts = x.explanation.split("; ")
+        assert len(facts) == len(set(facts)), x.explanation  # each fact once
 
 
 def test_googlenet_rows_by_hand() -> None:
@@ -102,7 +115,8 @@ def test_resnet_v15_difference_by_hand() -> None:
     r = reproduce("resnet-table1")
     for depth in (50, 101, 152):
         assert _value(r, f"ResNet-{depth}: v1.5 - v1", "MACs").computed == extra
-    assert "truncated, not rounded" in _value(r, "ResNet-50 (v1)", "MACs").explanation
+    row = _value(r, "ResNet-50 (v1)", "MACs")
+    assert (row.status, row.explanation) == ("truncated", "rounded, it would read 3.9x10^9")
 
 
 def cifar_resnet_params(n: int, classes: int = 10) -> int:
@@ -169,3 +183,37 @@ def test_paper_style_rows_lay_out_table1() -> None:
     assert widths == [64, 96, 128, 16, 32, 32] and rows[4]["output"] == "28x28x256"
     assert rows[-1]["type"] == "softmax" and rows[-2]["params"] == 1024 * 1000 + 1000
     assert sum(r["depth"] for r in rows) == 22 and sum(r["all_depth"] for r in rows) == 27
+
+
+@pytest.mark.parametrize("target, row, quantity, arch, layer, key, base, rounded", [
+    # GoogLeNet Table 1: inception (3a)'s 159K params (K = 1024: 163,696 / 1024 = 159.86K), 4a's 73M ops.
+    ("googlenet-table1", "inception (3a)", "params", "googlenet", "inception3a", "params", 1024, "160K"),
+    ("googlenet-table1", "inception (4a)", "ops", "googlenet", "inception4a", "macs", 1000, "74M"),
+    # The paper's "1.5 billion multiply-adds" (1.58 billion) and AlexNet's "60 million parameters" (60.97 million).
+    ("googlenet-table1", "1.5 billion multiply-adds at inference", "MACs", "googlenet", "", "macs", 1000,
+     "1.6 billion"),
+    ("vgg-alexnet", "AlexNet", "params", "alexnet", "", "params", 1000, "61 million"),
+])
+def test_truncated_figures(target: str, row: str, quantity: str, arch: str, layer: str, key: str, base: int,
+                           rounded: str) -> None:
+    """A printed figure that is the computed value cut (not rounded) at its printed precision is 'truncated'."""
+    import math
+    from decimal import Decimal
+
+    import archcost
+    from archcost.reproduce.figures import load
+    from archcost.reproduce.status import TRUNCATED, status
+
+    published = next(p for p in load(target) if p.row == row and p.quantity == quantity)
+    computed = archcost.analyze(arch).layer(layer)[key]
+    # By hand: the computed value in the figure's unit, cut at the printed decimals, is the printed number; rounded
+    # half up it is not.
+    scale = published.figure.scale_for(base)
+    quantum = Decimal(10) ** -published.figure.decimals
+    in_unit = Decimal(computed) / scale
+    assert math.floor(in_unit / quantum) * quantum == published.figure.digits
+    assert in_unit.quantize(quantum) != published.figure.digits
+    assert status(published.figure, computed, base=base) == TRUNCATED
+    x = _value(reproduce(target), row, quantity)
+    assert (x.published_text, x.computed, x.status) == (published.published_text, computed, "truncated")
+    assert f"rounded, it would read {rounded}" in x.explanation

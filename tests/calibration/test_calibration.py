@@ -1,0 +1,122 @@
+"""Calibration: on random small networks, archcost agrees with its references and leaves the model as it was.
+
+Each property (``properties.py``) runs on networks drawn by ``strategies.networks()``; a bounded number of examples
+here (CI is derandomised), thousands in ``benchmarks/calibrate.py``. ``PENDING`` holds back, per property, the
+layer kinds it is known to fail on until the fix lands on main; ``test_pending`` still draws those kinds and is an
+expected failure. When the fix is merged, remove the entry: the property then covers every kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from netspec import Layer, NetSpec
+from properties import PROPERTIES, check
+from strategies import KINDS, networks
+
+# property -> (kinds held back, why). Each entry is a failure benchmarks/calibrate.py found on this branch and that
+# another branch of issue 12 fixes; reports/benchmarks/calibration.md has the smallest failing networks.
+_FUSED = "issue 12: fused attention/LSTM kernels on CPU have no rule (fixed on branch rules)"
+_RULES = ("issue 12: ops without a rule: _safe_softmax, fused attention/LSTM on CPU, upsample_*, _unsafe_index, "
+          "hardswish, hardsigmoid (fixed on branch rules); adaptive_max_pool2d/3d (found here, no branch yet)")
+PENDING: dict[str, tuple[frozenset[str], str]] = {
+    "meta_vs_cpu": (frozenset({"mha", "sdpa", "encoder", "rnn-lstm"}), _FUSED),
+    "counted": (frozenset({"mha", "sdpa", "encoder", "rnn-lstm", "upsample", "act-hardswish", "act-hardsigmoid",
+                           "pool-adaptive_max"}), _RULES),
+    "replay": (frozenset({"steered"}), "issue 12: replay copies a block whose parent sets its attributes at call "
+               "time (fixed on branch integrity)"),
+    "unchanged": (frozenset({"alias"}), "issue 12: a module registered under two names keeps meta parameters "
+                  "after a meta analysis (fixed on branch integrity)"),
+}
+
+
+
+def _net(shape: tuple[int, ...], kind: str, branch: tuple[Layer, ...] = (), **args: object) -> NetSpec:
+    return NetSpec(shape, (Layer(kind, tuple(args.items()), (branch,) if branch else ()),))
+
+
+_MHA = _net((1, 2, 8), "mha", e=8, heads=2, bias=True, batch_first=True, bias_kv=False, need_weights=False)
+_SDPA = _net((1, 5, 8), "sdpa", e=8, heads=4, causal=False, project=False)
+_ENCODER = _net((1, 3, 4), "encoder", e=4, heads=2, ff=8, norm_first=True)
+_LSTM = _net((1, 5, 8), "rnn", cell="lstm", e=8, hidden=8, layers=2, bias=True, batch_first=True,
+             bidirectional=False)
+_LINEAR = Layer("linear", (("fin", 8), ("fout", 8), ("bias", False)))
+_SIGMOID = Layer("act", (("fn", "sigmoid"),))
+_DEPTHWISE = Layer("conv", tuple(dict(dim=3, cin=6, cout=6, k=3, s=1, p=1, d=1, g=6, bias=False).items()))
+_BATCHNORM = Layer("norm", tuple(dict(dim=3, c=3, norm="batch", affine=True, track=True).items()))
+
+# The smallest failing networks benchmarks/calibrate.py found for each pending property (one per cause): each is
+# an expected failure of its own, so the lead sees which cases a merge fixed (they turn XPASS).
+PENDING_CASES: dict[str, dict[str, NetSpec]] = {
+    "meta_vs_cpu": {"mha": _MHA, "sdpa": _SDPA, "encoder": _ENCODER, "lstm": _LSTM},
+    "counted": {
+        "mha": _MHA, "sdpa": _SDPA, "lstm": _LSTM,
+        "bilinear": _net((1, 1, 5, 5), "upsample", scale=2, mode="bilinear", align=True),
+        "trilinear": _net((1, 2, 4, 4, 4), "upsample", scale=2, mode="trilinear", align=False),
+        "nearest-exact": _net((1, 3, 3, 3, 3), "upsample", scale=2, mode="nearest-exact", align=None),
+        "hardswish": _net((1, 2, 6, 6), "act", fn="hardswish"),
+        "hardsigmoid": _net((1, 3, 7, 7), "act", fn="hardsigmoid"),
+        "adaptive-max-pool2d": _net((1, 1, 7, 7), "pool", dim=2, pool="adaptive_max", out=2),
+        "adaptive-max-pool3d": _net((1, 2, 3, 3, 3), "pool", dim=3, pool="adaptive_max", out=3),
+    },
+    "replay": {"steered-sigmoid": _net((1, 4, 4), "steered", (_SIGMOID,), times=2),
+               "steered-depthwise-conv3d": _net((1, 6, 5, 5, 5), "steered", (_DEPTHWISE,), times=2)},
+    "unchanged": {"alias-linear": _net((1, 5, 8), "alias", (_LINEAR,), both=False),
+                  "alias-batchnorm3d": _net((1, 3, 3, 3, 3), "alias", (_BATCHNORM,), both=False)},
+}
+
+# Each example runs a handful of analyses; these bounds keep the file near 30 s on the 2-core CI machine.
+_EXAMPLES = 20
+_PENDING_EXAMPLES = 10
+_SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+
+
+def _holds(prop: str, exclude: frozenset[str], *, examples: int, shrink: bool = True) -> None:
+    phases = list(Phase) if shrink else [Phase.explicit, Phase.generate]
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=_SLOW, phases=phases)
+    @given(networks(exclude=exclude))
+    def holds(spec: object) -> None:
+        finding = check(prop, spec)  # type: ignore[arg-type]
+        assert finding is None, f"{spec!r}\n{finding}"
+
+    holds()
+
+
+def test_pending_names_drawable_kinds() -> None:
+    assert PENDING.keys() == PENDING_CASES.keys()
+    for prop, (kinds, _) in PENDING.items():
+        assert prop in PROPERTIES
+        assert kinds <= KINDS, sorted(kinds - KINDS)
+
+
+def test_pending_cases_hold_once_their_kinds_are_held_back() -> None:
+    """Each pending case fails only through a kind its property holds back (else it is a new failure)."""
+    for prop, cases in PENDING_CASES.items():
+        for name, spec in cases.items():
+            kinds = spec.kinds()
+            assert kinds & PENDING[prop][0], (prop, name, kinds)
+
+
+@pytest.mark.parametrize("prop", sorted(PROPERTIES))
+def test_property(prop: str) -> None:
+    """The property holds on every drawn network, the kinds still pending aside."""
+    _holds(prop, PENDING.get(prop, (frozenset(), ""))[0], examples=_EXAMPLES)
+
+
+@pytest.mark.parametrize("prop, spec", [
+    pytest.param(prop, spec, id=f"{prop}-{name}", marks=pytest.mark.xfail(strict=False, reason=PENDING[prop][1]))
+    for prop, cases in sorted(PENDING_CASES.items()) for name, spec in cases.items()
+])
+def test_pending_case(prop: str, spec: NetSpec) -> None:
+    finding = check(prop, spec)
+    assert finding is None, f"{spec!r}\n{finding}"
+
+
+@pytest.mark.parametrize("prop", [
+    pytest.param(prop, marks=pytest.mark.xfail(strict=False, reason=reason))
+    for prop, (_, reason) in sorted(PENDING.items())
+])
+def test_pending(prop: str) -> None:
+    """The same property over every kind, the pending ones included: an expected failure until the fix is merged."""
+    _holds(prop, frozenset(), examples=_PENDING_EXAMPLES, shrink=False)
