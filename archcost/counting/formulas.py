@@ -104,6 +104,24 @@ def max_pool_cmps(output_shape: Shape, kernel: Shape) -> Term:
     return Term(OpClass.CMPS, numel * (taps - 1), "numel(out)*(K-1)", (("numel(out)", numel), ("K", taps)))
 
 
+def adaptive_window_taps(size_in: int, size_out: int) -> int:
+    """The taps of all ``size_out`` adaptive windows along one dimension, summed: window i spans
+    [floor(i*In/Out), ceil((i+1)*In/Out)), so windows overlap when In is not a multiple of Out."""
+    return sum(-(-(i + 1) * size_in // size_out) - (i * size_in) // size_out for i in range(size_out))
+
+
+def adaptive_max_pool_cmps(input_shape: Shape, output_shape: Shape, *, spatial: int) -> Term:
+    """Adaptive max pooling over the last ``spatial`` dimensions: each output element compares the taps of its own
+    window, minus one. Windows are a product over dimensions, so the taps of every window together are the product of
+    the per-dimension sums."""
+    lead = prod(output_shape[:-spatial])
+    taps = prod(adaptive_window_taps(i, o) for i, o in zip(input_shape[-spatial:], output_shape[-spatial:]))
+    outputs = prod(output_shape[-spatial:])
+    count = lead * (taps - outputs)
+    return Term(OpClass.CMPS, count, "N*C*(sum of window taps - numel(window grid))",
+                (("N*C", lead), ("sum of window taps", taps), ("numel(window grid)", outputs)))
+
+
 def avg_pool_adds(output_shape: Shape, kernel: Shape) -> Term:
     numel, taps = prod(output_shape), prod(kernel)
     return Term(OpClass.ADDS, numel * taps, "numel(out)*K", (("numel(out)", numel), ("K", taps)))

@@ -186,6 +186,17 @@ def _max_pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.max_pool_cmps(_shape(y), _window(args, y.dim() - 2)),)
 
 
+@rule("adaptive_max_pool2d")
+def _adaptive_max_pool2d(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    # The output is (values, indices); nn.AdaptiveMaxPool1d reaches the dispatcher as this op on a height-1 view.
+    return (f.adaptive_max_pool_cmps(_shape(args[0]), _shape(_first_tensor(out)), spatial=2),)
+
+
+@rule("adaptive_max_pool3d")
+def _adaptive_max_pool3d(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    return (f.adaptive_max_pool_cmps(_shape(args[0]), _shape(_first_tensor(out)), spatial=3),)
+
+
 @rule("avg_pool2d", "avg_pool3d")
 def _avg_pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     kernel = _window(args, out.dim() - 2)

@@ -58,7 +58,8 @@ def _quiet(call: Callable[[], Any]) -> Any:
 
 
 def _analyze(model: torch.nn.Module, spec: NetSpec, **options: Any) -> archcost.Analysis:
-    return _quiet(lambda: archcost.analyze(model, spec.input_shape, **options))
+    # An example tensor is the exact input shape (a tuple of three or fewer dimensions would get a batch in front).
+    return _quiet(lambda: archcost.analyze(model, torch.zeros(spec.input_shape), **options))
 
 
 def _op_macs(analysis: archcost.Analysis) -> dict[str, int]:

@@ -1,9 +1,8 @@
 """Calibration: on random small networks, archcost agrees with its references and leaves the model as it was.
 
 Each property (``properties.py``) runs on networks drawn by ``strategies.networks()``; a bounded number of examples
-here (CI is derandomised), thousands in ``benchmarks/calibrate.py``. ``PENDING`` holds back, per property, the
-layer kinds it is known to fail on until the fix lands on main; ``test_pending`` still draws those kinds and is an
-expected failure. When the fix is merged, remove the entry: the property then covers every kind.
+here (CI is derandomised), thousands in ``benchmarks/calibrate.py``. ``FOUND`` keeps the smallest
+failing networks that calibration found while issue 12 was open (each fixed since) as regression cases.
 """
 
 from __future__ import annotations
@@ -12,24 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from netspec import Layer, NetSpec
 from properties import PROPERTIES, check
-from strategies import KINDS, networks
-
-# property -> (kinds held back, why). Each entry is a failure benchmarks/calibrate.py found on this branch and that
-# another branch of issue 12 fixes; reports/benchmarks/calibration.md has the smallest failing networks.
-_FUSED = "issue 12: fused attention/LSTM kernels on CPU have no rule (fixed on branch rules)"
-_RULES = ("issue 12: ops without a rule: _safe_softmax, fused attention/LSTM on CPU, upsample_*, _unsafe_index, "
-          "hardswish, hardsigmoid (fixed on branch rules); adaptive_max_pool2d/3d (found here, no branch yet)")
-PENDING: dict[str, tuple[frozenset[str], str]] = {
-    "meta_vs_cpu": (frozenset({"mha", "sdpa", "encoder", "rnn-lstm"}), _FUSED),
-    "counted": (frozenset({"mha", "sdpa", "encoder", "rnn-lstm", "upsample", "act-hardswish", "act-hardsigmoid",
-                           "pool-adaptive_max"}), _RULES),
-    "replay": (frozenset({"steered"}), "issue 12: replay copies a block whose parent sets its attributes at call "
-               "time (fixed on branch integrity)"),
-    "unchanged": (frozenset({"alias"}), "issue 12: a module registered under two names keeps meta parameters "
-                  "after a meta analysis (fixed on branch integrity)"),
-}
-
-
+from strategies import networks
 
 def _net(shape: tuple[int, ...], kind: str, branch: tuple[Layer, ...] = (), **args: object) -> NetSpec:
     return NetSpec(shape, (Layer(kind, tuple(args.items()), (branch,) if branch else ()),))
@@ -47,7 +29,9 @@ _BATCHNORM = Layer("norm", tuple(dict(dim=3, c=3, norm="batch", affine=True, tra
 
 # The smallest failing networks benchmarks/calibrate.py found for each pending property (one per cause): each is
 # an expected failure of its own, so the lead sees which cases a merge fixed (they turn XPASS).
-PENDING_CASES: dict[str, dict[str, NetSpec]] = {
+# The smallest networks benchmarks/calibrate.py found failing before the fixes of issue 12 (fused attention and LSTM
+# kernels on CPU, ops without a rule, replay steered by a parent, aliased modules): each must hold now.
+FOUND: dict[str, dict[str, NetSpec]] = {
     "meta_vs_cpu": {"mha": _MHA, "sdpa": _SDPA, "encoder": _ENCODER, "lstm": _LSTM},
     "counted": {
         "mha": _MHA, "sdpa": _SDPA, "lstm": _LSTM,
@@ -67,7 +51,6 @@ PENDING_CASES: dict[str, dict[str, NetSpec]] = {
 
 # Each example runs a handful of analyses; these bounds keep the file near 30 s on the 2-core CI machine.
 _EXAMPLES = 20
-_PENDING_EXAMPLES = 10
 _SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
 
@@ -83,40 +66,15 @@ def _holds(prop: str, exclude: frozenset[str], *, examples: int, shrink: bool = 
     holds()
 
 
-def test_pending_names_drawable_kinds() -> None:
-    assert PENDING.keys() == PENDING_CASES.keys()
-    for prop, (kinds, _) in PENDING.items():
-        assert prop in PROPERTIES
-        assert kinds <= KINDS, sorted(kinds - KINDS)
-
-
-def test_pending_cases_hold_once_their_kinds_are_held_back() -> None:
-    """Each pending case fails only through a kind its property holds back (else it is a new failure)."""
-    for prop, cases in PENDING_CASES.items():
-        for name, spec in cases.items():
-            kinds = spec.kinds()
-            assert kinds & PENDING[prop][0], (prop, name, kinds)
-
-
 @pytest.mark.parametrize("prop", sorted(PROPERTIES))
 def test_property(prop: str) -> None:
-    """The property holds on every drawn network, the kinds still pending aside."""
-    _holds(prop, PENDING.get(prop, (frozenset(), ""))[0], examples=_EXAMPLES)
+    """The property holds on every drawn network, of every kind."""
+    _holds(prop, frozenset(), examples=_EXAMPLES)
 
 
 @pytest.mark.parametrize("prop, spec", [
-    pytest.param(prop, spec, id=f"{prop}-{name}", marks=pytest.mark.xfail(strict=False, reason=PENDING[prop][1]))
-    for prop, cases in sorted(PENDING_CASES.items()) for name, spec in cases.items()
+    pytest.param(prop, spec, id=f"{prop}-{name}") for prop, cases in sorted(FOUND.items()) for name, spec in cases.items()
 ])
-def test_pending_case(prop: str, spec: NetSpec) -> None:
+def test_found_case(prop: str, spec: NetSpec) -> None:
     finding = check(prop, spec)
     assert finding is None, f"{spec!r}\n{finding}"
-
-
-@pytest.mark.parametrize("prop", [
-    pytest.param(prop, marks=pytest.mark.xfail(strict=False, reason=reason))
-    for prop, (_, reason) in sorted(PENDING.items())
-])
-def test_pending(prop: str) -> None:
-    """The same property over every kind, the pending ones included: an expected failure until the fix is merged."""
-    _holds(prop, frozenset(), examples=_PENDING_EXAMPLES, shrink=False)

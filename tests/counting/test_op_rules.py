@@ -184,3 +184,26 @@ def test_upsample_formula_docstring_model(mode: str) -> None:
     muls, adds = MODES[mode]
     terms = {t.op_class: t.count for t in f.upsample(mode, (1, 2, 3))}
     assert terms == {OpClass.MULS: 6 * muls, **({OpClass.ADDS: 6 * adds} if adds else {})}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 9), st.integers(1, 9), st.integers(1, 3))
+def test_adaptive_max_pool_counts_each_window(h_in: int, w_in: int, h_out: int, w_out: int, channels: int) -> None:
+    """Against a brute force over every output position, with torch's window bounds (floor start, ceil end)."""
+    def bounds(i: int, size_in: int, size_out: int) -> int:
+        start, end = (i * size_in) // size_out, -(-(i + 1) * size_in // size_out)
+        return end - start
+
+    expected = channels * sum(bounds(i, h_in, h_out) * bounds(j, w_in, w_out) - 1
+                              for i in range(h_out) for j in range(w_out))
+    layer = nn.AdaptiveMaxPool2d((h_out, w_out))
+    on_meta = totals(lambda x: layer(x), (1, channels, h_in, w_in))
+    on_cpu = totals(lambda x: layer(x), (1, channels, h_in, w_in), device="cpu")
+    assert on_meta == on_cpu == only(cmps=expected)
+
+
+def test_adaptive_max_pool_1d_and_3d() -> None:
+    one_d = nn.AdaptiveMaxPool1d(3)  # windows of 5 over 7 inputs: [0,3) [2,5) [4,7), 3 taps each
+    assert totals(lambda x: one_d(x), (1, 2, 7)) == only(cmps=2 * 3 * (3 - 1))
+    three_d = nn.AdaptiveMaxPool3d(1)  # one global window
+    assert totals(lambda x: three_d(x), (1, 2, 3, 3, 3)) == only(cmps=2 * (27 - 1))
