@@ -107,9 +107,14 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
              overrides: dict[str, Any]) -> Analysis:
     native: tuple[int, ...] | None = None
     from_registry = False  # a zoo network built here, which no one else has held
+    provenance: dict[str, Any] = {}
     if isinstance(model_or_name, str):
         resolved = resolve(model_or_name)
         name, native = resolved.name, resolved.input_shape
+        example = resolved.example_shapes
+        if input_shape is None and native is None and example is not None and len(example) == 1:
+            input_shape = (batch or 1, *example[0][1:])  # a video clip: its exact shape, batch replaced
+            provenance["input_source"] = resolved.input_source
         from_registry = resolved.entry is not None
         model = build_model(model_or_name, device=dev.value, **overrides)
         if dtype != "float32":
@@ -127,6 +132,8 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
         if native is None:
             raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
         shape = parse_shape("x".join(map(str, native)), batch=batch)
+        if isinstance(model_or_name, str) and resolved.input_source is not None:
+            provenance["input_source"] = resolved.input_source
     elif isinstance(input_shape, str):
         shape = parse_shape(input_shape, batch=batch)
     else:
@@ -135,8 +142,12 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: str | tuple[int,
         if not shape or any(d <= 0 for d in shape):
             raise UsageError(f"input shape {shape} must have positive dimensions")
 
-    return _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats,
-                           built_here=from_registry)
+    analysis = _analyze_module(model, name, shape, dev, conv, back, dtype, replay=replay_repeats,
+                               built_here=from_registry)
+    if isinstance(model_or_name, str) and resolved.config:  # filled by the build: the published configuration
+        provenance["config"] = dict(resolved.config)
+    analysis.provenance.update(provenance)
+    return analysis
 
 
 _CACHE_SIZE = 64
