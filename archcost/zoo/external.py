@@ -171,9 +171,8 @@ def _published_build(name: str, builder: Callable[..., Any], weights: Any, confi
     for attribute in ("aux_logits", "transform_input"):  # what the model holds once the builder is done
         if isinstance(getattr(model, attribute, None), bool):
             config[attribute] = getattr(model, attribute)
-    norms = sorted({type(m).__name__ for m in model.modules() if type(m).__name__ == "FrozenBatchNorm2d"})
-    if norms:
-        config["norm_layer"] = norms[0]
+    if any(type(m).__name__ == "FrozenBatchNorm2d" for m in model.modules()):  # detection's pretrained backbone
+        config["norm_layer"] = "FrozenBatchNorm2d"
     config.update(overrides)
     return model
 

@@ -40,8 +40,9 @@ def test_params_and_gmacs_equal_torchvision_published(name: str) -> None:
     assert a.input_shape == PUBLISHED[name]
     assert a.totals["params"] == meta["num_params"]
     assert f"{a.totals['macs'] / 1e9:.3f}" == f"{meta['_ops']:.3f}"  # the printed precision
-    assert a.provenance["config"]["weights"].startswith(type(tv_models.get_model_weights(name).DEFAULT).__name__)
-    assert a.provenance["input_source"].startswith(f"torchvision {type(tv_models.get_model_weights(name).DEFAULT).__name__}")
+    enum = type(tv_models.get_model_weights(name).DEFAULT).__name__
+    assert a.provenance["config"]["weights"].startswith(f"{enum}.")
+    assert a.provenance["input_source"].startswith(f"torchvision {enum}.DEFAULT")
 
 
 def test_googlenet_drops_the_aux_heads_the_published_model_drops() -> None:
