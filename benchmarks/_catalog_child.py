@@ -74,6 +74,10 @@ def _forward_macs(model: Any, shapes: list[tuple[int, ...]], device: str) -> int
     from torch.utils.flop_counter import FlopCounterMode
 
     inputs = [torch.zeros(s, device=device) for s in shapes]
+    # FlopCounterMode's module tracker hooks the backward of any output that requires grad, and trips over a
+    # parameter fed straight into a submodule (CaiT's class token) even under no_grad; the counts do not change.
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(*inputs)
     flops = counter.get_total_flops()
