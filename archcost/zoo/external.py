@@ -208,6 +208,7 @@ def torchvision_model(models: Any, name: str) -> Published:
                 return builder(weights=None, **overrides)
         return _published_build(name, builder, enum.verify(chosen), config, overrides)
 
+    build.__wrapped__ = builder  # type: ignore[attr-defined]  # inspect.signature shows torchvision's arguments
     input_shape = shapes[0][1:] if len(shapes) == 1 and len(shapes[0]) == 4 else None
     return Published(build, input_shape, shapes, source, config)  # type: ignore[arg-type]
 
