@@ -54,7 +54,12 @@ def torchvision_status(record: dict[str, Any]) -> tuple[str, list[str]]:
     if record.get("status") == "out of scope":
         return "out of scope", [record["error"]]
     if "error" in record:
-        return "failed", [record["error"]]
+        built = record.get("reference_params")
+        if built is None:
+            return "failed", [record["error"]]
+        same = "=" if built == record.get("published_params") else "!="
+        return "failed", [record["error"], f"the published configuration builds with {built:,} params ({same} "
+                          "published)"]
     checks = {"params": record["params"] == record.get("published_params")}
     if record.get("published_gmacs") is not None:
         checks["published GMACs"] = _gmacs(record["macs"]) == f"{record['published_gmacs']:.3f}"
@@ -178,8 +183,9 @@ def render(data: Path, command: str, python: str) -> str:
     cli = _read([data / "timm-cli.jsonl"]) if (data / "timm-cli.jsonl").exists() else []
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Catalog: every torchvision model and timm's whole list through archcost", "",
-             f"Regenerate: `{command}` (with torch, torchvision and timm installed; `--only`, `--limit`, `--resume` "
-             "for partial runs; `--report` rewrites this page from `reports/catalog/`).", "",
+             "Regenerate: `python benchmarks/catalog.py` (with torch, torchvision and timm installed; `--only "
+             "torchvision|timm|timm-cli`, `--limit`, `--jobs`, `--resume` for partial runs; `--report` rewrites this "
+             f"page from the raw results in `reports/catalog/`). This page: `{command}`.", "",
              f"Written {stamp} on {_machine()} (shared with other work: times are indicative); {_versions(python)}.",
              "", "Published figures are torchvision's `weights.meta['num_params']` and `_ops` (its \"GFLOPS\" are "
              "GMACs), compared at their printed 3 decimals; FlopCounter/2 is `torch.utils.flop_counter."
