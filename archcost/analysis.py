@@ -181,6 +181,8 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
     # A zoo network built here, held by no one, from literal builder arguments (no user code inside).
     from_registry = resolved is not None and resolved.entry is not None and cache.is_literal(overrides)
     examples = given if given is not None else _examples(model, resolved, name, batch, dtype)
+    if given is None and resolved is not None and resolved.input_source is not None:
+        built_how["input_source"] = resolved.input_source  # a published configuration's evaluation input
     if back is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
         raise UsageError(f"--backend {back.value} cross-checks a forward of one positional input; "
                          f"{len(examples)} inputs were given")

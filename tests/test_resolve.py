@@ -11,31 +11,38 @@ import pytest
 from torch import nn
 
 import archcost
+from archcost.errors import UsageError
 from testmodels import TinyResNet
 
 
-def test_torchvision_names_are_built_through_get_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    # torchvision does not import beside this torch build, so a stand-in with its API checks the plumbing.
+def test_torchvision_that_does_not_import_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The published configurations themselves are tested with the real torchvision in tests/external/.
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # import torchvision raises ImportError
+    with pytest.raises(UsageError, match=r"'torchvision:resnet50' needs torchvision, which does not import"):
+        archcost.analyze("torchvision:resnet50")
+
+
+def test_timm_names_are_built_without_pretrained_weights_at_their_cfg_input(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def get_model(name: str, *, weights: object = None, **overrides: object) -> nn.Module:
-        calls.append((name, weights, overrides))
+    def create_model(name: str, *, pretrained: bool, **overrides: object) -> nn.Module:
+        calls.append((name, pretrained, overrides))
         return TinyResNet()
 
-    stand_in = types.ModuleType("torchvision")
-    stand_in.models = types.SimpleNamespace(get_model=get_model)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "torchvision", stand_in)
-    a = archcost.analyze("torchvision:tiny", "3x32x32")
-    assert calls == [("tiny", None, {})]  # never downloads weights
-    assert a.model == "torchvision:tiny"
-    assert a.totals["params"] == sum(p.numel() for p in TinyResNet().parameters())
-
-
-def test_timm_names_are_built_without_pretrained_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = types.SimpleNamespace(input_size=(3, 40, 48), tag="tiny_tag")
     stand_in = types.ModuleType("timm")
-    stand_in.create_model = lambda name, pretrained, **kw: TinyResNet() if not pretrained else None  # type: ignore
+    stand_in.create_model = create_model  # type: ignore[attr-defined]
+    stand_in.is_model = lambda name: name == "anything"  # type: ignore[attr-defined]
+    stand_in.list_models = lambda: ["anything"]  # type: ignore[attr-defined]
+    stand_in.models = types.SimpleNamespace(get_pretrained_cfg=lambda name: cfg)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "timm", stand_in)
-    assert archcost.analyze("timm:anything", "3x32x32").totals["macs"] > 0
+    a = archcost.analyze("timm:anything")
+    assert calls and all(call == ("anything", False, {}) for call in calls)  # never pretrained weights
+    assert a.input_shape == (1, 3, 40, 48)  # the pretrained configuration's input_size, not 224
+    assert a.provenance["input_source"] == "timm pretrained_cfg anything.tiny_tag input_size=3x40x48"
+    assert a.totals["params"] == sum(p.numel() for p in TinyResNet().parameters())
+    with pytest.raises(UsageError, match="timm has no model 'anythin'; did you mean anything"):
+        archcost.analyze("timm:anythin")
 
 
 def test_import_path_models_are_built_on_meta() -> None:

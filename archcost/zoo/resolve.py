@@ -3,6 +3,7 @@ path ``package.module:callable``. Torch is imported only when the builder runs."
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -23,18 +24,25 @@ class Resolved:
     config: dict[str, Any] = field(default_factory=dict)  # builder arguments a published configuration sets
 
 
+@functools.lru_cache(maxsize=256)
 def _external(package: str, name: str) -> Resolved:
+    """A torchvision or timm model in its published configuration (archcost/zoo/external.py).
+
+    Cached: analyze() resolves a name and builds it, and the configuration the build records lands in the same
+    ``config`` dict that the Resolved carries."""
     try:
         module = importlib.import_module(package)
     except Exception as error:  # torchvision fails to import beside some torch builds with a RuntimeError
         raise UsageError(f"'{package}:{name}' needs {package}, which does not import here ({type(error).__name__})") from None
+    from archcost.zoo import external
+
     if package == "torchvision":
-        def build(**overrides: Any) -> Any:
-            return module.models.get_model(name, weights=None, **overrides)
+        published = external.torchvision_model(module.models, name)
     else:
-        def build(**overrides: Any) -> Any:
-            return module.create_model(name, pretrained=False, **overrides)
-    return Resolved(f"{package}:{name}", build, (3, 224, 224))
+        published = external.timm_model(module, name)
+    return Resolved(f"{package}:{name}", published.builder, published.input_shape,
+                    example_shapes=published.example_shapes, input_source=published.input_source,
+                    config=published.config)
 
 
 def _import_path(spec: str) -> Resolved:
