@@ -9,7 +9,8 @@ import pytest
 from archcost.cli import run
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
-FOREIGN = ("timings", "benchmarks", "gpu")  # written by other tools, not by `archcost report`
+# Written by other tools, not by `archcost report` (catalog: benchmarks/catalog.py).
+FOREIGN = ("timings", "benchmarks", "gpu", "catalog.md", "catalog")
 
 
 def _files(folder: Path) -> dict[str, bytes]:
