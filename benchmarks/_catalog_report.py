@@ -139,13 +139,15 @@ def _torchvision(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _timm(records: list[dict[str, Any]], cli: list[dict[str, Any]]) -> list[str]:
+def _timm(records: list[dict[str, Any]], cli: list[dict[str, Any]], listed: int | None) -> list[str]:
     statuses = {r["name"]: timm_status(r) for r in records}
     c = Counter(s for s, _ in statuses.values())
     n = len(records)
     share = f"{100 * c['ok'] / n:.1f} %" if n else "n/a"
     seconds = [r["seconds"] for r in records if "seconds" in r]
     out = ["## timm: `timm.list_models()` through `archcost.analyze(\"timm:NAME\")`", "",
+           (f"**Partial run: {n} of the {listed} names** (the run was stopped; `python benchmarks/catalog.py --only "
+            "timm --resume` continues it). " if listed and n < listed else "") +
            f"{n} models: **{c['ok']} ok ({share})**, {c['mismatch']} mismatch, {c['failed']} failed, "
            f"{c['no reference']} without a reference (FlopCounterMode itself fails). ok = parameters equal "
            "`sum(p.numel())` and MACs equal FlopCounterMode / 2 of the same forward, at the pretrained_cfg input.", "",
@@ -195,5 +197,6 @@ def render(data: Path, command: str, python: str) -> str:
     if torchvision:
         lines += _torchvision(torchvision)
     if timm or cli:
-        lines += _timm(timm, cli)
+        size = data / "timm-list.json"
+        lines += _timm(timm, cli, json.loads(size.read_text())["models"] if size.exists() else None)
     return "\n".join(lines).rstrip() + "\n"

@@ -160,12 +160,18 @@ def run_timm_cli(options: argparse.Namespace) -> None:
     _run_jobs(options.python, options.jobs, _select(entries, options, kept), path, kept)
 
 
+def _write_timm_size(python: str) -> None:
+    """How long timm's list is, so that the report can say how much of it a partial run covered."""
+    (DATA / "timm-list.json").write_text(json.dumps({"models": len(_lines(python, "timm-list"))}) + "\n")
+
+
 def run_timm(options: argparse.Namespace) -> None:
     """timm's list in ``jobs`` processes, each one process for its share (``_catalog_child.py timm``)."""
     if not options.resume:
         for old in DATA.glob("timm.*-of-*.jsonl"):
             old.unlink()
     DATA.mkdir(parents=True, exist_ok=True)
+    _write_timm_size(options.python)
     limit = [] if options.limit is None else [str(-(-options.limit // options.jobs))]
     started = time.perf_counter()
     children = [subprocess.Popen([options.python, str(CHILD), "timm", str(DATA / f"timm.{i}-of-{options.jobs}.jsonl"),

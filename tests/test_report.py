@@ -20,7 +20,8 @@ from archcost.cli import run
 from archcost.cli.output import write_atomic
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
-FOREIGN = ("timings", "benchmarks", "gpu")  # written by other tools, not by `archcost report`
+# Written by other tools, not by `archcost report` (catalog: benchmarks/catalog.py).
+FOREIGN = ("timings", "benchmarks", "gpu", "catalog.md", "catalog")
 
 
 IMAGES = (".png", ".svg", ".pdf")
