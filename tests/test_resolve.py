@@ -70,16 +70,3 @@ def test_construct_says_how_the_model_was_built_and_with_what() -> None:
     assert built.model[0].out_channels == 6  # the builder was called with the overrides
     # the published configuration and the user's arguments, the user's winning
     assert built.provenance() == {"build": "meta", "config": {"num_classes": 10, "width": 6}}
-
-
-def test_an_argument_a_kwargs_builder_refuses_is_a_usage_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from archcost.errors import UsageError
-
-    def get_model(name: str, *, weights: object = None, **overrides: object) -> nn.Module:
-        return TinyResNet(**overrides)  # type: ignore[arg-type]
-
-    stand_in = types.ModuleType("torchvision")
-    stand_in.models = types.SimpleNamespace(get_model=get_model)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "torchvision", stand_in)
-    with pytest.raises(UsageError, match=r"torchvision:tiny does not take the builder argument 'widht' \(TypeError"):
-        archcost.analyze("torchvision:tiny", "3x32x32", widht=3)

@@ -90,3 +90,10 @@ def test_quantized_and_unknown_names_are_one_clear_line() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("archcost: error: torchvision:quantized_resnet50 is a quantized")
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_argument_the_builder_refuses_is_one_usage_line() -> None:
+    """torchvision's builders take **kwargs, so only the builder itself can refuse a misspelt key."""
+    with pytest.raises(UsageError, match=r"torchvision:resnet18 does not take the builder argument 'widht' "
+                                         r"\(TypeError"):
+        archcost.analyze("torchvision:resnet18", widht=3)
