@@ -3,7 +3,6 @@ with initialisers skipped; which path was taken is in the provenance, and nothin
 
 from __future__ import annotations
 
-import resource
 import socket
 import textwrap
 from pathlib import Path
@@ -16,6 +15,7 @@ import archcost
 from archcost.cli import run
 from archcost.errors import BuildError
 from archcost.zoo.resolve import Resolved, construct
+from testmodels import rss_bytes
 
 # A builder that computes its widths with tensors and reads them back, as torchvision's RegNet does.
 COMPUTED = """
@@ -125,20 +125,12 @@ def test_off_meta_the_build_path_is_the_device(models: Path) -> None:
     assert (a.totals["params"], a.totals["macs"]) == (COMPUTED_PARAMS, COMPUTED_MACS)
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def test_registration_allocates_nothing_real(models: Path) -> None:
     # A 20000x20000 linear layer would hold 1.6 GB of real weights.
-    before = _rss_bytes()
+    before = rss_bytes()
     built = construct(f"{models}:huge")
     a = archcost.analyze(f"{models}:huge", (20000,), batch=8)
-    assert _rss_bytes() - before < 200 * 2**20
+    assert rss_bytes() - before < 200 * 2**20
     assert built.path == "meta-registration"
     tensors = [*built.model.parameters(), *built.model.buffers()]
     assert {t.device.type for t in tensors} == {"meta"}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import resource
 
 import pytest
 import torch
 
 import archcost
 from archcost.errors import ForwardError, InputTooSmallError
-from testmodels import Failing, Functional, Shared, TinyResNet, Uncounted
+from testmodels import Failing, Functional, Shared, TinyResNet, Uncounted, rss_bytes
 
 OWN = {"params": "own_params", "macs": "own_macs", "ops": "own_ops"}
 
@@ -78,19 +77,11 @@ def test_meta_equals_cpu() -> None:
     assert [r for r in meta.rows] == [r for r in cpu.rows]
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def test_meta_allocates_nothing_real() -> None:
     # GoogLeNet at 8x3x2048x2048 would need tens of GB of real activations.
-    before = _rss_bytes()
+    before = rss_bytes()
     a = archcost.analyze("googlenet", "8x3x2048x2048")
-    grown = _rss_bytes() - before
+    grown = rss_bytes() - before
     assert a.totals["activation_bytes"] > 10 * 2**30
     assert grown < 200 * 2**20
     model = archcost.build("googlenet")

@@ -114,3 +114,30 @@ def uncounted() -> nn.Module:
 
 def not_a_module() -> int:
     return 42
+
+
+class Call(nn.Module):
+    """``fn(x, *operands)``: the operands are buffers, so a one-input analysis can carry a second matmul operand."""
+
+    def __init__(self, fn, *operands: torch.Tensor) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.fn = fn
+        for i, t in enumerate(operands):
+            self.register_buffer(f"b{i}", t)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x, *self._buffers.values())
+
+
+def rss_bytes() -> int:
+    """This process's resident set now (Linux), for tests that prove an analysis allocated nothing real."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -9,21 +9,9 @@ import torch.nn.functional as F
 from torch import nn
 
 import archcost
+from testmodels import Call
 
 fvcore_nn = pytest.importorskip("fvcore.nn")
-
-
-class Call(nn.Module):
-    """``fn(x, *operands)``: the operands are buffers, so a one-input analysis can carry a second matmul operand."""
-
-    def __init__(self, fn, *operands: torch.Tensor) -> None:
-        super().__init__()
-        self.fn = fn
-        for i, t in enumerate(operands):
-            self.register_buffer(f"b{i}", t)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x, *self._buffers.values())
 
 
 class ThreeNet(nn.Module):  # fvcore's test_threeNet / test_flop_counter_class

@@ -13,21 +13,11 @@ from hypothesis import strategies as st
 from torch import nn
 
 import archcost
+from testmodels import Call
 from archcost.counting import formulas as f
 from archcost.counting.opclass import ARITHMETIC_CLASSES, OpClass
 
 CLASSES = tuple(c.value for c in ARITHMETIC_CLASSES)
-
-
-class Call(nn.Module):
-    def __init__(self, fn, *operands: torch.Tensor) -> None:
-        super().__init__()
-        self.fn = fn
-        for i, t in enumerate(operands):
-            self.register_buffer(f"b{i}", t)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x, *self._buffers.values())
 
 
 def totals(fn, shape, *operands, device: str = "meta") -> dict[str, int]:
