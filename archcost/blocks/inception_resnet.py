@@ -6,7 +6,14 @@ import torch
 from torch import nn
 
 from archcost.blocks.repeat import repeat
-from archcost.zoo.inception_resnet import Branch, Conv, InceptionResNetConfig, ReductionBlock, ResidualBlock
+from archcost.shapes import same_padding
+from archcost.zoo.inception_resnet import (
+    Branch,
+    Conv,
+    InceptionResNetConfig,
+    ReductionBlock,
+    ResidualBlock,
+)
 
 
 class ConvBNReLU(nn.Sequential):
@@ -15,7 +22,7 @@ class ConvBNReLU(nn.Sequential):
 
     def __init__(self, c_in: int, spec: Conv) -> None:
         kernel = spec.kernel if isinstance(spec.kernel, tuple) else (spec.kernel, spec.kernel)
-        padding = (0, 0) if spec.valid else (kernel[0] // 2, kernel[1] // 2)
+        padding = (0, 0) if spec.valid else (same_padding(kernel[0]), same_padding(kernel[1]))
         super().__init__(nn.Conv2d(c_in, spec.out, kernel, spec.stride, padding, bias=False),
                          nn.BatchNorm2d(spec.out), nn.ReLU(inplace=True))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 PAPER = Paper("Deep Residual Learning for Image Recognition", "1512.03385", 2015, "Table 1")
 CIFAR_PAPER = replace(PAPER, table="section 4.2 and Table 6")
@@ -96,12 +96,13 @@ CIFAR_RESNETS: dict[str, ResNetConfig] = {
 }
 
 
+NETWORK = "archcost.blocks.resnet:ResNet"  # the lazy reference: the zoo never imports the blocks
+
+
 def build_resnet(config: ResNetConfig, *, num_classes: int, survival_last: float | None = None,
                  unit: Callable[..., Any] | None = None) -> Any:
     """The one generic builder of every residual family; ``unit`` swaps the block (highway networks)."""
-    from archcost.blocks.resnet import ResNet
-
-    return ResNet(config, num_classes=num_classes, survival_last=survival_last, unit=unit)
+    return load(NETWORK)(config, num_classes=num_classes, survival_last=survival_last, unit=unit)
 
 
 def make_builder(config: ResNetConfig, num_classes: int,
