@@ -157,7 +157,7 @@ def test_conv_sizes_equal_torch_on_meta(size: int, kernel: int, stride: int, pad
         return  # torch refuses such an output_padding before any size arithmetic
     expected = transposed_conv_output_size(size, kernel, stride=stride, padding=padding, dilation=dilation,
                                            output_padding=output_padding)
-    transposed = lambda: torch.nn.functional.conv_transpose1d(  # noqa: E731
+    transposed = lambda: torch.nn.functional.conv_transpose1d(
         x, w, stride=stride, padding=padding, dilation=dilation, output_padding=output_padding)
     if expected >= 1:
         assert transposed().shape[-1] == expected
