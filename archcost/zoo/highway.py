@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from archcost.zoo.registry import Paper, load, register
 from archcost.zoo.resnet import CIFAR_RESNETS, ResNetConfig, build_resnet

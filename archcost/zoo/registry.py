@@ -14,7 +14,8 @@ import difflib
 import fnmatch
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from archcost.errors import UnknownArchitectureError
 
@@ -43,9 +44,6 @@ class Entry:
     num_classes: int
     builder: Callable[..., Any] = field(repr=False, compare=False)
     notes: str = ""
-
-    def build(self, **overrides: Any) -> Any:
-        return self.builder(**overrides)
 
 
 _REGISTRY: dict[str, Entry] = {}

@@ -11,7 +11,8 @@ of :class:`ResNetConfig`, never a subclass.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from archcost.zoo.registry import Paper, load, register
 
@@ -51,17 +52,6 @@ class ResNetConfig:
     groups: int = 1  # ResNeXt's cardinality: groups of the 3x3
     width_per_group: int = 64  # ResNeXt's bottleneck width d: the 3x3 is groups * d * width / 64 wide
     preact: bool = False  # BN-ReLU before each conv (arXiv:1603.05027) instead of after
-
-    @property
-    def out_width(self) -> int:
-        last = self.stages[-1].width
-        return last * self.expansion if self.block == "bottleneck" else last
-
-    @property
-    def depth(self) -> int:
-        """Weighted layers: the stem conv, the convs of every block's residual branch, the classifier."""
-        per_block = 3 if self.block == "bottleneck" else 2
-        return 2 + per_block * sum(s.blocks for s in self.stages)
 
 
 def imagenet_stages(blocks: tuple[int, ...]) -> tuple[Stage, ...]:
