@@ -10,9 +10,9 @@ the comparison the lecture draws (its "Différences avec ResNet" table), and it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from collections.abc import Callable
 from typing import Any
 
 from archcost.zoo.registry import Paper, load, register

@@ -13,8 +13,8 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from archcost.errors import UnknownArchitectureError

@@ -10,8 +10,8 @@ of :class:`ResNetConfig`, never a subclass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from archcost.zoo.registry import Paper, load, register
