@@ -95,3 +95,45 @@ def format_shape(shape: tuple[int, ...] | list[int] | None) -> str:
     if shape is None:
         return ""
     return "x".join(str(d) for d in shape)
+
+
+# Window arithmetic: the one place that says how big a convolution's or a pooling's output is. Pure integers, so the
+# zoo sizes its classifiers, the meta kernels shape their outputs and the tests check both with the same formula.
+
+
+def ceil_div(numerator: int, denominator: int) -> int:
+    """ceil(numerator / denominator) in integers (floats round wrongly past 2**53)."""
+    return -(-numerator // denominator)
+
+
+def conv_output_size(size: int, kernel: int, *, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a convolution along one dimension: floor((in + 2p - d(k-1) - 1) / s) + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def transposed_conv_output_size(size: int, kernel: int, *, stride: int = 1, padding: int = 0, dilation: int = 1,
+                                output_padding: int = 0) -> int:
+    """Output length of a transposed convolution: (in - 1) s - 2p + d(k-1) + output_padding + 1."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def pool_output_size(size: int, kernel: int, *, stride: int | None = None, padding: int = 0, dilation: int = 1,
+                     ceil_mode: bool = False) -> int:
+    """Output length of a max or average pool along one dimension (``stride`` defaults to the kernel, as in torch).
+
+    The convolution formula, rounded up in ``ceil_mode``; as torch does, a last window that would start in the right
+    padding is dropped, so every window starts inside the input or its left padding."""
+    step = kernel if stride is None else stride
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (ceil_div(span, step) if ceil_mode else span // step) + 1
+    if ceil_mode and (out - 1) * step >= size + padding:
+        out -= 1
+    return out
+
+
+def same_padding(kernel: int, *, dilation: int = 1) -> int:
+    """The symmetric padding that keeps a stride-1 convolution's size ('same'), for an odd kernel: d(k-1)/2. An even
+    kernel has no symmetric 'same' padding, so asking for one is an error rather than a silent off-by-one."""
+    if kernel % 2 == 0:
+        raise ValueError(f"a {kernel}-wide kernel has no symmetric 'same' padding")
+    return dilation * (kernel - 1) // 2

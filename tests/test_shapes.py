@@ -1,4 +1,5 @@
-"""Input text as typed: the one per-sample/exact rule, dtype suffixes and keyword names. Torch-free."""
+"""Input text as typed: the one per-sample/exact rule, dtype suffixes and keyword names. Torch-free. And the one
+place of window arithmetic (convolution and pooling output sizes), by hand formula and against torch's own shapes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archcost.errors import ShapeError
-from archcost.shapes import InputSpec, parse_input, parse_shape
+from archcost.shapes import (
+    InputSpec,
+    ceil_div,
+    conv_output_size,
+    parse_input,
+    parse_shape,
+    pool_output_size,
+    same_padding,
+    transposed_conv_output_size,
+)
 
 
 @pytest.mark.parametrize(("text", "batch", "shape"), [
@@ -75,3 +87,101 @@ def test_parsing_does_not_import_torch() -> None:
                           cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("args", "size"), [
+    ((224, 7, 2, 3, 1), 112),  # ResNet's and GoogLeNet's conv1: floor((224 + 6 - 6 - 1) / 2) + 1
+    ((227, 11, 4, 0, 1), 55),  # AlexNet's conv1 on the Caffe model's 227x227
+    ((224, 11, 4, 2, 1), 55),  # torchvision's AlexNet: padding 2 gives 55 from 224
+    ((56, 3, 1, 1, 1), 56),  # a 'same' 3x3
+    ((32, 3, 1, 2, 2), 32),  # dilation 2, padding 2: the effective kernel is 5
+    ((32, 3, 1, 0, 2), 28),  # dilation 2, no padding: 32 - 2 * (3 - 1)
+    ((7, 3, 2, 0, 1), 3),
+    ((2, 3, 1, 0, 1), 0),  # a kernel larger than the input: nothing left (the caller decides it is an error)
+])
+def test_conv_output_size_by_hand(args: tuple[int, int, int, int, int], size: int) -> None:
+    n, k, s, p, d = args
+    assert conv_output_size(n, k, stride=s, padding=p, dilation=d) == size == (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+@pytest.mark.parametrize(("args", "floor", "ceil"), [
+    ((112, 3, 2, 0), 55, 56),  # GoogLeNet's pool1: the Caffe model rounds up (112 -> 56)
+    ((56, 3, 2, 0), 27, 28),
+    ((14, 3, 2, 0), 6, 7),
+    ((55, 3, 2, 0), 27, 27),  # AlexNet's overlapping pool: exact, both roundings agree
+    ((28, 3, 1, 1), 28, 28),  # an inception branch's 3x3/1 pool with padding 1
+    ((5, 2, 2, 1), 3, 3),  # ceil would give 4, but a last window starting in the right padding is dropped
+    ((6, 3, 2, 1), 3, 4),
+])
+def test_pool_output_size_by_hand_with_and_without_ceil_mode(args: tuple[int, int, int, int], floor: int,
+                                                             ceil: int) -> None:
+    n, k, s, p = args
+    assert pool_output_size(n, k, stride=s, padding=p) == floor
+    assert pool_output_size(n, k, stride=s, padding=p, ceil_mode=True) == ceil
+
+
+def test_pool_stride_defaults_to_the_kernel_and_dilation_widens_the_window() -> None:
+    assert pool_output_size(224, 2) == 112  # VGG's 2x2 pool, stride omitted as in torch
+    assert pool_output_size(10, 3, stride=1, dilation=2) == 6  # effective window 5: 10 - 4
+    assert pool_output_size(10, 3, stride=2, dilation=2, ceil_mode=True) == 4  # ceil((10 - 5) / 2) + 1
+
+
+def test_transposed_conv_same_padding_and_ceil_div_by_hand() -> None:
+    assert transposed_conv_output_size(7, 4, stride=2, padding=1) == 14  # a DCGAN-style upsampling doubles
+    assert transposed_conv_output_size(7, 3, stride=2, padding=1, output_padding=1) == 14
+    assert transposed_conv_output_size(5, 3, dilation=2) == 9
+    assert [same_padding(k) for k in (1, 3, 5, 7)] == [0, 1, 2, 3]
+    assert same_padding(3, dilation=2) == 2
+    with pytest.raises(ValueError, match="no symmetric 'same' padding"):
+        same_padding(4)
+    assert [ceil_div(n, 4) for n in (-5, -4, 0, 1, 4, 5)] == [-1, -1, 0, 1, 1, 2]
+    assert ceil_div(2**60 + 1, 2) == 2**59 + 1  # integers, not floats: exact past 2**53
+
+
+@settings(max_examples=150, deadline=None)
+@given(size=st.integers(1, 40), kernel=st.integers(1, 7), stride=st.integers(1, 4), padding=st.integers(0, 4),
+       dilation=st.integers(1, 3), output_padding=st.integers(0, 3))
+def test_conv_sizes_equal_torch_on_meta(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                                        output_padding: int) -> None:
+    torch = pytest.importorskip("torch")
+    x = torch.empty(1, 1, size, device="meta")
+    w = torch.empty(1, 1, kernel, device="meta")
+    expected = conv_output_size(size, kernel, stride=stride, padding=padding, dilation=dilation)
+    if expected >= 1:
+        out = torch.nn.functional.conv1d(x, w, stride=stride, padding=padding, dilation=dilation)
+        assert out.shape[-1] == expected
+    else:
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.conv1d(x, w, stride=stride, padding=padding, dilation=dilation)
+    if output_padding >= max(stride, dilation):
+        return  # torch refuses such an output_padding before any size arithmetic
+    expected = transposed_conv_output_size(size, kernel, stride=stride, padding=padding, dilation=dilation,
+                                           output_padding=output_padding)
+    transposed = lambda: torch.nn.functional.conv_transpose1d(
+        x, w, stride=stride, padding=padding, dilation=dilation, output_padding=output_padding)
+    if expected >= 1:
+        assert transposed().shape[-1] == expected
+    else:
+        with pytest.raises(RuntimeError):
+            transposed()
+
+
+@settings(max_examples=150, deadline=None)
+@given(size=st.integers(1, 40), kernel=st.integers(1, 6), stride=st.integers(1, 4), padding=st.integers(0, 3),
+       dilation=st.integers(1, 3), ceil_mode=st.booleans())
+def test_pool_sizes_equal_torch(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                                ceil_mode: bool) -> None:
+    torch = pytest.importorskip("torch")
+    if padding > kernel // 2:
+        return  # torch refuses a padding over half the kernel before any size arithmetic
+    expected = pool_output_size(size, kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    x = torch.zeros(1, 1, size)  # real CPU tensors: the reference is torch's own kernel, not a meta formula
+    if expected >= 1:
+        out = torch.nn.functional.max_pool1d(x, kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+        assert out.shape[-1] == expected
+        if dilation == 1:
+            out = torch.nn.functional.avg_pool1d(x, kernel, stride, padding, ceil_mode=ceil_mode)
+            assert out.shape[-1] == expected
+    else:
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.max_pool1d(x, kernel, stride, padding, dilation, ceil_mode=ceil_mode)

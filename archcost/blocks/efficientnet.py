@@ -5,9 +5,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from archcost.blocks.repeat import repeat
 from archcost.blocks.mobilenet import ConvBNAct
-from archcost.zoo.efficientnet import HEAD_RATIO, SE_RATIO, EfficientNetConfig, scale_channels, scale_depth
+from archcost.blocks.repeat import repeat
+from archcost.zoo.efficientnet import (
+    HEAD_RATIO,
+    SE_RATIO,
+    EfficientNetConfig,
+    scale_channels,
+    scale_depth,
+)
 
 
 class SqueezeExcitation(nn.Module):

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from archcost.blocks.resnet import branch, shortcut
+from archcost.shapes import same_padding
 from archcost.zoo.resnet import ResNetConfig
 
 
@@ -33,7 +34,7 @@ class HighwayUnit(nn.Module):
         convs = sum(1 for name in self.transform._modules if name.startswith("conv"))
         self.transform.add_module(f"relu{convs}", nn.ReLU(inplace=True))  # the ReLU its last conv lacked
         # T's conv has a bias: b_T, initialised negative in the papers so that a block starts by carrying.
-        self.gate = nn.Conv2d(c_in, c_out, gate_kernel, stride, padding=gate_kernel // 2, bias=True)
+        self.gate = nn.Conv2d(c_in, c_out, gate_kernel, stride, padding=same_padding(gate_kernel), bias=True)
         self.carry = shortcut(config, c_in, c_out, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from archcost.zoo.googlenet import AuxSpec, ConvSpec, GoogLeNetConfig, InceptionWidths, PoolSpec
+from archcost.shapes import conv_output_size, pool_output_size, same_padding
+from archcost.zoo.googlenet import (
+    AuxSpec,
+    ConvSpec,
+    GoogLeNetConfig,
+    InceptionWidths,
+    PoolSpec,
+)
 
 
 class ConvReLU(nn.Sequential):
@@ -39,8 +46,8 @@ class Inception(nn.Module):
     @staticmethod
     def _reduced(c_in: int, reduce: int, c_out: int, kernel: int) -> nn.Sequential:
         if not reduce:
-            return nn.Sequential(ConvReLU(c_in, c_out, kernel, padding=kernel // 2))
-        return nn.Sequential(ConvReLU(c_in, reduce, 1), ConvReLU(reduce, c_out, kernel, padding=kernel // 2))
+            return nn.Sequential(ConvReLU(c_in, c_out, kernel, padding=same_padding(kernel)))
+        return nn.Sequential(ConvReLU(c_in, reduce, 1), ConvReLU(reduce, c_out, kernel, padding=same_padding(kernel)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # N x C_in x H x W -> N x (1x1 + 3x3 + 5x5 + pool) x H x W
@@ -54,7 +61,7 @@ class AuxHead(nn.Module):
         super().__init__()
         self.pool = nn.AvgPool2d(spec.pool, stride=spec.pool_stride)
         self.conv = ConvReLU(c_in, spec.conv, 1)
-        side = (grid - spec.pool) // spec.pool_stride + 1
+        side = pool_output_size(grid, spec.pool, stride=spec.pool_stride)
         self.fc1 = nn.Linear(spec.conv * side * side, spec.fc)
         self.relu = nn.ReLU(inplace=True)
         self.dropout = nn.Dropout(spec.dropout)
@@ -76,11 +83,12 @@ class GoogLeNet(nn.Module):
                 layers[step.name] = ConvReLU(channels, step.out, step.kernel, step.stride, step.padding,
                                              batch_norm=step.batch_norm)
                 channels = step.out
-                size = (size + 2 * step.padding - step.kernel) // step.stride + 1
+                size = conv_output_size(size, step.kernel, stride=step.stride, padding=step.padding)
             elif isinstance(step, PoolSpec):
                 layers[step.name] = nn.MaxPool2d(step.kernel, step.stride, padding=step.padding,
                                                  ceil_mode=config.ceil_mode)
-                size = _pool_size(size, step, config.ceil_mode)
+                size = pool_output_size(size, step.kernel, stride=step.stride, padding=step.padding,
+                                        ceil_mode=config.ceil_mode)
             else:
                 layers[f"inception{step.name}"] = Inception(channels, step)
                 channels = step.out_1x1 + step.out_3x3 + step.out_5x5 + (step.pool_proj or channels)
@@ -105,11 +113,6 @@ class GoogLeNet(nn.Module):
         x = torch.flatten(self.avgpool(x), 1)  # N x 1024 x 7 x 7 -> N x 1024
         logits = self.fc(self.dropout(x))
         return (logits, *aux) if aux else logits
-
-
-def _pool_size(size: int, step: PoolSpec, ceil_mode: bool) -> int:
-    span = size + 2 * step.padding - step.kernel
-    return (-(-span // step.stride) if ceil_mode else span // step.stride) + 1
 
 
 class InceptionModule(nn.Module):

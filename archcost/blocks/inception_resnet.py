@@ -6,7 +6,13 @@ import torch
 from torch import nn
 
 from archcost.blocks.repeat import repeat
-from archcost.zoo.inception_resnet import Branch, Conv, InceptionResNetConfig, ReductionBlock, ResidualBlock
+from archcost.shapes import same_padding
+from archcost.zoo.inception_resnet import (
+    Conv,
+    InceptionResNetConfig,
+    ReductionBlock,
+    ResidualBlock,
+)
 
 
 class ConvBNReLU(nn.Sequential):
@@ -15,17 +21,22 @@ class ConvBNReLU(nn.Sequential):
 
     def __init__(self, c_in: int, spec: Conv) -> None:
         kernel = spec.kernel if isinstance(spec.kernel, tuple) else (spec.kernel, spec.kernel)
-        padding = (0, 0) if spec.valid else (kernel[0] // 2, kernel[1] // 2)
+        padding = (0, 0) if spec.valid else (same_padding(kernel[0]), same_padding(kernel[1]))
         super().__init__(nn.Conv2d(c_in, spec.out, kernel, spec.stride, padding, bias=False),
                          nn.BatchNorm2d(spec.out), nn.ReLU(inplace=True))
 
 
-def _branch(c_in: int, convs: Branch) -> tuple[nn.Sequential, int]:
-    layers = []
-    for spec in convs:
-        layers.append(ConvBNReLU(c_in, spec))
-        c_in = spec.out
-    return nn.Sequential(*layers), c_in
+def _branches(c_in: int, block: ResidualBlock | ReductionBlock) -> tuple[nn.ModuleList, int]:
+    """A block's parallel conv chains on a ``c_in``-wide input, and the width of their concatenation."""
+    branches, width = [], 0
+    for convs in block.branches:
+        layers, channels = [], c_in
+        for spec in convs:
+            layers.append(ConvBNReLU(channels, spec))
+            channels = spec.out
+        branches.append(nn.Sequential(*layers))
+        width += channels
+    return nn.ModuleList(branches), width
 
 
 class ResidualInception(nn.Module):
@@ -33,12 +44,7 @@ class ResidualInception(nn.Module):
 
     def __init__(self, c_in: int, block: ResidualBlock, scale: float | None) -> None:
         super().__init__()
-        branches, width = [], 0
-        for convs in block.branches:
-            branch, out = _branch(c_in, convs)
-            branches.append(branch)
-            width += out
-        self.branches = nn.ModuleList(branches)
+        self.branches, width = _branches(c_in, block)
         self.expand = nn.Conv2d(width, c_in, 1)
         self.scale = scale
         self.relu = nn.ReLU(inplace=True)
@@ -57,13 +63,8 @@ class Reduction(nn.Module):
     def __init__(self, c_in: int, block: ReductionBlock) -> None:
         super().__init__()
         self.pool = nn.MaxPool2d(3, stride=2)
-        branches, width = [], c_in
-        for convs in block.branches:
-            branch, out = _branch(c_in, convs)
-            branches.append(branch)
-            width += out
-        self.branches = nn.ModuleList(branches)
-        self.out_channels = width
+        self.branches, width = _branches(c_in, block)
+        self.out_channels = c_in + width  # the pooled input passes through beside the branches
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # reduction A: N x 256 x 35 x 35 -> N x 896 x 17 x 17; reduction B: N x 896 x 17 x 17 -> N x 1792 x 8 x 8

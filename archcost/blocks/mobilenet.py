@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from archcost.blocks.repeat import repeat
+from archcost.shapes import same_padding
 from archcost.zoo.mobilenet import MobileNetV1Config, MobileNetV2Config, make_divisible
 
 
@@ -14,7 +15,7 @@ class ConvBNAct(nn.Sequential):
 
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, *, groups: int = 1,
                  act: type[nn.Module] | None = nn.ReLU) -> None:
-        layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, groups=groups, bias=False),
+        layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, kernel, stride, same_padding(kernel), groups=groups, bias=False),
                                    nn.BatchNorm2d(c_out)]
         if act is not None:
             layers.append(act(inplace=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from archcost.shapes import conv_output_size, pool_output_size
 from archcost.zoo.plain import ConvSpec, PlainConfig
 
 
@@ -20,10 +21,10 @@ class PlainNet(nn.Module):
                 features += [nn.Conv2d(channels, step.out, step.kernel, step.stride, step.padding, groups=step.groups),
                              nn.ReLU(inplace=True)]
                 channels = step.out
-                size = (size + 2 * step.padding - step.kernel) // step.stride + 1
+                size = conv_output_size(size, step.kernel, stride=step.stride, padding=step.padding)
             else:
                 features.append(nn.MaxPool2d(step.kernel, step.stride))
-                size = (size - step.kernel) // step.stride + 1
+                size = pool_output_size(size, step.kernel, stride=step.stride)
         self.features = nn.Sequential(*features)
         if config.adaptive_pool is not None:
             self.avgpool: nn.Module = nn.AdaptiveAvgPool2d(config.adaptive_pool)

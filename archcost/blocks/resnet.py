@@ -12,12 +12,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from archcost.blocks.repeat import repeat
+from archcost.shapes import same_padding
 from archcost.zoo.resnet import ResNetConfig
 
 
 def conv(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
     # No bias: every conv is followed by batch norm (or, pre-activated, feeds one), whose shift makes a bias redundant.
-    return nn.Conv2d(c_in, c_out, kernel, stride, padding=kernel // 2, groups=groups, bias=False)
+    return nn.Conv2d(c_in, c_out, kernel, stride, padding=same_padding(kernel), groups=groups, bias=False)
 
 
 def norm_relu(channels: int) -> list[tuple[str, nn.Module]]:

@@ -11,6 +11,7 @@ from math import prod
 from typing import Sequence
 
 from archcost.counting.opclass import OpClass
+from archcost.shapes import ceil_div
 
 Shape = Sequence[int]
 
@@ -107,7 +108,7 @@ def max_pool_cmps(output_shape: Shape, kernel: Shape) -> Term:
 def adaptive_window_taps(size_in: int, size_out: int) -> int:
     """The taps of all ``size_out`` adaptive windows along one dimension, summed: window i spans
     [floor(i*In/Out), ceil((i+1)*In/Out)), so windows overlap when In is not a multiple of Out."""
-    return sum(-(-(i + 1) * size_in // size_out) - (i * size_in) // size_out for i in range(size_out))
+    return sum(ceil_div((i + 1) * size_in, size_out) - (i * size_in) // size_out for i in range(size_out))
 
 
 def adaptive_max_pool_cmps(input_shape: Shape, output_shape: Shape, *, spatial: int) -> Term:

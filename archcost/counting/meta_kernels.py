@@ -13,6 +13,12 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from archcost.shapes import (
+    conv_output_size,
+    pool_output_size,
+    transposed_conv_output_size,
+)
+
 MetaKernel = Callable[[Sequence[Any], dict[str, Any]], Any]
 
 KERNELS: dict[str, MetaKernel] = {}
@@ -145,9 +151,10 @@ def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     for i in range(spatial):
         k, s, p, d = w.shape[2 + i], stride[i], padding[i], dilation[i]
         if transposed:
-            size = (x.shape[2 + i] - 1) * s - 2 * p + d * (k - 1) + output_padding[i] + 1
+            size = transposed_conv_output_size(x.shape[2 + i], k, stride=s, padding=p, dilation=d,
+                                               output_padding=output_padding[i])
         else:
-            size = (x.shape[2 + i] + 2 * p - d * (k - 1) - 1) // s + 1
+            size = conv_output_size(x.shape[2 + i], k, stride=s, padding=p, dilation=d)
         if size <= 0:
             return None
         sizes.append(size)
@@ -169,14 +176,6 @@ def _pair(value: Any, default: Sequence[int]) -> tuple[int, int] | None:
     return (int(values[0]), int(values[1])) if len(values) == 2 else None
 
 
-def _pooled(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1  # the last window must start inside the input or its left padding
-    return out
-
-
 def _pool2d(args: Sequence[Any], kwargs: dict[str, Any], *, with_indices: bool) -> Any:
     """max_pool2d_with_indices / avg_pool2d output shapes (torch's meta versions import sympy on first use)."""
     if kwargs:
@@ -192,7 +191,8 @@ def _pool2d(args: Sequence[Any], kwargs: dict[str, Any], *, with_indices: bool) 
         return None
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         return None  # torch raises: pad should be at most half of the kernel
-    sizes = [_pooled(x.shape[-2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(2)]
+    sizes = [pool_output_size(x.shape[-2 + i], kernel[i], stride=stride[i], padding=padding[i],
+                              dilation=dilation[i], ceil_mode=ceil_mode) for i in range(2)]
     if min(sizes) <= 0:
         return None
     shape = (*x.shape[:-2], *sizes)

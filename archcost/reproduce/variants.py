@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from archcost.shapes import same_padding
+
 
 @dataclass(frozen=True)
 class ConvLayer:
@@ -39,7 +41,7 @@ def _candidates(layer: ConvLayer) -> Iterator[tuple[str, Callable[[], Any]]]:
         for small in (3, 5):
             if small < k:
                 yield (f"{small}x{small}/{s} conv instead of {k}x{k}, {c}->{o}{b}",
-                       lambda small=small, bias=bias: nn.Conv2d(c, o, small, s, small // 2, bias=bias))
+                       lambda small=small, bias=bias: nn.Conv2d(c, o, small, s, same_padding(small), bias=bias))
         # Depthwise separable: a k x k depthwise conv with depth multiplier m, then a 1x1 pointwise conv.
         for m in range(1, 17):
             yield (f"depthwise-separable {k}x{k}/{s} (depth multiplier {m}: {k}x{k} depthwise {c}->{c * m}, "

@@ -13,11 +13,12 @@ line, ``input_shape=`` in Python). :func:`native_input` computes it for any mult
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from archcost.zoo.mobilenet import make_divisible
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 PAPER = Paper("EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", "1905.11946", 2019,
               "Table 1 (B0 stages) and the reference implementation's coefficients")
@@ -120,71 +121,24 @@ def config(variant: str, *, width_mult: float | None = None, depth_mult: float |
     return EfficientNetConfig(stages=B0_STAGES, scale=replace(scale, **overrides))
 
 
-def _efficientnet(variant: str, *, num_classes: int, width_mult: float | None, depth_mult: float | None,
-                  resolution: int | None, dropout: float | None) -> Any:
-    from archcost.blocks.efficientnet import EfficientNet
-
-    cfg = config(variant, width_mult=width_mult, depth_mult=depth_mult, resolution=resolution, dropout=dropout)
-    model = EfficientNet(cfg, num_classes=num_classes)
-    model.native_input = native_input(resolution=cfg.scale.resolution)
-    return model
-
-
+NETWORK = "archcost.blocks.efficientnet:EfficientNet"  # the lazy reference: the zoo never imports the blocks
 NOTES = ("width_mult, depth_mult, resolution, dropout can be overridden; resolution is recorded on the model, "
          "give the input with --input 3xRxR")
 
 
-@register("efficientnet-b0", family="efficientnet", paper=PAPER, input_shape=(3, 224, 224), notes=NOTES)
-def efficientnet_b0(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b0", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
+def make_builder(variant: str) -> Callable[..., Any]:
+    """A keyword-only builder for one variant; every coefficient can be overridden."""
+
+    def build(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
+              resolution: int | None = None, dropout: float | None = None) -> Any:
+        cfg = config(variant, width_mult=width_mult, depth_mult=depth_mult, resolution=resolution, dropout=dropout)
+        model = load(NETWORK)(cfg, num_classes=num_classes)
+        model.native_input = native_input(resolution=cfg.scale.resolution)
+        return model
+
+    return build
 
 
-@register("efficientnet-b1", family="efficientnet", paper=PAPER, input_shape=(3, 240, 240), notes=NOTES)
-def efficientnet_b1(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b1", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
-
-
-@register("efficientnet-b2", family="efficientnet", paper=PAPER, input_shape=(3, 260, 260), notes=NOTES)
-def efficientnet_b2(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b2", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
-
-
-@register("efficientnet-b3", family="efficientnet", paper=PAPER, input_shape=(3, 300, 300), notes=NOTES)
-def efficientnet_b3(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b3", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
-
-
-@register("efficientnet-b4", family="efficientnet", paper=PAPER, input_shape=(3, 380, 380), notes=NOTES)
-def efficientnet_b4(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b4", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
-
-
-@register("efficientnet-b5", family="efficientnet", paper=PAPER, input_shape=(3, 456, 456), notes=NOTES)
-def efficientnet_b5(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b5", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
-
-
-@register("efficientnet-b6", family="efficientnet", paper=PAPER, input_shape=(3, 528, 528), notes=NOTES)
-def efficientnet_b6(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b6", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
-
-
-@register("efficientnet-b7", family="efficientnet", paper=PAPER, input_shape=(3, 600, 600), notes=NOTES)
-def efficientnet_b7(*, num_classes: int = 1000, width_mult: float | None = None, depth_mult: float | None = None,
-                    resolution: int | None = None, dropout: float | None = None) -> Any:
-    return _efficientnet("b7", num_classes=num_classes, width_mult=width_mult, depth_mult=depth_mult,
-                         resolution=resolution, dropout=dropout)
+for _variant, _scale in SCALES.items():
+    register(f"efficientnet-{_variant}", family="efficientnet", paper=PAPER,
+             input_shape=native_input(resolution=_scale.resolution), notes=NOTES)(make_builder(_variant))

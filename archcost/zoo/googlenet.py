@@ -6,10 +6,11 @@ Szegedy et al., "Going Deeper with Convolutions", arXiv:1409.4842, 2014, Table 1
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Union
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 PAPER = Paper("Going Deeper with Convolutions", "1409.4842", 2014, "Table 1")
 AUX_PAPER = replace(PAPER, table="Table 1 and section 5 (auxiliary classifiers)")
@@ -45,11 +46,7 @@ class InceptionWidths:
     out_3x3: int
     reduce_5x5: int
     out_5x5: int
-    pool_proj: int
-
-    @property
-    def out_channels(self) -> int:
-        return self.out_1x1 + self.out_3x3 + self.out_5x5 + self.pool_proj
+    pool_proj: int  # 0: no projection, the pooled input passes through with its own width
 
 
 @dataclass(frozen=True)
@@ -133,33 +130,43 @@ NAIVE = InceptionWidths("naive", 128, 0, 192, 0, 96, 0)
 BOTTLENECK = InceptionWidths("bottleneck", 128, 64, 192, 64, 96, 64)
 
 
-def _googlenet(config: GoogLeNetConfig, *, num_classes: int, in_channels: int, input_size: int) -> Any:
-    from archcost.blocks.inception import GoogLeNet
-
-    return GoogLeNet(config, num_classes=num_classes, in_channels=in_channels, input_size=input_size)
-
-
-@register("googlenet", family="inception", paper=PAPER, input_shape=(3, 224, 224))
-def googlenet(*, num_classes: int = 1000) -> Any:
-    return _googlenet(GOOGLENET, num_classes=num_classes, in_channels=3, input_size=224)
+# The lazy references: the zoo never imports the blocks.
+NETWORK = "archcost.blocks.inception:GoogLeNet"
+MODULE = "archcost.blocks.inception:InceptionModule"
 
 
-@register("googlenet-aux", family="inception", paper=AUX_PAPER, input_shape=(3, 224, 224),
-          notes="train-time network: both auxiliary classifiers run; outputs (main, aux1, aux2)")
-def googlenet_aux(*, num_classes: int = 1000) -> Any:
-    return _googlenet(GOOGLENET_AUX, num_classes=num_classes, in_channels=3, input_size=224)
+@dataclass(frozen=True)
+class NetworkEntry:
+    name: str
+    paper: Paper
+    config: GoogLeNetConfig
+    input_shape: tuple[int, int, int]
+    dataset: str = "imagenet"
+    num_classes: int = 1000
+    notes: str = ""
 
 
-@register("googlenet-fmnist", family="inception", paper=LECTURE, input_shape=(1, 28, 28), dataset="fashion-mnist",
-          num_classes=10, notes="the lecture's Keras model: BatchNorm in the stem, 'same' padding")
-def googlenet_fmnist(*, num_classes: int = 10) -> Any:
-    return _googlenet(GOOGLENET_FMNIST, num_classes=num_classes, in_channels=1, input_size=28)
+NETWORKS = (
+    NetworkEntry("googlenet", PAPER, GOOGLENET, (3, 224, 224)),
+    NetworkEntry("googlenet-aux", AUX_PAPER, GOOGLENET_AUX, (3, 224, 224),
+                 notes="train-time network: both auxiliary classifiers run; outputs (main, aux1, aux2)"),
+    NetworkEntry("googlenet-fmnist", LECTURE, GOOGLENET_FMNIST, (1, 28, 28), dataset="fashion-mnist", num_classes=10,
+                 notes="the lecture's Keras model: BatchNorm in the stem, 'same' padding"),
+)
+
+# The single modules: (name, widths, figure).
+MODULES = (("inception-naive", NAIVE, "Figure 2(a)"), ("inception-bottleneck", BOTTLENECK, "Figure 2(b)"))
+MODULE_INPUT = (256, 28, 28)
+MODULE_NOTES = "a single module (no classifier); widths and input channels can be overridden"
 
 
-def _module(widths: InceptionWidths, in_channels: int) -> Any:
-    from archcost.blocks.inception import InceptionModule
+def make_network_builder(row: NetworkEntry) -> Callable[..., Any]:
+    in_channels, input_size = row.input_shape[0], row.input_shape[1]
 
-    return InceptionModule(in_channels, widths)
+    def build(*, num_classes: int = row.num_classes) -> Any:
+        return load(NETWORK)(row.config, num_classes=num_classes, in_channels=in_channels, input_size=input_size)
+
+    return build
 
 
 def _widths(base: InceptionWidths, overrides: dict[str, int]) -> InceptionWidths:
@@ -169,16 +176,17 @@ def _widths(base: InceptionWidths, overrides: dict[str, int]) -> InceptionWidths
     return replace(base, **overrides)
 
 
-MODULE_NOTES = "a single module (no classifier); widths and input channels can be overridden"
+def make_module_builder(base: InceptionWidths) -> Callable[..., Any]:
+    def build(*, in_channels: int = MODULE_INPUT[0], **widths: int) -> Any:
+        return load(MODULE)(in_channels, _widths(base, widths))
+
+    return build
 
 
-@register("inception-naive", family="inception", paper=replace(PAPER, table="Figure 2(a)"),
-          input_shape=(256, 28, 28), dataset="none", num_classes=0, notes=MODULE_NOTES)
-def inception_naive(*, in_channels: int = 256, **widths: int) -> Any:
-    return _module(_widths(NAIVE, widths), in_channels)
+for _row in NETWORKS:
+    register(_row.name, family="inception", paper=_row.paper, input_shape=_row.input_shape, dataset=_row.dataset,
+             num_classes=_row.num_classes, notes=_row.notes)(make_network_builder(_row))
 
-
-@register("inception-bottleneck", family="inception", paper=replace(PAPER, table="Figure 2(b)"),
-          input_shape=(256, 28, 28), dataset="none", num_classes=0, notes=MODULE_NOTES)
-def inception_bottleneck(*, in_channels: int = 256, **widths: int) -> Any:
-    return _module(_widths(BOTTLENECK, widths), in_channels)
+for _name, _widths_row, _figure in MODULES:
+    register(_name, family="inception", paper=replace(PAPER, table=_figure), input_shape=MODULE_INPUT, dataset="none",
+             num_classes=0, notes=MODULE_NOTES)(make_module_builder(_widths_row))

@@ -10,10 +10,12 @@ the comparison the lecture draws (its "Différences avec ResNet" table), and it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import partial
+from typing import Any
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 from archcost.zoo.resnet import CIFAR_RESNETS, ResNetConfig, build_resnet
 
 PAPER = Paper("Training Very Deep Networks", "1507.06228", 2015,
@@ -33,13 +35,12 @@ HIGHWAYS: dict[str, HighwayConfig] = {
 }
 
 
+UNIT = "archcost.blocks.highway:HighwayUnit"  # the lazy reference: the zoo never imports the blocks
+
+
 def make_builder(config: HighwayConfig) -> Callable[..., Any]:
     def build(*, num_classes: int = 10, gate_kernel: int = config.gate_kernel) -> Any:
-        from functools import partial
-
-        from archcost.blocks.highway import HighwayUnit
-
-        unit = partial(HighwayUnit, gate_kernel=gate_kernel)
+        unit = partial(load(UNIT), gate_kernel=gate_kernel)
         return build_resnet(config.body, num_classes=num_classes, unit=unit)
 
     return build

@@ -7,10 +7,11 @@ Learning", arXiv:1602.07261, 2016, Figures 7 and 10-15, Table 1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Union
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 PAPER = Paper("Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning", "1602.07261", 2016,
               "Figures 7, 10-15 and Table 1 (Inception-ResNet-v1)")
@@ -118,10 +119,21 @@ INCEPTION_RESNET_V1 = InceptionResNetConfig(
 )
 
 
-@register("inception-resnet-v1", family="inception-resnet", paper=PAPER, input_shape=(3, 299, 299),
-          notes="conv + BN + ReLU (bias-free) everywhere but the 1x1 filter-expansion convs (bias, no BN, linear); "
-                "residual_scale optional")
-def inception_resnet_v1(*, num_classes: int = 1000, residual_scale: float | None = None) -> Any:
-    from archcost.blocks.inception_resnet import InceptionResNet
+NETWORK = "archcost.blocks.inception_resnet:InceptionResNet"  # the lazy reference: the zoo never imports the blocks
+# name: (config, notes); the one row today, a table so that v2 is a row.
+ENTRIES = {
+    "inception-resnet-v1": (INCEPTION_RESNET_V1, ("conv + BN + ReLU (bias-free) everywhere but the 1x1 "
+                                                  "filter-expansion convs (bias, no BN, linear); residual_scale optional")),
+}
 
-    return InceptionResNet(replace(INCEPTION_RESNET_V1, residual_scale=residual_scale), num_classes=num_classes)
+
+def make_builder(config: InceptionResNetConfig) -> Callable[..., Any]:
+    def build(*, num_classes: int = 1000, residual_scale: float | None = None) -> Any:
+        return load(NETWORK)(replace(config, residual_scale=residual_scale), num_classes=num_classes)
+
+    return build
+
+
+for _name, (_config, _notes) in ENTRIES.items():
+    register(_name, family="inception-resnet", paper=PAPER, input_shape=(3, 299, 299), notes=_notes)(
+        make_builder(_config))

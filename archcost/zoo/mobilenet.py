@@ -7,10 +7,11 @@ arXiv:1801.04381, 2018, Table 2.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 V1_PAPER = Paper("MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications", "1704.04861",
                  2017, "Table 1")
@@ -72,17 +73,22 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-@register("mobilenet-v1", family="mobilenet", paper=V1_PAPER, input_shape=(3, 224, 224),
-          notes="width multiplier 1.0; bias-free convs with batch norm, as in the common implementation")
-def mobilenet_v1(*, num_classes: int = 1000, width_mult: float = 1.0) -> Any:
-    from archcost.blocks.mobilenet import MobileNetV1
+# name: (paper, config, the network class as a lazy reference (the zoo never imports the blocks), notes).
+ENTRIES: dict[str, tuple[Paper, MobileNetV1Config | MobileNetV2Config, str, str]] = {
+    "mobilenet-v1": (V1_PAPER, MOBILENET_V1, "archcost.blocks.mobilenet:MobileNetV1",
+                     "width multiplier 1.0; bias-free convs with batch norm, as in the common implementation"),
+    "mobilenet-v2": (V2_PAPER, MOBILENET_V2, "archcost.blocks.mobilenet:MobileNetV2",
+                     "width multiplier 1.0; torchvision's layout (ReLU6, dropout 0.2)"),
+}
 
-    return MobileNetV1(MOBILENET_V1, num_classes=num_classes, width_mult=width_mult)
+
+def make_builder(config: MobileNetV1Config | MobileNetV2Config, network: str) -> Callable[..., Any]:
+    def build(*, num_classes: int = 1000, width_mult: float = 1.0) -> Any:
+        return load(network)(config, num_classes=num_classes, width_mult=width_mult)
+
+    return build
 
 
-@register("mobilenet-v2", family="mobilenet", paper=V2_PAPER, input_shape=(3, 224, 224),
-          notes="width multiplier 1.0; torchvision's layout (ReLU6, dropout 0.2)")
-def mobilenet_v2(*, num_classes: int = 1000, width_mult: float = 1.0) -> Any:
-    from archcost.blocks.mobilenet import MobileNetV2
-
-    return MobileNetV2(MOBILENET_V2, num_classes=num_classes, width_mult=width_mult)
+for _name, (_paper, _config, _network, _notes) in ENTRIES.items():
+    register(_name, family="mobilenet", paper=_paper, input_shape=(3, 224, 224), notes=_notes)(
+        make_builder(_config, _network))

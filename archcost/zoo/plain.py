@@ -9,10 +9,11 @@ arXiv:1409.1556, 2014, Table 1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 ALEXNET_PAPER = Paper("ImageNet Classification with Deep Convolutional Neural Networks (NIPS)", "n/a", 2012,
                       "section 3.5 and Figure 2")
@@ -103,45 +104,51 @@ VGG_CONFIGS = {
 VGG_COLUMNS = {"vgg11": "A", "vgg13": "B", "vgg16": "D", "vgg19": "E"}
 
 
-def _plain(config: PlainConfig, *, num_classes: int, input_size: int, in_channels: int = 3) -> Any:
-    from archcost.blocks.plain import PlainNet
-
-    return PlainNet(config, num_classes=num_classes, input_size=input_size, in_channels=in_channels)
-
-
-@register("alexnet", family="alexnet", paper=ALEXNET_PAPER, input_shape=(3, 227, 227),
-          notes="original two-tower network: groups=2 on conv2, conv4, conv5; LRN omitted (no params, no MACs)")
-def alexnet(*, num_classes: int = 1000, input_size: int = 227) -> Any:
-    return _plain(ALEXNET, num_classes=num_classes, input_size=input_size)
-
-
-@register("alexnet-owt", family="alexnet", paper=OWT_PAPER, input_shape=(3, 224, 224),
-          notes="single tower, torchvision's layout")
-def alexnet_owt(*, num_classes: int = 1000) -> Any:
-    return _plain(ALEXNET_OWT, num_classes=num_classes, input_size=224)
+NETWORK = "archcost.blocks.plain:PlainNet"  # the lazy reference: the zoo never imports the blocks
 
 
 def _vgg_paper(name: str) -> Paper:
     return Paper(VGG_PAPER.title, VGG_PAPER.arxiv, VGG_PAPER.year, f"Table 1, configuration {VGG_COLUMNS[name]}")
 
 
-# ``input_size`` sets the classifier's width: without torchvision's adaptive pool the first FC layer reads
-# 512 x (input/32)^2 features, as in the paper's (non-dense) training network.
-@register("vgg11", family="vgg", paper=_vgg_paper("vgg11"), input_shape=(3, 224, 224), notes="no batch norm")
-def vgg11(*, num_classes: int = 1000, input_size: int = 224) -> Any:
-    return _plain(VGG_CONFIGS["vgg11"], num_classes=num_classes, input_size=input_size)
+@dataclass(frozen=True)
+class PlainEntry:
+    """One registry row. ``sized``: the builder takes ``input_size``, which sets the classifier's width (without
+    torchvision's adaptive pool the first FC layer reads 512 x (input/32)^2 features, as in the paper's non-dense
+    training network); a network with an adaptive pool is built for its native size only."""
+
+    name: str
+    family: str
+    paper: Paper
+    config: PlainConfig
+    input_size: int
+    notes: str
+    sized: bool = True
 
 
-@register("vgg13", family="vgg", paper=_vgg_paper("vgg13"), input_shape=(3, 224, 224), notes="no batch norm")
-def vgg13(*, num_classes: int = 1000, input_size: int = 224) -> Any:
-    return _plain(VGG_CONFIGS["vgg13"], num_classes=num_classes, input_size=input_size)
+ENTRIES = (
+    PlainEntry("alexnet", "alexnet", ALEXNET_PAPER, ALEXNET, 227,
+               "original two-tower network: groups=2 on conv2, conv4, conv5; LRN omitted (no params, no MACs)"),
+    PlainEntry("alexnet-owt", "alexnet", OWT_PAPER, ALEXNET_OWT, 224, "single tower, torchvision's layout", sized=False),
+    *(PlainEntry(name, "vgg", _vgg_paper(name), config, 224, "no batch norm") for name, config in VGG_CONFIGS.items()),
+)
 
 
-@register("vgg16", family="vgg", paper=_vgg_paper("vgg16"), input_shape=(3, 224, 224), notes="no batch norm")
-def vgg16(*, num_classes: int = 1000, input_size: int = 224) -> Any:
-    return _plain(VGG_CONFIGS["vgg16"], num_classes=num_classes, input_size=input_size)
+def make_builder(row: PlainEntry) -> Callable[..., Any]:
+    """A keyword-only builder for one row, with the row's defaults."""
+    native = row.input_size
+    if not row.sized:
+        def build_native(*, num_classes: int = 1000) -> Any:
+            return load(NETWORK)(row.config, num_classes=num_classes, input_size=native)
+
+        return build_native
+
+    def build(*, num_classes: int = 1000, input_size: int = native) -> Any:
+        return load(NETWORK)(row.config, num_classes=num_classes, input_size=input_size)
+
+    return build
 
 
-@register("vgg19", family="vgg", paper=_vgg_paper("vgg19"), input_shape=(3, 224, 224), notes="no batch norm")
-def vgg19(*, num_classes: int = 1000, input_size: int = 224) -> Any:
-    return _plain(VGG_CONFIGS["vgg19"], num_classes=num_classes, input_size=input_size)
+for _row in ENTRIES:
+    register(_row.name, family=_row.family, paper=_row.paper, input_shape=(3, _row.input_size, _row.input_size),
+             notes=_row.notes)(make_builder(_row))

@@ -10,10 +10,11 @@ of :class:`ResNetConfig`, never a subclass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
-from archcost.zoo.registry import Paper, register
+from archcost.zoo.registry import Paper, load, register
 
 PAPER = Paper("Deep Residual Learning for Image Recognition", "1512.03385", 2015, "Table 1")
 CIFAR_PAPER = replace(PAPER, table="section 4.2 and Table 6")
@@ -52,17 +53,6 @@ class ResNetConfig:
     width_per_group: int = 64  # ResNeXt's bottleneck width d: the 3x3 is groups * d * width / 64 wide
     preact: bool = False  # BN-ReLU before each conv (arXiv:1603.05027) instead of after
 
-    @property
-    def out_width(self) -> int:
-        last = self.stages[-1].width
-        return last * self.expansion if self.block == "bottleneck" else last
-
-    @property
-    def depth(self) -> int:
-        """Weighted layers: the stem conv, the convs of every block's residual branch, the classifier."""
-        per_block = 3 if self.block == "bottleneck" else 2
-        return 2 + per_block * sum(s.blocks for s in self.stages)
-
 
 def imagenet_stages(blocks: tuple[int, ...]) -> tuple[Stage, ...]:
     """Table 1: conv2_x .. conv5_x at 56, 28, 14, 7 with widths 64 .. 512, conv3_1 .. conv5_1 striding by 2."""
@@ -96,12 +86,13 @@ CIFAR_RESNETS: dict[str, ResNetConfig] = {
 }
 
 
+NETWORK = "archcost.blocks.resnet:ResNet"  # the lazy reference: the zoo never imports the blocks
+
+
 def build_resnet(config: ResNetConfig, *, num_classes: int, survival_last: float | None = None,
                  unit: Callable[..., Any] | None = None) -> Any:
     """The one generic builder of every residual family; ``unit`` swaps the block (highway networks)."""
-    from archcost.blocks.resnet import ResNet
-
-    return ResNet(config, num_classes=num_classes, survival_last=survival_last, unit=unit)
+    return load(NETWORK)(config, num_classes=num_classes, survival_last=survival_last, unit=unit)
 
 
 def make_builder(config: ResNetConfig, num_classes: int,
