@@ -98,11 +98,19 @@ def write_report(folder: Path, *, timings: bool = False, measure: Callable[[], d
         def measure() -> dict[str, Any]:
             return measure_report(default_plan())
 
+    from archcost.errors import OutputError
+
     staging = _staging(folder)
     try:
-        _carry_foreign(folder, staging, owned=(*OWNED, MEASURED) if timings else OWNED)
+        try:
+            _carry_foreign(folder, staging, owned=(*OWNED, MEASURED) if timings else OWNED)
+        except (OSError, shutil.Error) as error:
+            raise OutputError(f"cannot keep what other tools wrote in {folder}: {error}") from None
         written = _write_into(staging, measure if timings else None)
-        _swap(staging, folder)
+        try:
+            _swap(staging, folder)
+        except OSError as error:
+            raise OutputError(f"cannot move the new report into {folder}: {error.strerror or error}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

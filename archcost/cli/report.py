@@ -25,7 +25,8 @@ def report_command(
                                                                       "(about ten minutes).")] = False,
     device: Annotated[str, typer.Option("--device", help="Device to measure on: cpu or cuda.")] = "cpu",
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads for the measurements "
-                                                                         "(default: torch's).")] = None,
+                                                                         "(default 1: reproducible on a shared "
+                                                                         "machine).")] = None,
     format: FormatOption = Format.TABLE,
 ) -> None:
     """Write every reproduce target and the main comparisons (Markdown + CSV), charts, measured charts, and

@@ -72,7 +72,7 @@ def draw_layer_roofline(chart: ChartData) -> Any:
         low, high = min(intensities + [ridge]) / 3, max(intensities + [ridge]) * 3
         xs = [low, ridge, high] if low < ridge < high else [low, high]
         axes.plot(xs, [min(peak, bandwidth * x) for x in xs], color=GREY, linewidth=2, gid="roof",
-                  label=f"roof: {peak:,.0f} GFLOP/s, {bandwidth:,.1f} GB/s (ridge {ridge:.1f} FLOP/byte)")
+                  label=f"roof: {peak:,.0f} GFLOP/s,\n{bandwidth:,.1f} GB/s\n(ridge {ridge:.1f} FLOP/byte)")
         types = sorted({r["type"] for r in rows})
         for index, kind in enumerate(types):
             members = [r for r in rows if r["type"] == kind]
