@@ -226,3 +226,25 @@ def test_report_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert _leftovers(tmp_path, "reports") == []
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["--no-timings", "--full-timings"], 2, "--full-timings and --no-timings contradict each other"),
+    (["--device", "tpu"], 2, "unknown --device 'tpu'"),
+])
+def test_report_options_fail_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                         code: int, message: str) -> None:
+    assert run(["report", "--out", str(tmp_path / "r"), *argv]) == code
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
+def test_report_on_cuda_without_one_fails_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert run(["report", "--out", str(tmp_path / "r"), "--device", "cuda"]) == 1
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -52,7 +52,7 @@ def accuracy_latency_chart(latency: dict[str, Any]) -> ChartData:
     from archcost.plots.chart_data import accuracy_chart
 
     chart = accuracy_chart(x="latency", bench=latency)
-    chart.title = f"ImageNet: top-1 accuracy against measured latency, batch 1 ({machine_line(latency)})"
+    chart.title = "ImageNet: top-1 accuracy against measured latency, batch 1"  # the machine: caption's first line
     chart.meta["x_label"] = "measured latency per image at batch 1 (ms, log scale)"
     chart.caption = [_measured_note(latency), *chart.caption]
     return chart
@@ -73,7 +73,7 @@ def accuracy_throughput_chart(throughput: dict[str, Any]) -> ChartData:
         row["pareto"] = row["top1_percent"] > best
         best = max(best, row["top1_percent"])
     batch_text = ",".join(map(str, batches))
-    chart.title = f"ImageNet: top-1 accuracy against measured throughput, batch {batch_text} ({machine_line(throughput)})"
+    chart.title = f"ImageNet: top-1 accuracy against measured throughput, batch {batch_text}"
     chart.meta.update(x_axis="throughput", x_label=f"measured images per second at batch {batch_text} (log scale)")
     chart.caption = [_measured_note(throughput), *chart.caption]
     return chart
@@ -162,7 +162,7 @@ def batch_scaling_chart(scaling: dict[str, Any]) -> ChartData:
     from archcost.plots.bench_data import batch_chart
 
     chart = batch_chart(bench=scaling)
-    chart.title = f"Time per image against batch size ({machine_line(scaling)})"
+    chart.title = "Time per image against batch size, measured"
     chart.caption = [_measured_note(scaling), *chart.caption]
     return chart
 
