@@ -92,7 +92,7 @@ def macs_latency_chart(latency: dict[str, Any]) -> ChartData:
     slope, intercept = statistics.linear_regression(xs, ys)
     ridge = ridge_point(latency)
     rows = []
-    for result, x in zip(results, xs):
+    for result, x in zip(results, xs, strict=True):
         fitted_ms = 10 ** (intercept + slope * x)
         ratio = result["median_ms"] / fitted_ms
         intensity = result.get("intensity_flops_per_byte")

@@ -29,7 +29,7 @@ def test_fit_deviation_and_ridge_classification_match_a_hand_computation() -> No
     xs = [math.log10(m) for _, m, _, _ in POINTS]
     ys = [math.log10(ms) for _, _, ms, _ in POINTS]
     mx, my = sum(xs) / 4, sum(ys) / 4
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
     intercept = my - slope * mx
     assert chart.meta["fit"]["slope"] == pytest.approx(slope, rel=1e-12)
     assert chart.meta["fit"]["intercept_log10_ms"] == pytest.approx(intercept, rel=1e-12)
@@ -124,7 +124,7 @@ def test_macs_latency_figure_draws_the_fit_and_every_network() -> None:
     axes = draw_any(chart).axes[0]
     fit = next(line for line in axes.lines if line.get_gid() == "fit")
     slope, intercept = chart.meta["fit"]["slope"], chart.meta["fit"]["intercept_log10_ms"]
-    for gmacs, ms in zip(fit.get_xdata(), fit.get_ydata()):
+    for gmacs, ms in zip(fit.get_xdata(), fit.get_ydata(), strict=True):
         assert ms == pytest.approx(10 ** (intercept + slope * math.log10(gmacs * 1e9)), rel=1e-9)
     plotted = sum(len(c.get_offsets()) for c in axes.collections if (c.get_gid() or "").startswith("points:"))
     assert plotted == len(POINTS)
