@@ -16,7 +16,8 @@
 # Writes under OUT_DIR: environment.txt, pytest-cuda.txt, bench-<dtype>-<layout>.json (archcost.bench/1) and .md,
 #   layers-float32-b64.json, bench-vs-timer-<device>.md, report/ (`archcost report --device DEVICE`: its measured/
 #   folder holds the measured charts with their data and tables), and README.md (every table in one page).
-# Budget: about 5-7 minutes on one H100 (16 isolated processes of ~15 s, the layer run and the Timer comparison).
+# Budget: about 6-8 minutes on one H100 (16 isolated processes of ~15 s, the layer run, the Timer comparison and
+#   the measured part of `archcost report`, bounded at 120 s).
 # Exit status: 0 when every step succeeded; 1 otherwise (each step still runs, a failed point is one line in its
 # table's notes and in the JSON's "failures").
 set -uo pipefail

@@ -63,8 +63,17 @@ def report_command(
 
 def _measure(full: bool, device: str, threads: int | None) -> Any:
     def measure() -> dict[str, Any]:
+        import sys
+
         from archcost.bench.report import default_plan, measure_report
 
-        return measure_report(default_plan(full=full, device=device, threads=threads))
+        plan = default_plan(full=full, device=device, threads=threads)
+        # Minutes of silence read as a hang: say what is being timed and how to skip it.
+        print(f"archcost report: timing {len(plan.archs)} networks on {device} for measured/ (at most "
+              f"{plan.budget_s:g} s; --no-timings skips this)", file=sys.stderr, flush=True)
+        measured = measure_report(plan)
+        for line in measured["skipped"]:
+            print(f"archcost report: skipped {line}", file=sys.stderr)
+        return measured
 
     return measure
