@@ -158,12 +158,13 @@ def _swap(staging: Path, folder: Path) -> None:
         os.rename(staging, folder)
         return
     retired = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
-    os.rename(folder, retired / folder.name)
     try:
-        os.rename(staging, folder)
-    except BaseException:
-        os.rename(retired / folder.name, folder)
-        raise
+        os.rename(folder, retired / folder.name)
+        try:
+            os.rename(staging, folder)
+        except BaseException:
+            os.rename(retired / folder.name, folder)
+            raise
     finally:
         shutil.rmtree(retired, ignore_errors=True)
 

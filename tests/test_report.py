@@ -248,3 +248,26 @@ def test_report_on_cuda_without_one_fails_before_writing(tmp_path: Path, capsys:
     assert run(["report", "--out", str(tmp_path / "r"), "--device", "cuda"]) == 1
     assert "CUDA is not available" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_swap_puts_the_old_folder_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last step (renaming the new report in) failing leaves the old folder in place and nothing beside it."""
+    import archcost.report as report
+
+    old, new = tmp_path / "reports", tmp_path / ".reports.new.tmp"
+    old.mkdir()
+    (old / "README.md").write_text("old\n")
+    new.mkdir()
+    (new / "README.md").write_text("new\n")
+    real_rename = os.rename
+
+    def rename(source: Any, target: Any) -> None:
+        if Path(source) == new:
+            raise OSError(28, "No space left on device")
+        real_rename(source, target)
+
+    monkeypatch.setattr(report.os, "rename", rename)
+    with pytest.raises(OSError):
+        report._swap(new, old)
+    assert (old / "README.md").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".reports.new.tmp", "reports"]  # the caller removes new
