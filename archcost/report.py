@@ -1,14 +1,22 @@
-"""``archcost report``: every reproduce target and the main comparisons as Markdown and CSV, with an index page.
+"""``archcost report``: every reproduce target and the main comparisons as Markdown and CSV, with an index page,
+and (unless ``--no-timings``) charts and tables measured on this machine under ``measured/``.
 
-The output is deterministic (same bytes on every run: no dates, fixed order), so the committed ``reports/`` is
-always what this module writes; timings (``timings/``), benchmark output (``benchmarks/``) and GPU runs (``gpu/``)
-are written by other tools and are not part of that promise. Charts come from :mod:`archcost.plots` and timing
-tables from :mod:`archcost.bench` when those provide their report hooks.
+The deterministic part is the same bytes on every run (no dates, fixed order), so the committed ``reports/`` is
+always what this module writes; the measured part (``measured/``, its own index) varies with the machine and is
+linked from the main index only when it exists. Benchmark output (``benchmarks/``), GPU runs (``gpu/``) and the
+catalog are written by other tools: they are kept as they are, and linked only when present.
+
+All or nothing: the report is built in a temporary folder beside the target (the target's foreign entries hard-linked
+in first), then swapped into place with two renames; an error or Ctrl-C leaves the old folder untouched and removes
+the temporary one.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,8 +35,19 @@ COMPARISONS = (
     ("resnet110-vs-preact", ("resnet110", "preact-resnet110"), "block",
      "post- against pre-activation, per block"),
 )
-# Written by other tools; never written or compared by this module.
-FOREIGN = ("timings", "benchmarks", "gpu")
+# What this module writes at the top of the folder; anything else there belongs to another tool and is kept.
+OWNED = ("README.md", "googlenet-paper-style.md", "googlenet-paper-style.csv", "reproduce", "compare", "charts")
+MEASURED = "measured"
+# Written by other tools: (path, link text, command that writes it); linked from the index only when present.
+FOREIGN_LINKS = (
+    ("benchmarks/analysis-speed.md", "archcost's analysis speed and memory against torch.utils.flop_counter, "
+     "ptflops, thop, torchinfo and fvcore", "python benchmarks/analysis_speed.py"),
+    ("benchmarks/bench-vs-timer.md", "the bench harness against `torch.utils.benchmark.Timer`",
+     "python benchmarks/bench_vs_timer.py"),
+    ("benchmarks/calibration.md", "the engine against independent counters on random networks",
+     "python benchmarks/calibrate.py"),
+    ("gpu/README.md", "GPU runs", "bash benchmarks/gpu_matrix.sh"),
+)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -67,8 +86,90 @@ def _cached(name: str, input_shape: str | None) -> Any:
     return models.analysis(name, input_shape=input_shape)
 
 
-def write_report(folder: Path, *, timings: bool = False) -> list[Path]:
-    """Write the report under ``folder``; returns the files written, index first."""
+def write_report(folder: Path, *, timings: bool = False, measure: Callable[[], dict[str, Any]] | None = None
+                 ) -> list[Path]:
+    """Write the report under ``folder``, all or nothing; returns the files written, index first (paths under
+    ``folder``). With ``timings``, ``measure()`` (default: :func:`archcost.bench.report.measure_report` of the
+    default plan) supplies the bench documents of the measured part; tests pass a simulated one."""
+    folder = Path(folder)
+    if timings and measure is None:
+        from archcost.bench.report import default_plan, measure_report
+
+        def measure() -> dict[str, Any]:
+            return measure_report(default_plan())
+
+    from archcost.errors import OutputError
+
+    staging = _staging(folder)
+    try:
+        try:
+            _carry_foreign(folder, staging, owned=(*OWNED, MEASURED) if timings else OWNED)
+        except (OSError, shutil.Error) as error:
+            raise OutputError(f"cannot keep what other tools wrote in {folder}: {error}") from None
+        written = _write_into(staging, measure if timings else None)
+        try:
+            _swap(staging, folder)
+        except OSError as error:
+            raise OutputError(f"cannot move the new report into {folder}: {error.strerror or error}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [folder / p.relative_to(staging) for p in written]
+
+
+def _staging(folder: Path) -> Path:
+    from archcost.errors import OutputError
+
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    except OSError as error:
+        raise OutputError(f"cannot write the report beside {folder}: {error.strerror or error}") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700; a folder made the ordinary way follows the umask
+    return staging
+
+
+def _carry_foreign(folder: Path, staging: Path, *, owned: tuple[str, ...]) -> None:
+    """Hard-link (copy where links fail) every entry of ``folder`` this run does not write into ``staging``."""
+    if not folder.is_dir():
+        return
+    for entry in sorted(folder.iterdir()):
+        if entry.name in owned or entry.name.startswith(f".{folder.name}."):
+            continue
+        target = staging / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(str(entry), str(target))
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _swap(staging: Path, folder: Path) -> None:
+    """Put ``staging`` in place of ``folder``: rename the old one aside, rename the new one in, then remove the old."""
+    if not folder.exists():
+        os.rename(staging, folder)
+        return
+    retired = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+    try:
+        os.rename(folder, retired / folder.name)
+        try:
+            os.rename(staging, folder)
+        except BaseException:
+            os.rename(retired / folder.name, folder)
+            raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None) -> list[Path]:
     from archcost.compare import compare, to_csv_text, to_markdown_text
     from archcost.reproduce import TARGETS, reproduce, tables
 
@@ -88,10 +189,8 @@ def write_report(folder: Path, *, timings: bool = False) -> list[Path]:
     charts = _hook("archcost.plots", "write_report_charts")
     chart_files = sorted(charts(folder)) if charts is not None else []
     written += chart_files
-    if timings:
-        bench = _hook("archcost.bench", "write_report_tables")
-        if bench is not None:
-            written += bench(folder)
+    if measure is not None:
+        written += _write_measured(folder / MEASURED, measure())
     index = _write(folder / "README.md", _index(folder, reproductions, paper_md, chart_files))
     return [index, *written]
 
@@ -140,16 +239,62 @@ def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: l
             if chart.suffix == ".png":
                 lines.append(f"![{chart.stem}]({relative})")
                 lines.append("")
-    lines += ["", "## Measured, not regenerated byte for byte", "",
-              "Timings vary between runs and machines, so they sit beside the report rather than in it; each file "
-              "names the machine it ran on.", "",
-              "- CPU inference timing and time per image against batch size: [timings/cpu-timing.md]"
-              "(timings/cpu-timing.md), [timings/batch-scaling.md](timings/batch-scaling.md) "
-              "(`archcost report --timings`).",
-              "- archcost's analysis speed and memory against torch.utils.flop_counter, ptflops, thop, torchinfo and "
-              "fvcore: [benchmarks/analysis-speed.md](benchmarks/analysis-speed.md) "
-              "(`python benchmarks/analysis_speed.py`).",
-              "- The bench harness against `torch.utils.benchmark.Timer`: [benchmarks/bench-vs-timer.md]"
-              "(benchmarks/bench-vs-timer.md) (`python benchmarks/bench_vs_timer.py`).",
-              "- GPU runs, when a GPU was available: `gpu/` (`bash benchmarks/gpu_matrix.sh`).", ""]
+    return "\n".join(lines + _other_sections(folder))
+
+
+def _other_sections(folder: Path) -> list[str]:
+    """Links to the measured part and to other tools' output, each only when its file exists."""
+    lines = []
+    if (folder / MEASURED / "README.md").is_file():
+        lines += ["", "## Measured on a real machine", "",
+                  "Accuracy against measured latency and throughput, MACs against measured latency with the roofline's "
+                  "explanation, time per image against batch size and a per-layer roofline: "
+                  f"[{MEASURED}/README.md]({MEASURED}/README.md) (written by `archcost report`, skipped with "
+                  "`--no-timings`; it names the machine and varies from run to run, so it is not part of the "
+                  "byte-for-byte promise)."]
+    present = [(path, text, command) for path, text, command in FOREIGN_LINKS if (folder / path).is_file()]
+    if present:
+        lines += ["", "## Written by other tools", ""]
+        lines += [f"- {text}: [{path}]({path}) (`{command}`)." for path, text, command in present]
+    return [*lines, ""]
+
+
+def _write_measured(folder: Path, measured: dict[str, Any]) -> list[Path]:
+    """The measured part: charts (with their data), timing tables and bench documents, and its own index."""
+    from archcost.bench.report import write_report_tables
+    from archcost.plots.draw_measured_report import write_measured_charts
+
+    charts, problems = write_measured_charts(folder, measured)
+    tables = write_report_tables(folder, measured)
+    index = _write(folder / "README.md", _measured_index(folder, measured, charts, tables, problems))
+    return [index, *charts, *tables]
+
+
+def _measured_index(folder: Path, measured: dict[str, Any], charts: list[Path], tables: list[Path],
+                    problems: list[str]) -> str:
+    from archcost.plots.measured_data import machine_line
+
+    documents = [measured[p] for p in ("latency", "throughput", "scaling", "layers") if measured.get(p)]
+    machine = machine_line(documents[0]) if documents else "nothing measured"
+    plan = measured.get("plan", {})
+    lines = ["# archcost report: measured on this machine", "",
+             f"Machine: {machine}. Measured by `archcost report` with archcost's bench harness in "
+             f"{measured.get('elapsed_s', 0):.0f} s (budget {plan.get('budget_s', 0):g} s, at most "
+             f"{plan.get('per_network_s', 0):g} s per measurement; `--full-timings` widens both, `--no-timings` "
+             "skips this part). Times vary between runs and machines; the MACs, parameters and arithmetic "
+             "intensities are computed, the accuracies are published (`archcost/published/`).", ""]
+    for chart in (c for c in charts if c.suffix == ".png"):
+        relative = chart.relative_to(folder).as_posix()
+        lines += [f"![{chart.stem}]({relative})", "",
+                  f"Data: [{chart.with_suffix('.json').name}]({relative[:-4]}.json)", ""]
+    if tables:
+        lines += ["## Tables and bench files", ""]
+        lines += [f"- [{t.name}]({t.relative_to(folder).as_posix()})" for t in tables]
+        lines.append("")
+    left_out = list(measured.get("skipped", [])) + problems
+    failures = [f["error"] for d in documents for f in d.get("failures", [])]
+    if left_out or failures:
+        lines += ["## Left out", ""]
+        lines += [f"- {line}" for line in (*left_out, *failures)]
+        lines.append("")
     return "\n".join(lines)

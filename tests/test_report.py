@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import shutil
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,9 @@ from archcost.cli import run
 from archcost.cli.output import write_atomic
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
-# Written by other tools, not by `archcost report` (catalog: benchmarks/catalog.py).
-FOREIGN = ("timings", "benchmarks", "gpu", "catalog.md", "catalog")
+# Written by other tools, not by `archcost report` (catalog: benchmarks/catalog.py), or measured (measured/: not
+# deterministic); kept as they are by a `--no-timings` run.
+FOREIGN = ("timings", "benchmarks", "gpu", "catalog.md", "catalog", "measured")
 
 
 IMAGES = (".png", ".svg", ".pdf")
@@ -58,13 +62,20 @@ def test_close_compares_numbers_not_bytes() -> None:
 def test_report_reproduces_the_committed_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     if not (REPORTS / "README.md").is_file():
         pytest.fail("reports/ is missing: run 'archcost report --no-timings' and commit it")
+    for name in FOREIGN:  # what other tools wrote is kept and linked from the index, as in the repository
+        source = REPORTS / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        elif source.is_file():
+            shutil.copy2(source, tmp_path / name)
     previous = os.umask(0o027)  # the report's files follow the umask (checked here, where they are written anyway)
     try:
         assert run(["report", "--out", str(tmp_path), "--no-timings"]) == 0
     finally:
         os.umask(previous)
     assert "README.md" in capsys.readouterr().out
-    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*") if p.is_file()} == {0o640}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.rglob("*") if p.is_file()
+            and p.relative_to(tmp_path).parts[0] not in FOREIGN} == {0o640}
     generated, committed = _files(tmp_path), _files(REPORTS)
     assert sorted(generated) == sorted(committed)
     changed = [name for name in generated
@@ -104,3 +115,159 @@ def test_report_into_a_file_fails_cleanly(tmp_path: Path, capsys: pytest.Capture
     target.write_text("x")
     assert run(["report", "--out", str(target)]) == 1
     assert capsys.readouterr().err.startswith("archcost: error: cannot write the report")
+
+
+def _fakes() -> Any:
+    """The simulated timing source of tests/plots (loaded by path: the test folders are not packages)."""
+    import importlib.util
+
+    path = Path(__file__).parent / "plots" / "test_measured_fakes.py"
+    spec = importlib.util.spec_from_file_location("test_measured_fakes", path)
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.setdefault("test_measured_fakes", importlib.util.module_from_spec(spec))
+    if not hasattr(module, "FakeRunner"):
+        spec.loader.exec_module(module)
+    return module
+
+
+def _simulated_measure() -> Any:
+    from archcost.bench.report import MeasurePlan, measure_report
+
+    fakes = _fakes()
+    runner = fakes.FakeRunner()
+    plan = MeasurePlan(archs=tuple(fakes.PROFILE), batch_archs=("resnet18",), layers_arch="mobilenet-v2")
+    return lambda: measure_report(plan, runner=runner, clock=runner.clock)
+
+
+def _links(index: Path) -> list[str]:
+    return [link for link in re.findall(r"\]\(([^)]+)\)", index.read_text(encoding="utf-8"))
+            if "://" not in link]
+
+
+def _leftovers(parent: Path, name: str) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
+
+
+def test_measured_part_foreign_folders_and_links(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run with (simulated) timings writes measured/ with its own index; foreign folders are kept and linked;
+    every link of both indexes points to a file that exists; a later --no-timings run keeps measured/, and two
+    --no-timings runs write the same bytes (pictures aside: their pixels are the renderer's)."""
+    from archcost.report import write_report
+
+    out = tmp_path / "reports"
+    (out / "benchmarks").mkdir(parents=True)
+    (out / "benchmarks" / "analysis-speed.md").write_text("speed\n")
+    (out / "catalog.md").write_text("catalog\n")
+    write_report(out, timings=True, measure=_simulated_measure())
+    measured_index = out / "measured" / "README.md"
+    index = (out / "README.md").read_text(encoding="utf-8")
+    assert "](measured/README.md)" in index and "](benchmarks/analysis-speed.md)" in index
+    assert "bench-vs-timer" not in index and "gpu/" not in index  # not present, so not linked
+    for page in (out / "README.md", measured_index):
+        for link in _links(page):
+            assert (page.parent / link).is_file(), f"{page} links {link}, which does not exist"
+    measured_text = measured_index.read_text(encoding="utf-8")
+    assert "Simulated CPU, 2 threads, float32, torch 9.9.9" in measured_text
+    assert "![macs-latency](charts/macs-latency.png)" in measured_text
+    assert (out / "benchmarks" / "analysis-speed.md").read_text() == "speed\n"
+    assert (out / "catalog.md").read_text() == "catalog\n"
+    first = _files(out)
+
+    assert run(["report", "--out", str(out), "--no-timings"]) == 0
+    assert measured_index.read_text(encoding="utf-8") == measured_text  # kept, not re-measured
+    second = _files(out)
+    assert run(["report", "--out", str(out), "--no-timings"]) == 0
+    third = _files(out)
+    capsys.readouterr()
+    texts = sorted(n for n in second if not n.endswith(IMAGES))
+    assert sorted(first) == sorted(second) == sorted(third)
+    assert [n for n in texts if not (first[n] == second[n] == third[n])] == []
+    assert _leftovers(tmp_path, "reports") == []
+
+
+def test_index_links_only_what_exists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from archcost.report import write_report
+
+    out = tmp_path / "fresh"
+    write_report(out, timings=False)
+    index = out / "README.md"
+    assert "measured/" not in index.read_text() and "benchmarks/" not in index.read_text()
+    assert "timings/" not in index.read_text()
+    for link in _links(index):
+        assert (out / link).is_file(), link
+
+
+@pytest.mark.parametrize("interruption", ["ctrl-c", "disk full"])
+def test_report_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  interruption: str) -> None:
+    """A write failing midway (Ctrl-C, a full disk) leaves the old folder as it was and no temporary folder."""
+    import archcost.report as report
+    from archcost.errors import OutputError
+
+    out = tmp_path / "reports"
+    (out / "reproduce").mkdir(parents=True)
+    (out / "README.md").write_text("old index\n")
+    (out / "reproduce" / "old.md").write_text("old\n")
+    (out / "gpu").mkdir()
+    (out / "gpu" / "README.md").write_text("gpu\n")
+    before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real_write, calls = report._write, []
+
+    def failing_write(path: Path, text: str) -> Path:
+        calls.append(path)
+        if len(calls) == 6:
+            raise KeyboardInterrupt() if interruption == "ctrl-c" else OutputError(f"cannot write {path}: full")
+        return real_write(path, text)
+
+    monkeypatch.setattr(report, "_write", failing_write)
+    with pytest.raises(KeyboardInterrupt if interruption == "ctrl-c" else OutputError):
+        report.write_report(out, timings=False)
+    assert len(calls) == 6
+    after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert _leftovers(tmp_path, "reports") == []
+
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["--no-timings", "--full-timings"], 2, "--full-timings and --no-timings contradict each other"),
+    (["--device", "tpu"], 2, "unknown --device 'tpu'"),
+])
+def test_report_options_fail_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                         code: int, message: str) -> None:
+    assert run(["report", "--out", str(tmp_path / "r"), *argv]) == code
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
+def test_report_on_cuda_without_one_fails_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert run(["report", "--out", str(tmp_path / "r"), "--device", "cuda"]) == 1
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_swap_puts_the_old_folder_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last step (renaming the new report in) failing leaves the old folder in place and nothing beside it."""
+    import archcost.report as report
+
+    old, new = tmp_path / "reports", tmp_path / ".reports.new.tmp"
+    old.mkdir()
+    (old / "README.md").write_text("old\n")
+    new.mkdir()
+    (new / "README.md").write_text("new\n")
+    real_rename = os.rename
+
+    def rename(source: Any, target: Any) -> None:
+        if Path(source) == new:
+            raise OSError(28, "No space left on device")
+        real_rename(source, target)
+
+    monkeypatch.setattr(report.os, "rename", rename)
+    with pytest.raises(OSError):
+        report._swap(new, old)
+    assert (old / "README.md").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".reports.new.tmp", "reports"]  # the caller removes new

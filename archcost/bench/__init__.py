@@ -2,7 +2,7 @@
 
 ``archcost.bench(...)`` (this module is callable) and :func:`bench` measure whole networks (``archcost bench``);
 :func:`layer_times` measures each module (``archcost table --timed``); :func:`roofline` places layers against the
-device's measured peak; :func:`write_report_tables` writes the timing tables of ``archcost report --timings``.
+device's measured peak; :func:`write_report_tables` writes the timing tables of ``archcost report``.
 Importing this package is torch-free; torch is imported when a function that needs it is called.
 """
 
@@ -67,12 +67,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'archcost.bench' has no attribute {name!r}")
 
 
-def write_report_tables(folder: Path) -> list[Path]:
-    """Write the CPU timing tables of ``archcost report --timings`` under ``folder / "timings"``; see
-    :mod:`archcost.bench.report`."""
+def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
+    """Write the timing tables of ``archcost report`` (from :func:`archcost.bench.report.measure_report`) under
+    ``folder``; see :mod:`archcost.bench.report`."""
     from archcost.bench.report import write_report_tables as write
 
-    return write(folder)
+    return write(folder, measured)
 
 
 class _CallableModule(types.ModuleType):

@@ -1,9 +1,10 @@
-"""``archcost report [--out DIR]``: regenerate every reproduce table, comparison and chart with an index page."""
+"""``archcost report [--out DIR]``: regenerate every reproduce table, comparison and chart with an index page, and
+measure the networks on this machine for the measured charts (``--no-timings`` skips that part)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,24 +17,38 @@ from archcost.render import Column, Format, to_csv, to_json, to_markdown
 @app.command("report")
 def report_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (created if missing).")] = Path("reports"),
-    timings: Annotated[bool, typer.Option("--timings/--no-timings", help="Also time networks on this CPU "
-                                                                          "(under timings/; not deterministic).")]
-    = False,
+    timings: Annotated[bool, typer.Option("--timings/--no-timings", help="Measure networks on this machine for the "
+                                                                          "charts under measured/ (about two minutes "
+                                                                          "on a 2-core CPU; not deterministic).")]
+    = True,
+    full_timings: Annotated[bool, typer.Option("--full-timings", help="Measure longer and at larger batches "
+                                                                      "(about ten minutes).")] = False,
+    device: Annotated[str, typer.Option("--device", help="Device to measure on: cpu or cuda.")] = "cpu",
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads for the measurements "
+                                                                         "(default 1: reproducible on a shared "
+                                                                         "machine).")] = None,
     format: FormatOption = Format.TABLE,
 ) -> None:
-    """Write every reproduce target and the main comparisons (Markdown + CSV), charts, and README.md."""
-    from archcost.errors import OutputError
+    """Write every reproduce target and the main comparisons (Markdown + CSV), charts, measured charts, and
+    README.md."""
+    from archcost.errors import OutputError, UsageError
 
     if out.exists() and not out.is_dir():
         raise OutputError(f"cannot write the report to {out}: it is a file")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"cannot create {out}: {error.strerror or error}") from None
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown --device {device!r}; choose cpu or cuda")
+    if full_timings and not timings:
+        raise UsageError("--full-timings and --no-timings contradict each other; choose one")
+
+    if timings and device == "cuda":  # fail in one line before the deterministic part is built
+        from archcost.bench.device import check_device
+        from archcost.bench.settings import BenchDevice
+
+        check_device(BenchDevice.CUDA)
 
     from archcost.report import write_report
 
-    written = write_report(out, timings=timings)
+    written = write_report(out, timings=timings, measure=_measure(full_timings, device, threads) if timings else None)
     rows = [{"file": str(p)} for p in written]
     columns = [Column("file", "file", "left")]
     if format is Format.JSON:
@@ -44,3 +59,21 @@ def report_command(
         emit(to_markdown(rows, columns), None)
     else:
         emit(f"wrote {len(written)} files under {out}/ (index: {out / 'README.md'})\n", None)
+
+
+def _measure(full: bool, device: str, threads: int | None) -> Any:
+    def measure() -> dict[str, Any]:
+        import sys
+
+        from archcost.bench.report import default_plan, measure_report
+
+        plan = default_plan(full=full, device=device, threads=threads)
+        # Minutes of silence read as a hang: say what is being timed and how to skip it.
+        print(f"archcost report: timing {len(plan.archs)} networks on {device} for measured/ (at most "
+              f"{plan.budget_s:g} s; --no-timings skips this)", file=sys.stderr, flush=True)
+        measured = measure_report(plan)
+        for line in measured["skipped"]:
+            print(f"archcost report: skipped {line}", file=sys.stderr)
+        return measured
+
+    return measure

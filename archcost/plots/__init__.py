@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["ChartData", "accuracy_chart", "layers_chart", "inception_chart", "scaling_chart", "batch_chart",
-           "roofline_chart", "load_bench", "published_accuracy", "draw", "render", "write_report_charts"]
+           "roofline_chart", "load_bench", "published_accuracy", "draw", "render", "write_report_charts",
+           "measured_charts", "write_measured_charts"]
 
 _WHERE = {
     "ChartData": "chart_data", "accuracy_chart": "chart_data",
     "layers_chart": "cost_data", "inception_chart": "cost_data", "scaling_chart": "cost_data",
     "batch_chart": "bench_data", "roofline_chart": "bench_data", "load_bench": "bench_data",
     "published_accuracy": "published", "draw": "figures", "render": "figures", "write_report_charts": "report",
+    "measured_charts": "measured_data", "write_measured_charts": "draw_measured_report",
 }
 
 
