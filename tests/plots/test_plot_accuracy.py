@@ -239,3 +239,24 @@ def test_crops_are_read_from_the_sourced_evaluation_text(evaluation, crops):
     from archcost.plots.published import published_accuracy
 
     assert replace(published_accuracy("imagenet")[0], evaluation=evaluation).crops == crops
+
+
+def test_no_label_covers_another_networks_bubble_on_the_crowded_chart():
+    # resnet152 / resnet152-v1.5 and vgg16 / vgg19 sit nearly on top of each other: each keeps its own label, clear
+    # of the other's bubble (a label moved away from its bubble gets a leader line, see labels.py).
+    from archcost.plots.draw_accuracy import SIZE_PT2_AT_MAX
+
+    figure = _crowded_figure()
+    axes = figure.axes[0]
+    boxes = label_boxes(figure, axes)
+    px_per_pt = figure.dpi / 72.0
+    scale = SIZE_PT2_AT_MAX / max(params for *_, params in CROWD)
+    covered = []
+    for arch, _, x, top1, params in CROWD:
+        cx, cy = axes.transData.transform((x, top1))
+        radius = math.sqrt(scale * params) / 2 * px_per_pt  # the drawn area: SIZE_PT2_AT_MAX * params / largest
+        for gid, box in boxes.items():
+            nearest = (min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1))
+            if gid != f"label:{arch}" and math.dist(nearest, (cx, cy)) < radius:
+                covered.append((gid, arch))
+    assert covered == []
