@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from bench_tiny import Tiny
+from bench_tiny import Tiny, idle_machine  # noqa: F401  (autouse: simulated idle load)
 
 import archcost.bench
 from archcost.bench import harness
