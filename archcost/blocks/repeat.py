@@ -13,22 +13,19 @@ an analysis of the zoo builds each of those once.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Hashable, Iterator, TypeVar
+from typing import TypeVar
 
 import torch
 from torch import nn
 
-from archcost.counting.structure import StructuralKeys
+# COPIED_FROM is the counting side's registry of copies (the tracer reads it; the engine never imports blocks/).
+from archcost.counting.structure import COPIED_FROM, StructuralKeys
 
 M = TypeVar("M", bound=nn.Module)
-
-# copy -> the block it was copied from. A model that no one has touched since it was built (analyze(name) builds its
-# own) can take a copy's structural key from its template instead of recomputing it (counting/structure.py).
-COPIED_FROM: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 _COPY_ON_META: ContextVar[bool] = ContextVar("archcost_copy_on_meta", default=True)
 

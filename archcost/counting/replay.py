@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from archcost.counting.records import OpRecord
 from archcost.counting.structure import REPLAY_WRAPPER, StructuralKeys
 
 if TYPE_CHECKING:
-    from archcost.counting.tracer import OpRecord, Tracer
+    from archcost.counting.tracer import Tracer
 
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -157,7 +159,6 @@ class Replayer:
         return out
 
     def _replay(self, index: int, recording: _Recording) -> torch.Tensor:
-        from archcost.counting.tracer import OpRecord
 
         tracer, trace = self.tracer, self.tracer.trace
         trace.records.extend(OpRecord(index + offset, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes)

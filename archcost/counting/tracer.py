@@ -18,22 +18,10 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from archcost.counting import meta_kernels
 from archcost.counting.fast_paths import unfused
-from archcost.counting.formulas import Term
+from archcost.counting.records import OpRecord
 from archcost.counting.replay import Replayer
 from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
-from archcost.counting.structure import StructuralKeys
-
-
-@dataclass(slots=True)
-class OpRecord:
-    """One aten op call: whose it was, what it cost, and how many bytes it touched."""
-
-    module: int  # index into the traced module list
-    op: str  # aten overload packet name
-    terms: tuple[Term, ...] | None  # None: no rule, reported in uncounted_ops
-    bytes_in: int
-    bytes_out: int
-    shapes: tuple[tuple[int, ...], ...]  # tensor argument shapes, for --explain
+from archcost.counting.structure import COPIED_FROM, StructuralKeys
 
 
 @dataclass(slots=True)
@@ -82,17 +70,18 @@ def _is_out_argument(tensor: torch.Tensor, out: Any) -> bool:
     return tensor is out
 
 
-def _first_tensor(value: Any) -> torch.Tensor | None:
+def _first_tensor_in(value: Any) -> torch.Tensor | None:
+    """The first tensor found depth-first in a nest of lists, tuples and dicts (a module's inputs or outputs)."""
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, (list, tuple)):
         for v in value:
-            t = _first_tensor(v)
+            t = _first_tensor_in(v)
             if t is not None:
                 return t
     if isinstance(value, dict):
         for v in value.values():
-            t = _first_tensor(v)
+            t = _first_tensor_in(v)
             if t is not None:
                 return t
     return None
@@ -148,8 +137,7 @@ class Tracer(TorchDispatchMode):
         # A weak reference with a callback is the cheapest way to hear when the tensor is freed.
         ref = weakref.ref(tensor, self._released)
         self._pending[id(ref)] = (ref, nbytes)
-        if self.live_bytes > self.trace.peak_live_bytes:
-            self.trace.peak_live_bytes = self.live_bytes
+        self.trace.peak_live_bytes = max(self.trace.peak_live_bytes, self.live_bytes)
 
     def _allocated(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         tensors = out if isinstance(out, (tuple, list)) else (out,)
@@ -185,7 +173,7 @@ class Tracer(TorchDispatchMode):
             self.trace.uncounted[name] += 1
         else:
             terms = rule(args, kwargs, out)
-        first = _first_tensor(out)
+        first = _first_tensor_in(out)
         if first is not None:
             self.trace.devices.add(first.device.type)
         if name in STATISTICS_OUTPUT_OPS:
@@ -204,7 +192,10 @@ class Tracer(TorchDispatchMode):
         Two global module hooks (filtered to this model's modules) cost far less than two hooks per module on deep
         networks: ResNet-1202 has 5,410 modules.
         """
-        from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+        from torch.nn.modules.module import (
+            register_module_forward_hook,
+            register_module_forward_pre_hook,
+        )
 
         index = {id(m): i for i, m in enumerate(self.modules)}
         index.pop(id(self.modules[0]), None)  # the root's call is recorded around the whole forward below
@@ -220,7 +211,7 @@ class Tracer(TorchDispatchMode):
             call = calls[i]
             call.calls += 1
             if call.input_shape is None:
-                first = _first_tensor(inputs)
+                first = _first_tensor_in(inputs)
                 call.input_shape = tuple(first.shape) if first is not None else None
 
         def post_hook(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
@@ -229,7 +220,7 @@ class Tracer(TorchDispatchMode):
                 return
             stack.pop()
             call = calls[i]
-            first = _first_tensor(output)
+            first = _first_tensor_in(output)
             if first is not None:
                 call.output_shape = tuple(first.shape)
                 numel = first.numel()
@@ -255,7 +246,7 @@ class Tracer(TorchDispatchMode):
                     if self.failure is None:
                         self.failure = Failure(stack[-1], None, error)
                     raise
-            first = _first_tensor(output)
+            first = _first_tensor_in(output)
             if first is not None:
                 root.output_shape = tuple(first.shape)
                 root.output_elements = first.numel()
@@ -277,7 +268,6 @@ class Tracer(TorchDispatchMode):
     def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
         """Route the forward of each repeated composite module through the replayer, as an instance attribute
         (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
-        from archcost.blocks.repeat import COPIED_FROM
 
         structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
         if not structure.tree_is_plain:
