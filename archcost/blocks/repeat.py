@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 # COPIED_FROM is the counting side's registry of copies (the tracer reads it; the engine never imports blocks/).
+from archcost import torch_compat
 from archcost.counting.structure import COPIED_FROM, StructuralKeys
 
 M = TypeVar("M", bound=nn.Module)
@@ -91,12 +92,12 @@ _TABLES = tuple(name for name, value in nn.Module().__dict__.items()
 
 
 _META = torch.device("meta")
-_empty, _make_subclass = torch.empty, torch.Tensor._make_subclass
+_empty, _make_subclass = torch.empty, torch_compat.make_subclass
 
 
 def _meta_copy(module: M) -> M:
     # No device context or other torch-function mode is needed to make a meta tensor: skipping them halves the cost.
-    with torch._C.DisableTorchFunction():
+    with torch_compat.disable_torch_function():
         return _copy(module)
 
 

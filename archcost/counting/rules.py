@@ -122,7 +122,9 @@ def _clamp(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 def _from_pool1d(x: Any) -> bool:
     # adaptive_avg_pool1d decomposes into the 2-d pool of x.unsqueeze(-2): a ([N,] C, 1, L) view. A 2-d pool of a
     # height-1 view looks the same at the dispatcher; the README says so.
-    return x.shape[-2] == 1 and x._is_view()
+    from archcost import torch_compat  # here: the rule table itself stays torch-free
+
+    return x.shape[-2] == 1 and torch_compat.is_view(x)
 
 
 @rule("mean")

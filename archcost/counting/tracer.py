@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
+from archcost import torch_compat
 from archcost.counting import meta_kernels
 from archcost.counting.fast_paths import unfused
 from archcost.counting.records import OpRecord
 from archcost.counting.replay import Replayer
 from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
 from archcost.counting.structure import COPIED_FROM, StructuralKeys
+from archcost.torch_compat import TorchDispatchMode
 
 
 @dataclass(slots=True)
@@ -142,7 +143,7 @@ class Tracer(TorchDispatchMode):
     def _allocated(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         tensors = out if isinstance(out, (tuple, list)) else (out,)
         for t in tensors:
-            if not isinstance(t, torch.Tensor) or t._is_view():
+            if not isinstance(t, torch.Tensor) or torch_compat.is_view(t):
                 continue  # a view allocates nothing new
             if any(t is a for a in args) or (kwargs and _is_out_argument(t, kwargs.get("out"))):
                 continue  # neither does an in-place result, nor one written into out= (already counted live)
@@ -282,11 +283,4 @@ class Tracer(TorchDispatchMode):
         return wrapped
 
 
-# TorchDispatchMode wraps every subclass's __torch_dispatch__ in torch._disable_dynamo, whose first call imports
-# torch._dynamo (about a second of a cold start) only to mark the function as not-to-be-compiled. This mode is never
-# compiled, so the mark is set up front to the function itself and the import never happens.
-_dispatch = Tracer.__dict__["__torch_dispatch__"]
-_original = getattr(_dispatch, "__wrapped__", None)
-if _original is not None and getattr(_original, "__dynamo_disable", None) is None:
-    _original.__dynamo_disable = _original  # type: ignore[attr-defined]
-
+torch_compat.never_compiled(Tracer)  # see the adapter: spares a cold start the import of torch._dynamo
