@@ -10,16 +10,23 @@ from typing import Any
 
 import torch
 
-from archcost import cache
+from archcost import cache, fallback
 from archcost.counting.aggregate import aggregate
 from archcost.counting.fast_paths import record_provenance
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
-from archcost import fallback
 from archcost.diagnose import mismatch, needs_data
-from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
-                             InputTooSmallError, UsageError, UserForwardError)
+from archcost.errors import (
+    ArchcostError,
+    DataDependentError,
+    DeviceError,
+    ForwardError,
+    InputMismatchError,
+    InputTooSmallError,
+    UsageError,
+    UserForwardError,
+)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
@@ -145,10 +152,10 @@ def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: De
         network = registry.get(model_or_name).name
     except ArchcostError:
         return None  # not a registry name: resolve() says what it is
-    # The default dtype is the one state of torch's a registry build reads (the parameters' dtype).
-    return cache.memory_key(network=network, inputs=input_shape, batch=batch, config=overrides,
-                             convention=conv.value, dtype=dtype, replay=replay,
-                             default_dtype=str(torch.get_default_dtype()))
+    # A registry network is analysed on meta under auto as under meta (its fallback is off): one device in the key.
+    return cache.analysis_key("memory", network=network, inputs=input_shape, batch=batch, device=Device.META.value,
+                              convention=conv.value, dtype=dtype, config=overrides, replay=replay,
+                              default_dtype=str(torch.get_default_dtype()))
 
 
 def _build(spec: str, device: Device, dtype: str, overrides: dict[str, Any],
