@@ -10,23 +10,16 @@ from typing import Any
 
 import torch
 
-from archcost import cache, fallback
+from archcost import cache
 from archcost.counting.aggregate import aggregate
 from archcost.counting.fast_paths import record_provenance
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
+from archcost import fallback
 from archcost.diagnose import mismatch, needs_data
-from archcost.errors import (
-    ArchcostError,
-    DataDependentError,
-    DeviceError,
-    ForwardError,
-    InputMismatchError,
-    InputTooSmallError,
-    UsageError,
-    UserForwardError,
-)
+from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
+                             InputTooSmallError, UsageError, UserForwardError)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)

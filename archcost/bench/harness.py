@@ -6,24 +6,15 @@ become records and the run goes on with the next one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
 from archcost import __version__
 from archcost.bench.clock import measure
-from archcost.bench.device import (
-    TORCH_DTYPES,
-    MemoryTracker,
-    check_device,
-    check_dtype,
-    describe,
-    is_out_of_memory,
-    is_unsupported_dtype,
-    release_memory,
-)
+from archcost.bench.device import (TORCH_DTYPES, MemoryTracker, check_device, check_dtype, describe,
+                                   is_out_of_memory, is_unsupported_dtype, release_memory)
 from archcost.bench.failures import failure
 from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
