@@ -108,10 +108,9 @@ class Tracer(TorchDispatchMode):
     Use :meth:`run`: it installs forward hooks on ``modules`` (removed afterwards, also when the forward raises).
     """
 
-    def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True,
+    def __init__(self, modules: list[torch.nn.Module], *, replay: bool = True,
                  built_here: bool = False) -> None:
         super().__init__()
-        self.fast_meta = fast_meta
         self.replay = replay  # on meta, for a registry network only: see counting/replay.py
         self.built_here = built_here  # archcost built it and nobody else has held it: its blocks are archcost's own
         self.replayer: Replayer | None = None
@@ -162,7 +161,7 @@ class Tracer(TorchDispatchMode):
                 return out
         try:
             # An out= call writes into the tensor it is given: the shape-only kernels build a new one instead.
-            out = meta_kernels.run(name, args, kwargs) if self.fast_meta and "out" not in kwargs else None
+            out = meta_kernels.run(name, args, kwargs) if "out" not in kwargs else None
             if out is None:
                 out = func(*args, **kwargs)
         except Exception as error:
