@@ -88,6 +88,30 @@ def _first_tensor_in(value: Any) -> torch.Tensor | None:
     return None
 
 
+
+def _record_output(call: ModuleCall, output: Any, *, accumulate: bool = False) -> None:
+    """A call's output shape and size, from its first tensor; a module called again adds its outputs' sizes (the
+    root is called once: its record is set)."""
+    first = _first_tensor_in(output)
+    if first is None:
+        return
+    numel = first.numel()
+    call.output_shape = tuple(first.shape)
+    if accumulate:
+        call.output_elements += numel
+        call.output_bytes += numel * first.element_size()
+    else:
+        call.output_elements, call.output_bytes = numel, numel * first.element_size()
+
+
+def _unwrap(wrapped: list[tuple[torch.nn.Module, Any]]) -> None:
+    """Give each wrapped block back the forward it had: none of its own (the class's), or the one it held."""
+    for module, previous in wrapped:
+        if previous is None:
+            del module.__dict__["forward"]
+        else:
+            module.__dict__["forward"] = previous
+
 @dataclass
 class Trace:
     """What one forward pass cost, op by op and module by module."""
@@ -197,8 +221,41 @@ class Tracer(TorchDispatchMode):
             register_module_forward_pre_hook,
         )
 
+        pre_hook, post_hook = self._module_hooks()
+        handles = []
+        wrapped: list[tuple[torch.nn.Module, Any]] = []
+        try:
+            handles.append(register_module_forward_pre_hook(pre_hook))
+            handles.append(register_module_forward_hook(post_hook))
+            tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
+            if self.replay and self.built_here and tensors and all(t.is_meta for t in tensors):
+                wrapped = self._wrap_repeated_blocks()
+            root = self.trace.calls[0]
+            root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
+            self.live_bytes = sum(t.numel() * t.element_size() for t in tensors)
+            self.trace.peak_live_bytes = self.live_bytes
+            with unfused(self.trace.fast_paths), self:
+                try:
+                    output = forward(*args, **kwargs)
+                except Exception as error:
+                    if self.failure is None:
+                        self.failure = Failure(self.stack[-1], None, error)
+                    raise
+            _record_output(root, output)
+            return self.trace
+        finally:
+            for handle in handles:
+                handle.remove()
+            _unwrap(wrapped)
+            # The weak references' callbacks and the replayer point back at this tracer, which holds the model: left
+            # in place, those cycles keep every module alive until a full garbage collection walks them.
+            self._pending.clear()
+            self.replayer = None
+
+    def _module_hooks(self) -> tuple[Any, Any]:
+        """The global pre- and post-forward hooks: they keep the module stack and each module's call record."""
         index = {id(m): i for i, m in enumerate(self.modules)}
-        index.pop(id(self.modules[0]), None)  # the root's call is recorded around the whole forward below
+        index.pop(id(self.modules[0]), None)  # the root's call is recorded around the whole forward in run()
         calls = self.trace.calls
         stack = self.stack
 
@@ -219,51 +276,9 @@ class Tracer(TorchDispatchMode):
             if i is None:
                 return
             stack.pop()
-            call = calls[i]
-            first = _first_tensor_in(output)
-            if first is not None:
-                call.output_shape = tuple(first.shape)
-                numel = first.numel()
-                call.output_elements += numel
-                call.output_bytes += numel * first.element_size()
+            _record_output(calls[i], output, accumulate=True)
 
-        handles = []
-        wrapped: list[tuple[torch.nn.Module, Any]] = []
-        try:
-            handles.append(register_module_forward_pre_hook(pre_hook))
-            handles.append(register_module_forward_hook(post_hook))
-            tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
-            if self.replay and self.built_here and tensors and all(t.is_meta for t in tensors):
-                wrapped = self._wrap_repeated_blocks()
-            root = calls[0]
-            root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
-            self.live_bytes = sum(t.numel() * t.element_size() for t in tensors)
-            self.trace.peak_live_bytes = self.live_bytes
-            with unfused(self.trace.fast_paths), self:
-                try:
-                    output = forward(*args, **kwargs)
-                except Exception as error:
-                    if self.failure is None:
-                        self.failure = Failure(stack[-1], None, error)
-                    raise
-            first = _first_tensor_in(output)
-            if first is not None:
-                root.output_shape = tuple(first.shape)
-                root.output_elements = first.numel()
-                root.output_bytes = first.numel() * first.element_size()
-            return self.trace
-        finally:
-            for handle in handles:
-                handle.remove()
-            for module, previous in wrapped:
-                if previous is None:
-                    del module.__dict__["forward"]
-                else:
-                    module.__dict__["forward"] = previous
-            # The weak references' callbacks and the replayer point back at this tracer, which holds the model: left
-            # in place, those cycles keep every module alive until a full garbage collection walks them.
-            self._pending.clear()
-            self.replayer = None
+        return pre_hook, post_hook
 
     def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
         """Route the forward of each repeated composite module through the replayer, as an instance attribute
