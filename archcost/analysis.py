@@ -19,15 +19,15 @@ from archcost.counting.tracer import Tracer
 from archcost import fallback
 from archcost.diagnose import mismatch, needs_data
 from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
-                             InputTooSmallError, UsageError, UserForwardError)
+                             InputTooSmallError, UsageError, UserForwardError, first_line)
 from archcost.gc_pause import gc_paused
-from archcost.inputs import Example, from_user, make, native
+from archcost.inputs import TORCH_DTYPES, Example, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
 from archcost.zoo import registry, user_code
 from archcost.zoo.resolve import Resolved, construct
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
+DTYPES = {name: dtype for name, dtype in TORCH_DTYPES.items() if dtype.is_floating_point}  # the model dtypes
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
 _COLLAPSE_MESSAGES = ("output size is too small", "kernel size can't be greater", "smaller than kernel",
@@ -49,7 +49,7 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
         who = f"{names[index]} ({kind})"
     else:  # the root: a model instance is named after its class already
         who = model_name if kind == model_name else f"{model_name} ({kind})"
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = first_line(error)
     first = examples[0].shape
     seen = tracer.trace.calls[index].input_shape
     if device is Device.META:
