@@ -10,6 +10,8 @@ exists to leave out). The walker and Tarjan's algorithm are tests/test_import_cy
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 import pytest
 from test_import_cycles import _imported, cycles_among, module_files
@@ -83,3 +85,22 @@ def test_type_checking_imports_are_left_out_and_function_imports_kept() -> None:
     assert seen == {"archcost.b", "typing"}
     assert cycles_among({"archcost.a": {"archcost.b"}, "archcost.b": {"archcost.a"}}, (ROOT,)) == [
         ["archcost.a", "archcost.b"]]
+
+
+def test_bench_and_reproduce_are_plain_functions_whatever_was_imported_since() -> None:
+    import types
+
+    import archcost
+    import archcost.bench.harness
+    import archcost.reproduce.core
+
+    assert type(archcost.bench) is types.FunctionType and type(archcost.reproduce) is types.FunctionType
+    assert archcost.bench.__module__ == "archcost.bench" and archcost.reproduce.__module__ == "archcost.reproduce"
+    assert type(sys.modules["archcost.bench"]) is types.ModuleType  # no replaced module class
+    assert type(sys.modules["archcost.reproduce"]) is types.ModuleType
+
+
+def test_importing_archcost_imports_neither_torch_nor_matplotlib_nor_pandas() -> None:
+    probe = "import sys, archcost; print(sorted(m for m in ('torch', 'matplotlib', 'pandas') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
