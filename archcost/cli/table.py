@@ -213,21 +213,16 @@ def _cache_key(arch: str, input: list[str], batch: int | None, convention: Conve
     """The disk cache's key of this request, or None when it is not a registry network (``config``: ``--set``)."""
     from archcost import cache
     from archcost.errors import ArchcostError
-    from archcost.shapes import parse_input
     from archcost.zoo import registry
 
     try:
         entry = registry.get(arch)
     except ArchcostError:
         return None  # not a registry name: the analysis says what is wrong with it
-    specs = [parse_input(text) for text in input]
-    shape: Any = None
-    if len(specs) == 1 and specs[0].dtype is None and specs[0].name is None:
-        shape = list(specs[0].shape(batch))  # one plain input: 3x224x224 and 1x3x224x224 are one request
-    elif specs:
-        shape = [{"shape": list(s.shape(batch)), "dtype": s.dtype, "name": s.name} for s in specs]
-    return cache.request_key(network=entry.name, inputs=shape, batch=batch, config=config or {},
-                             convention=convention.value, dtype=dtype, replay=True)
+    # The key is archcost/cache.py's; a registry network is analysed on meta under auto as under meta.
+    return cache.analysis_key("disk", network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
+                              device="meta", convention=convention.value, dtype=dtype, config=config or {},
+                              replay=True)
 
 
 def _cached(key: str) -> Any:
