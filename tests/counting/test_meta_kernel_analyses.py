@@ -37,10 +37,15 @@ def test_analyses_with_and_without_the_meta_kernels_are_identical(name: str, mon
     peaks = (without["totals"].pop("peak_activation_bytes"), with_kernels["totals"].pop("peak_activation_bytes"))
     assert without == with_kernels and with_kernels["totals"]["macs"] > 0
     if name in PEAK_DIFFERS:
-        pytest.xfail(f"peak activation bytes differ without the meta kernels: {peaks[0]} vs {peaks[1]}")
+        # The tool reports the meta-kernel peak: it must be the one a real CPU run gives.
+        cache.forget()
+        cpu_peak = archcost.analyze(name, batch=1, device="cpu").to_dict()["totals"]["peak_activation_bytes"]
+        assert peaks[1] == cpu_peak and peaks[0] != cpu_peak
+        return
     assert peaks[0] == peaks[1]
 
 
 # Found by this test (issue 14): on these networks the peak of live activation bytes is higher when torch's own meta
-# kernels run (AlexNet: +67,125,248 bytes, one 4096x4096 float32 matrix and 16 KiB). Every other figure is equal.
+# kernels run (AlexNet: +67,125,248 bytes, one 4096x4096 float32 matrix and 16 KiB). Every other figure is equal, and
+# the peak the tool reports (with its kernels: 151,703,404 for AlexNet) is the one a real CPU run gives.
 PEAK_DIFFERS = frozenset({"alexnet"})
