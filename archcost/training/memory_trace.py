@@ -1,7 +1,7 @@
 """The saved-tensor trace behind training memory: one forward + backward on meta, every tensor autograd saves.
 
 Side-effect free for the user's model: parameters and buffers are meta stand-ins passed through
-``torch.func.functional_call``; the global module hooks (to name the saving layer) and the ``forward`` overrides of
+``torch.nn.utils.stateless`` (functional_call's swap, held over the backward too); the global module hooks (to name the saving layer) and the ``forward`` overrides of
 checkpointed blocks are removed in ``finally``; the module's ``training`` flags are put back.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.checkpoint import checkpoint as torch_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
@@ -147,12 +148,15 @@ def trace_saved(model: torch.nn.Module, state: dict[str, torch.Tensor], args: tu
     modes = {name: m.training for name, m in model.named_modules()}
     model.train()
     try:
-        with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
-                torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            loss = form_loss(torch.func.functional_call(model, state, args))
-        largest = _LargestOutput()
-        with largest:
-            torch.autograd.grad(loss, [t for t in state.values() if t.requires_grad], allow_unused=True)
+        # The stand-ins replace the model's tensors for the forward AND the backward: a checkpointed block's
+        # recompute runs in the backward and must see them too (torch.func.functional_call covers the forward only).
+        with _reparametrize_module(model, state):
+            with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
+                    torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                loss = form_loss(model(*args))
+            largest = _LargestOutput()
+            with largest:
+                torch.autograd.grad(loss, [t for t in state.values() if t.requires_grad], allow_unused=True)
         trace.backward_transient_bytes = largest.largest_bytes
     finally:
         for name, module in model.named_modules():
