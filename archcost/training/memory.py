@@ -27,10 +27,11 @@ class TrainMemory:
 
     ``peak_train_bytes`` = parameter_bytes + optimizer_state_bytes + gradient_bytes + saved_activation_bytes
     + backward_transient_bytes. That is the memory live at the start of the backward when the gradients of the
-    previous step are kept (``zero_grad(set_to_none=False)``, the worst case) and every saved tensor is still held,
-    plus the largest set of tensors one backward op produces at once (``backward_transient_bytes``). It is an upper
-    bound of the step's peak as the allocator sees it: the forward's temporaries that nothing saves are freed as
-    the forward runs and are not counted, and the backward frees saved tensors as it goes.
+    previous step are kept (``zero_grad(set_to_none=False)``, the worst case for gradients) and every saved tensor
+    is still held, plus the largest set of tensors one backward op produces at once (``backward_transient_bytes``).
+    It is not an upper bound of what a process holds: the forward's temporaries that nothing saves (freed as the
+    forward runs), allocator slack and library scratch are not counted; benchmarks/train_memory.py measures the
+    gap on real steps.
     """
 
     parameter_bytes: int
