@@ -54,12 +54,14 @@ class TrainMemory:
 
 
 def _stand_ins(model: torch.nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """Meta copies of every parameter and buffer (floating ones in ``dtype``), trainable where the model's are."""
+    """Meta copies of every parameter and buffer (floating ones in ``dtype``), trainable where the model's are.
+
+    Tied tensors get one stand-in, under their first name; the swap ties the other names to it."""
     state: dict[str, torch.Tensor] = {}
-    for name, p in model.named_parameters(remove_duplicate=False):
+    for name, p in model.named_parameters():
         t = torch.empty(p.shape, dtype=dtype if p.is_floating_point() else p.dtype, device="meta")
         state[name] = t.requires_grad_(p.requires_grad)
-    for name, b in model.named_buffers(remove_duplicate=False):
+    for name, b in model.named_buffers():
         state[name] = torch.empty(b.shape, dtype=dtype if b.is_floating_point() else b.dtype, device="meta")
     return state
 

@@ -150,7 +150,7 @@ def trace_saved(model: torch.nn.Module, state: dict[str, torch.Tensor], args: tu
     try:
         # The stand-ins replace the model's tensors for the forward AND the backward: a checkpointed block's
         # recompute runs in the backward and must see them too (torch.func.functional_call covers the forward only).
-        with _reparametrize_module(model, state):
+        with _reparametrize_module(model, state, tie_weights=True):
             with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
                     torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
                 loss = form_loss(model(*args))

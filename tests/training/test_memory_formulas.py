@@ -122,3 +122,11 @@ def test_bad_arguments_are_usage_errors(kwargs: dict, message: str) -> None:
 def test_a_model_without_trainable_parameters_is_refused() -> None:
     with pytest.raises(UsageError, match="no trainable parameter"):
         training_memory(_mlp().requires_grad_(False), torch.empty(2, 8), optimizer="sgd")
+
+
+def test_tied_weights_count_once() -> None:
+    model = nn.Sequential(nn.Embedding(10, 6), nn.Linear(6, 10, bias=False))
+    model[1].weight = model[0].weight  # tied input and output embeddings, as language models do
+    m = training_memory(model, torch.zeros(2, 3, dtype=torch.int64), optimizer="adam")
+    assert m.parameter_bytes == m.gradient_bytes == 10 * 6 * 4
+    assert m.optimizer_state_bytes == 2 * 10 * 6 * 4
