@@ -41,6 +41,11 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     if not any(p.requires_grad for p in model.parameters()):
         raise UsageError(f"--mode train: {name} has no trainable parameters (all frozen or none)")
     was_training = [m.training for m in modules]
+    # Stochastic depth: a block carrying survival_probability drops itself at random in train mode. The step is
+    # counted with every block running (hidden for the trace, put back after); the expected cost weighs each
+    # block by its p (totals' expected_training_step_macs).
+    stochastic = [(m, m.__dict__.pop("survival_probability")) for m in modules
+                  if m.__dict__.get("survival_probability") is not None]
     try:
         with model_guard(modules, device="meta", owned=owned):
             model.train()
@@ -54,7 +59,16 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     finally:
         for m, flag in zip(modules, was_training):
             m.__dict__["training"] = flag
-    return _analysis(model, name, names, modules, step, examples, dtype, convention, optimizer)
+        for m, p in stochastic:
+            m.__dict__["survival_probability"] = p
+    analysis = _analysis(model, name, names, modules, step, examples, dtype, convention, optimizer)
+    if stochastic:
+        index = {id(m): i for i, m in enumerate(modules)}
+        c = analysis.columns
+        step_macs = [f + gi + gw for f, gi, gw in zip(c["macs"], c["grad_input_macs"], c["grad_weight_macs"])]
+        analysis.totals["expected_training_step_macs"] = analysis.totals["training_step_macs"] - sum(
+            (1.0 - float(p)) * step_macs[index[id(m)]] for m, p in stochastic)
+    return analysis
 
 
 def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list[torch.nn.Module],

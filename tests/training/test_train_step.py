@@ -96,7 +96,8 @@ def test_bad_inputs() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archcost", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "archcost", *args], capture_output=True, text=True, timeout=120,
+                          check=False)
 
 
 def test_cli_json_and_errors() -> None:
