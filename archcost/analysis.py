@@ -85,6 +85,8 @@ def analyze(
     backend: str = "native",
     dtype: str = "float32",
     replay_repeats: bool = True,
+    mode: str = "inference",
+    optimizer: str = "sgd",
     **overrides: Any,
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
@@ -110,6 +112,9 @@ def analyze(
     copied instead of run again; ``replay_repeats=False`` runs every block (same figures: see ``counting/replay.py``).
     In a registry network a repeated block's ops are copied (replay); any other model runs every block. The model
     is never changed, also when its forward raises (``counting/isolation.py``).
+
+    ``mode="train"`` counts one training step instead (forward, loss, backward, ``optimizer`` step: sgd,
+    sgd-momentum, adam, adamw) on meta: see ``archcost/training/``.
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
@@ -118,6 +123,13 @@ def analyze(
     if dtype not in DTYPES:
         raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     _check_device(dev)
+    if mode not in ("inference", "train"):
+        raise UsageError(f"unknown mode {mode!r}; choose inference or train")
+    if mode == "train":
+        from archcost.training.engine import analyze_train
+
+        return analyze_train(model_or_name, input_shape, batch=batch, device=device, convention=conv, dtype=dtype,
+                             optimizer=optimizer, overrides=overrides)
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 

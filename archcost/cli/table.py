@@ -10,7 +10,9 @@ from archcost.cli.app import app
 from archcost.cli.options import (BatchOption, FormatOption, InputOption, OutOption, SetOption, builder_arguments,
                                   input_argument)
 from archcost.cli.output import check_writable, emit
+from archcost.cli.train import Mode, train_table
 from archcost.counting.opclass import Backend, Convention, Device
+from archcost.training.optimizers import Optimizer
 from archcost.render import Column, Format, decimal, integer, percent, to_csv, to_json, to_markdown, to_rich
 
 OTHER_CLASSES = ("adds", "muls", "cmps", "divs", "exps", "norm")
@@ -115,6 +117,9 @@ def table_command(
                                         "(--device cpu or cuda) and show it beside its MACs.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse again even if this machine has the "
                                            "result of the same request and code on disk.")] = False,
+    mode: Annotated[Mode, typer.Option(help="inference: one forward pass; train: one training step (forward, "
+                                       "loss, backward, optimizer step) on meta.")] = Mode.INFERENCE,
+    optimizer: Annotated[Optimizer, typer.Option(help="The optimizer step of --mode train.")] = Optimizer.SGD,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -136,6 +141,9 @@ def table_command(
         raise UsageError("--timed feeds one input; give a single --input")
     if out is not None:
         check_writable(out)
+    if mode == Mode.TRAIN:
+        return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
+                           dtype=dtype, depth=depth, format=format, out=out, overrides=overrides)
 
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
