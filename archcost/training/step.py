@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from archcost.counting.tracer import Trace, Tracer, _first_tensor
+from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
 from archcost.errors import UsageError
 from archcost.training import backward_rules
 from archcost.training.optimizers import Optimizer, make
@@ -73,7 +73,7 @@ def _is_weight_grad(module: torch.nn.Module, out: Any, input_shape: tuple[int, .
     """An op of a module's backward that is not split by an output mask (linear's mm, a bias's sum) computes a
     parameter's gradient when its result has the shape of one of the module's own parameters (or its transpose)
     and not the shape of the module's input; see the README for the one ambiguity (batch equal to out_features)."""
-    first = _first_tensor(out)
+    first = _first_tensor_in(out)
     if first is None:
         return False
     shape = tuple(first.shape)
@@ -87,7 +87,7 @@ def _is_weight_grad(module: torch.nn.Module, out: Any, input_shape: tuple[int, .
 
 def form_loss(output: Any) -> tuple[torch.Tensor, str]:
     """Cross-entropy for [N, C] logits (int64 targets of class 0), else the sum of the output's first tensor."""
-    first = _first_tensor(output)
+    first = _first_tensor_in(output)
     if first is None or not first.is_floating_point():
         raise UsageError("cannot form a loss: the forward returned no floating-point tensor")
     if not first.requires_grad:
@@ -125,19 +125,19 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
 
     def pre(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
         i = index.get(id(module))
-        first = _first_tensor(inputs)
+        first = _first_tensor_in(inputs)
         if i is not None and first is not None:
             input_grad[i] = bool(input_grad[i]) or first.requires_grad
 
     def post(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         i = index.get(id(module))
-        first = _first_tensor(output)
+        first = _first_tensor_in(output)
         if i is not None and first is not None and first.grad_fn is not None:
             _tag_graph(first.grad_fn, i, tags)
 
     def step(*a: Any, **k: Any) -> Any:
         output = model(*a, **k)
-        root_output = _first_tensor(output)
+        root_output = _first_tensor_in(output)
         if root_output is not None and root_output.grad_fn is not None:
             _tag_graph(root_output.grad_fn, 0, tags)
         tracer.phase = Phase.LOSS
