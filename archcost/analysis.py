@@ -6,6 +6,8 @@ The model is never mutated: training flags are restored, hooks removed and nothi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from typing import Any
 
 import torch
@@ -87,6 +89,8 @@ def analyze(
     replay_repeats: bool = True,
     mode: str = "inference",
     optimizer: str = "sgd",
+    master_dtype: str | None = None,
+    checkpoint: Sequence[str] = (),
     **overrides: Any,
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
@@ -114,7 +118,9 @@ def analyze(
     is never changed, also when its forward raises (``counting/isolation.py``).
 
     ``mode="train"`` counts one training step instead (forward, loss, backward, ``optimizer`` step: sgd,
-    sgd-momentum, adam, adamw) on meta: see ``archcost/training/``.
+    sgd-momentum, adam, adamw) on meta: see ``archcost/training/``. Its ``memory`` (provenance and JSON) takes
+    ``master_dtype`` (mixed precision: weights in ``dtype``, float32 masters and state in the optimizer) and
+    ``checkpoint`` (module names whose blocks are recomputed in the backward instead of keeping their activations).
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
@@ -129,7 +135,8 @@ def analyze(
         from archcost.training.engine import analyze_train
 
         return analyze_train(model_or_name, input_shape, batch=batch, device=device, convention=conv, dtype=dtype,
-                             optimizer=optimizer, overrides=overrides)
+                             optimizer=optimizer, overrides=overrides,
+                             memory_options={"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 

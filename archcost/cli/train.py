@@ -83,13 +83,27 @@ def train_notes(analysis: Any) -> list[str]:
         (f"Optimizer {analysis.provenance['optimizer']}: {t['optimizer_ops']:,} ops; loss {t['loss_ops']:,} ops; "
         f"backward non-MAC ops {t['backward_other_ops']:,}. 'skipped': the layer's input needs no gradient, so "
         f"its grad-input is not computed."),
-        "Memory: " + ", ".join(f"{k} {_bytes(v)}" for k, v in memory.items() if k.endswith("_bytes")) + ".",
+        "Memory: " + ", ".join(f"{k} {_bytes(v)}" for k, v in memory.items()
+                               if k.endswith("_bytes") and not isinstance(v, dict)) + ".",
+        *_memory_detail(memory),
     ]
     notes.extend(analysis.provenance.get("notes", []))
     uncounted = analysis.uncounted_ops
     notes.append("Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
                                       else "none (every op has a rule)."))
     return notes
+
+
+def _memory_detail(memory: dict[str, Any]) -> list[str]:
+    """The layers holding the most saved activations, and what each checkpointed block keeps and recomputes."""
+    largest = ", ".join(f"{name or '(loss)'} {nbytes:,}" for name, nbytes in memory["largest_saved_by_layer"].items())
+    lines = [f"Saved for the backward, largest layers (bytes): {largest or 'none'}."]
+    precision = memory["dtype"] + (f" with {memory['master_dtype']} master weights" if memory["master_dtype"] else "")
+    lines.append(f"Memory dtype: {precision}.")
+    for block, kept in memory["checkpoint_kept_bytes"].items():
+        lines.append(f"Checkpointed {block}: keeps {kept:,} bytes of inputs, recomputes "
+                     f"{memory['recomputed_macs'].get(block, 0):,} forward MACs in the backward.")
+    return lines
 
 
 def _bytes(value: int | None) -> str:

@@ -34,7 +34,7 @@ def parse_optimizer(optimizer: str) -> Optimizer:
 
 def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                  examples: list[Any], *, dtype: str, convention: Convention, optimizer: Optimizer,
-                 owned: bool) -> Analysis:
+                 owned: bool, memory_options: dict[str, Any] | None = None) -> Analysis:
     """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks)."""
     named = list(model.named_modules())
     names, modules = [n for n, _ in named], [m for _, m in named]
@@ -50,6 +50,8 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
         with model_guard(modules, device="meta", owned=owned):
             model.train()
             step = trace_step(model, modules, args, kwargs, optimizer)
+            # Inside the guard and with stochastic depth still hidden: the memory trace sees the same full step.
+            memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, **(memory_options or {}))
     except ArchcostError:
         raise
     except Exception as error:  # noqa: BLE001  (any failure of the step is one line naming the model)
@@ -61,7 +63,7 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
             m.__dict__["training"] = flag
         for m, p in stochastic:
             m.__dict__["survival_probability"] = p
-    analysis = _analysis(model, name, names, modules, step, examples, dtype, convention, optimizer)
+    analysis = _analysis(model, name, names, modules, step, examples, dtype, convention, optimizer, memory)
     if stochastic:
         index = {id(m): i for i, m in enumerate(modules)}
         c = analysis.columns
@@ -73,7 +75,7 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
 
 def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list[torch.nn.Module],
               step: TrainTrace, examples: list[Any], dtype: str, convention: Convention,
-              optimizer: Optimizer) -> Analysis:
+              optimizer: Optimizer, memory: dict[str, Any]) -> Analysis:
     forward = replace(step.trace, records=[r for r, p in zip(step.trace.records, step.phases)
                                            if p is Phase.FORWARD])
     columns, totals = aggregate(names, modules, forward, convention)
@@ -96,7 +98,6 @@ def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list
         backward_forward_ratio=backward_macs / totals["macs"] if totals["macs"] else None,
         peak_activation_bytes=step.trace.peak_live_bytes,
     )
-    memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype)
     provenance: dict[str, Any] = {
         "inputs": [e.describe() for e in examples], "mode": "train", "optimizer": optimizer.value,
         "loss": step.loss, "memory": memory,
@@ -147,7 +148,8 @@ def memory_dict(memory: Any) -> dict[str, Any]:
 
 
 def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,
-                  dtype: str, optimizer: str, overrides: dict[str, Any]) -> Analysis:
+                  dtype: str, optimizer: str, overrides: dict[str, Any],
+                  memory_options: dict[str, Any] | None = None) -> Analysis:
     """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
     from archcost import analysis as a
     from archcost.counting.opclass import Device
@@ -170,4 +172,4 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
     examples = given if given is not None else a._examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
     return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
-                        optimizer=chosen, owned=resolved is not None)
+                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})
