@@ -9,7 +9,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "analyze", "build", "list_architectures", "Analysis", "bench", "reproduce"]
+__all__ = ["Analysis", "__version__", "analyze", "bench", "build", "list_architectures", "reproduce"]
+
+# archcost.bench(...) and archcost.reproduce(target) are plain functions (DESIGN section 4) named like the packages
+# that hold them. The import system binds a package to its parent's attribute the first time it is imported, which
+# would hide the function; so both packages (small and torch-free) are imported here, and the ``from`` binds the name
+# to the function after the import bound it to the package. ``import archcost.bench.harness`` later finds the package
+# in sys.modules and binds nothing here.
+from archcost.bench import bench
+from archcost.reproduce import reproduce
 
 
 def __getattr__(name: str) -> Any:
@@ -25,12 +33,6 @@ def __getattr__(name: str) -> Any:
         from archcost.zoo.resolve import build
 
         return build
-    if name in ("bench", "reproduce"):
-        # archcost.bench(...) and archcost.reproduce(target) are callable packages (DESIGN section 4); once imported,
-        # the import system binds them here itself.
-        import importlib
-
-        return importlib.import_module(f"archcost.{name}")
     if name == "list_architectures":
         from archcost.zoo.registry import list_architectures
 

@@ -6,6 +6,8 @@ The model is never mutated: training flags are restored, hooks removed and nothi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from typing import Any
 
 import torch
@@ -19,15 +21,15 @@ from archcost.counting.tracer import Tracer
 from archcost import fallback
 from archcost.diagnose import mismatch, needs_data
 from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
-                             InputTooSmallError, UsageError, UserForwardError)
+                             InputTooSmallError, UsageError, UserForwardError, first_line)
 from archcost.gc_pause import gc_paused
-from archcost.inputs import Example, from_user, make, native
+from archcost.inputs import TORCH_DTYPES, Example, from_user, make, native
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
 from archcost.zoo import registry, user_code
 from archcost.zoo.resolve import Resolved, construct
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
+DTYPES = {name: dtype for name, dtype in TORCH_DTYPES.items() if dtype.is_floating_point}  # the model dtypes
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
 _COLLAPSE_MESSAGES = ("output size is too small", "kernel size can't be greater", "smaller than kernel",
@@ -49,7 +51,7 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
         who = f"{names[index]} ({kind})"
     else:  # the root: a model instance is named after its class already
         who = model_name if kind == model_name else f"{model_name} ({kind})"
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = first_line(error)
     first = examples[0].shape
     seen = tracer.trace.calls[index].input_shape
     if device is Device.META:
@@ -85,6 +87,10 @@ def analyze(
     backend: str = "native",
     dtype: str = "float32",
     replay_repeats: bool = True,
+    mode: str = "inference",
+    optimizer: str = "sgd",
+    master_dtype: str | None = None,
+    checkpoint: Sequence[str] = (),
     **overrides: Any,
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
@@ -110,6 +116,11 @@ def analyze(
     copied instead of run again; ``replay_repeats=False`` runs every block (same figures: see ``counting/replay.py``).
     In a registry network a repeated block's ops are copied (replay); any other model runs every block. The model
     is never changed, also when its forward raises (``counting/isolation.py``).
+
+    ``mode="train"`` counts one training step instead (forward, loss, backward, ``optimizer`` step: sgd,
+    sgd-momentum, adam, adamw) on meta: see ``archcost/training/``. Its ``memory`` (provenance and JSON) takes
+    ``master_dtype`` (mixed precision: weights in ``dtype``, float32 masters and state in the optimizer) and
+    ``checkpoint`` (module names whose blocks are recomputed in the backward instead of keeping their activations).
     """
     try:
         conv, back, dev = Convention(convention), Backend(backend), Device(device)
@@ -118,6 +129,14 @@ def analyze(
     if dtype not in DTYPES:
         raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     _check_device(dev)
+    if mode not in ("inference", "train"):
+        raise UsageError(f"unknown mode {mode!r}; choose inference or train")
+    if mode == "train":
+        from archcost.training.engine import analyze_train
+
+        return analyze_train(model_or_name, input_shape, batch=batch, device=device, convention=conv, dtype=dtype,
+                             optimizer=optimizer, overrides=overrides,
+                             memory_options={"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
@@ -145,10 +164,10 @@ def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: De
         network = registry.get(model_or_name).name
     except ArchcostError:
         return None  # not a registry name: resolve() says what it is
-    # The default dtype is the one state of torch's a registry build reads (the parameters' dtype).
-    return cache.memory_key(network=network, inputs=input_shape, batch=batch, config=overrides,
-                             convention=conv.value, dtype=dtype, replay=replay,
-                             default_dtype=str(torch.get_default_dtype()))
+    # A registry network is analysed on meta under auto as under meta (its fallback is off): one device in the key.
+    return cache.analysis_key("memory", network=network, inputs=input_shape, batch=batch, device=Device.META.value,
+                              convention=conv.value, dtype=dtype, config=overrides, replay=replay,
+                              default_dtype=str(torch.get_default_dtype()))
 
 
 def _build(spec: str, device: Device, dtype: str, overrides: dict[str, Any],

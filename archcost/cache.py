@@ -20,6 +20,14 @@ pattern: anything else in that folder is left alone. A file that cannot be read 
 replaces it), writes are atomic and honour the umask, and a folder that cannot be written is skipped silently.
 ``ARCHCOST_NO_CACHE=1`` (or ``archcost table --no-cache``) turns the disk store off; ``archcost cache info|clear``
 shows and empties it.
+
+**One key design.** Every key is built here, by :func:`analysis_key` from one request: the network's registry name,
+its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, replay and torch's
+default dtype; the disk key adds the code fingerprint. Callers (analysis.py for memory, ``archcost table`` for disk)
+pass what they have and never hash anything themselves. The block templates of ``blocks/repeat.py`` are a third,
+process-wide store (:data:`TEMPLATES`, keyed by :func:`template_key`); :func:`forget` empties both process stores.
+The replay recordings of ``counting/replay.py`` are not kept here on purpose: they live and die with one trace,
+keyed by the block's structural key and its input metadata, so they share nothing across requests.
 """
 
 from __future__ import annotations
@@ -103,23 +111,50 @@ def _torch_version() -> str:
     return match.group(1) if match else f"unknown at {spec.origin}"
 
 
-def request_key(**request: Any) -> str | None:
-    """The disk key of a request (see the module docstring), or None when one of its values is not a literal."""
+def _key(store: str, request: dict[str, Any]) -> str | None:
+    """The one hash: the store's name, the request, and for the disk the code fingerprint; None for a non-literal."""
     try:
-        text = repr((frozen(request), code_fingerprint()))
+        # In memory the code a process runs is the code it loaded: hashing the files would only cost time.
+        text = repr((store, frozen(request), code_fingerprint() if store == "disk" else None))
     except NotLiteral:
         return None
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def request_key(**request: Any) -> str | None:
+    """The disk key of a request (see the module docstring), or None when one of its values is not a literal."""
+    return _key("disk", request)
 
 
 def memory_key(**request: Any) -> str | None:
-    """The in-process key: the request alone, since the code a process runs is the code it loaded (hashing the files
-    on disk would only cost the first analysis its time)."""
-    try:
-        text = repr(("memory", frozen(request)))
-    except NotLiteral:
-        return None
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The in-process key of a request."""
+    return _key("memory", request)
+
+
+def analysis_key(store: str, *, network: str, inputs: Any, batch: int | None, device: str, convention: str,
+                 dtype: str, config: dict[str, Any], replay: bool, mode: str = "inference",
+                 default_dtype: str = "torch.float32") -> str | None:
+    """The key of an analysis request in ``store`` ("memory" or "disk"). ``inputs``: a literal description of the
+    inputs (see :func:`input_identity`); ``default_dtype``: torch's, the one torch state a registry build reads (a
+    fresh process, as ``archcost table`` is, has float32)."""
+    if store not in ("memory", "disk"):
+        raise ValueError(f"unknown cache store {store!r}")
+    return _key(store, {"network": network, "inputs": inputs, "batch": batch, "device": device,
+                        "convention": convention, "dtype": dtype, "config": config, "replay": replay,
+                        "mode": mode, "default_dtype": default_dtype})
+
+
+def input_identity(texts: list[str], batch: int | None) -> Any:
+    """The inputs of a request as a literal: None for the native input, one plain shape as a list (3x224x224 and
+    1x3x224x224 are one request), else each input's shape, dtype and name."""
+    from archcost.shapes import parse_input
+
+    specs = [parse_input(text) for text in texts]
+    if len(specs) == 1 and specs[0].dtype is None and specs[0].name is None:
+        return list(specs[0].shape(batch))
+    if specs:
+        return [{"shape": list(s.shape(batch)), "dtype": s.dtype, "name": s.name} for s in specs]
+    return None
 
 
 # -- memory ----------------------------------------------------------------------------------------------------------
@@ -139,6 +174,36 @@ def remember(key: str, analysis: Any) -> None:
     MEMORY[key] = analysis.copy()
     while len(MEMORY) > MEMORY_SIZE:
         MEMORY.popitem(last=False)
+
+
+# -- block templates -------------------------------------------------------------------------------------------------
+TEMPLATES_SIZE = 256
+TEMPLATES: OrderedDict[Any, Any] = OrderedDict()  # template_key -> a private meta module (blocks/repeat.py), newest last
+
+
+def template_key(block_key: Any, default_dtype: Any) -> Any:
+    """A block template's key: every argument of the block's constructor, and torch's default dtype (the dtype of
+    its parameters). Kept as a tuple, not hashed: a block key holds hashable non-literals (classes, enums)."""
+    return (block_key, default_dtype)
+
+
+def template(key: Any) -> Any:
+    found = TEMPLATES.get(key)
+    if found is not None:
+        TEMPLATES.move_to_end(key)
+    return found
+
+
+def keep_template(key: Any, module: Any) -> None:
+    TEMPLATES[key] = module
+    while len(TEMPLATES) > TEMPLATES_SIZE:
+        TEMPLATES.popitem(last=False)
+
+
+def forget() -> None:
+    """Empty both process stores (analyses and block templates); the disk store has :func:`clear`."""
+    MEMORY.clear()
+    TEMPLATES.clear()
 
 
 # -- disk ------------------------------------------------------------------------------------------------------------

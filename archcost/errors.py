@@ -66,3 +66,10 @@ class DataDependentError(ForwardError):
         super().__init__(message)
         self.reason = reason  # "aten.nonzero needs data on meta"
         self.where = where  # the module whose forward ran the op: "rpn (RegionProposalNetwork)"
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message, or its type's name when the message is empty: the one way archcost
+    quotes an error it did not raise (a user's forward, an import, a builder) in a one-line report."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -127,6 +127,7 @@ class Analysis:
             "uncounted_ops": self.uncounted_ops,
             "cross_check": self.cross_check,
             "provenance": self.provenance,
+            **({"memory": self.provenance["memory"]} if "memory" in self.provenance else {}),  # --mode train
             "layers": [{**r, "input_shape": _listed(r["input_shape"]), "output_shape": _listed(r["output_shape"])}
                        for r in self.rows],
         }

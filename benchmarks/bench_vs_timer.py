@@ -28,6 +28,7 @@ from torch.utils.benchmark import Timer
 
 import archcost
 import archcost.bench
+from archcost.bench import BenchDevice, device_peak
 from archcost.cli.output import write_atomic
 from archcost.render import Column, decimal, to_markdown
 
@@ -77,10 +78,10 @@ def main() -> int:
 
     rows = [measure(n, device=args.device, threads=args.threads, rounds=args.rounds, min_time_s=args.min_time)
             for n in NETWORKS]
-    peak = archcost.bench.device_peak(args.device, "float32")
+    peak = device_peak(args.device, "float32")
     from archcost.bench.device import describe
 
-    device = describe(archcost.bench.BenchDevice(args.device))
+    device = describe(BenchDevice(args.device))
     columns = (Column("network", "network", "left"), Column("macs", "MACs", show=lambda v: f"{v:,}"),
                Column("harness_ms", "archcost median ms", show=lambda v: decimal(v, 3)),
                Column("timer_ms", "Timer median ms", show=lambda v: decimal(v, 3)),

@@ -297,3 +297,44 @@ def test_a_user_module_is_analysed_again_after_its_file_changed(tmp_path: Path,
     second = archcost.analyze("user_net:build", "3x10x10").totals["macs"]
     assert (first, second) == (8 * 27 * 64, 16 * 27 * 64)
     sys.modules.pop("user_net", None)
+
+
+# -- one key design: every key is archcost/cache.py's -----------------------------------------------------------------
+_REQUEST = {"network": "resnet20", "inputs": [3, 32, 32], "batch": 1, "device": "meta", "convention": "paper",
+            "dtype": "float32", "config": {}, "replay": True}
+
+
+@pytest.mark.parametrize(("field", "other"), [("network", "resnet32"), ("inputs", [3, 40, 40]), ("batch", 2),
+                                              ("device", "cpu"), ("convention", "full"), ("dtype", "float16"),
+                                              ("config", {"width": 2}), ("replay", False), ("mode", "training"),
+                                              ("default_dtype", "torch.float64")])
+def test_every_field_of_the_request_is_in_both_keys(field: str, other: Any) -> None:
+    for store in ("memory", "disk"):
+        base = cache.analysis_key(store, **_REQUEST)
+        assert base is not None and cache.analysis_key(store, **{**_REQUEST, field: other}) != base
+
+
+def test_the_disk_key_has_the_code_and_the_memory_key_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = {s: cache.analysis_key(s, **_REQUEST) for s in ("memory", "disk")}
+    assert before["memory"] != before["disk"]
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another archcost")
+    assert cache.analysis_key("memory", **_REQUEST) == before["memory"]
+    assert cache.analysis_key("disk", **_REQUEST) != before["disk"]
+    with pytest.raises(ValueError, match="unknown cache store"):
+        cache.analysis_key("elsewhere", **_REQUEST)
+
+
+def test_input_identity_folds_the_batch_and_keeps_dtypes_and_names() -> None:
+    assert cache.input_identity(["3x32x32"], 1) == cache.input_identity(["1x3x32x32"], 1) == [1, 3, 32, 32]
+    assert cache.input_identity([], 1) is None
+    typed = cache.input_identity(["ids=128:int64"], 2)
+    assert typed == [{"shape": [2, 128], "dtype": "int64", "name": "ids"}]
+
+
+def test_block_templates_live_in_the_cache_module_and_forget_empties_both_stores() -> None:
+    archcost.analyze("resnet20", "3x32x32")
+    assert cache.TEMPLATES and cache.MEMORY
+    cache.forget()
+    assert not cache.TEMPLATES and not cache.MEMORY
+    # Built again from nothing, the same figures.
+    assert archcost.analyze("resnet20", "3x32x32").totals["macs"] > 0 and cache.TEMPLATES

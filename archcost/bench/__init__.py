@@ -1,6 +1,6 @@
 """Real-device timing: the only package in archcost that runs and times models on a CPU or a GPU.
 
-``archcost.bench(...)`` (this module is callable) and :func:`bench` measure whole networks (``archcost bench``);
+``archcost.bench(...)`` (this package's :func:`bench`, bound in ``archcost/__init__.py``) measures whole networks (``archcost bench``);
 :func:`layer_times` measures each module (``archcost table --timed``); :func:`roofline` places layers against the
 device's measured peak; :func:`write_report_tables` writes the timing tables of ``archcost report``.
 Importing this package is torch-free; torch is imported when a function that needs it is called.
@@ -8,12 +8,16 @@ Importing this package is torch-free; torch is imported when a function that nee
 
 from __future__ import annotations
 
-import sys
-import types
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from archcost.bench.settings import BenchDevice, BenchDtype, BenchSettings, parse_batches
+from archcost.bench.settings import (
+    BenchDevice,
+    BenchDtype,
+    BenchSettings,
+    parse_batches,
+)
 from archcost.bench.stats import Summary, percentile, summarize
 
 if TYPE_CHECKING:
@@ -21,9 +25,22 @@ if TYPE_CHECKING:
 
     from archcost.bench.harness import BenchReport, Observer
 
-__all__ = ["bench", "BenchSettings", "BenchDevice", "BenchDtype", "parse_batches", "Summary", "summarize",
-           "percentile", "layer_times", "layer_profile", "roofline", "roofline_rows", "device_peak",
-           "write_report_tables"]
+__all__ = [
+    "BenchDevice",
+    "BenchDtype",
+    "BenchSettings",
+    "Summary",
+    "bench",
+    "device_peak",
+    "layer_profile",
+    "layer_times",
+    "parse_batches",
+    "percentile",
+    "roofline",
+    "roofline_rows",
+    "summarize",
+    "write_report_tables",
+]
 
 
 def bench(archs: str | torch.nn.Module | Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,),
@@ -73,13 +90,3 @@ def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
     from archcost.bench.report import write_report_tables as write
 
     return write(folder, measured)
-
-
-class _CallableModule(types.ModuleType):
-    """DESIGN section 4 names the API ``archcost.bench(...)``; the package is that callable."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> BenchReport:
-        return bench(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -15,6 +15,7 @@ from archcost import __version__
 from archcost.bench.clock import measure
 from archcost.bench.device import (TORCH_DTYPES, MemoryTracker, check_device, check_dtype, describe,
                                    is_out_of_memory, is_unsupported_dtype, release_memory)
+from archcost.bench.failures import failure
 from archcost.bench.load import Load, assess, read_load
 from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
@@ -60,10 +61,6 @@ def _method(settings: BenchSettings) -> str:
             f"then windows of {calls(settings.window)} until two consecutive window medians agree within "
             f"{100 * settings.stability:g}% (at most {settings.warmup_budget_s:g} s); then single calls timed with "
             f"{timer} for at least {settings.min_time_s:g} s and {calls(settings.min_runs)}, garbage collector paused")
-
-
-def failure(arch: str, batch: int, kind: str, message: str) -> dict[str, Any]:
-    return {"arch": arch, "batch": batch, "kind": kind, "error": message}
 
 
 # c10's allocator prefixes its message with the failed assertion ("[enforce fail at alloc_cpu.cpp:127] err == 0. ").

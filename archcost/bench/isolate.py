@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from archcost.bench.failures import failure
 from archcost.bench.settings import BenchSettings
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the archcost package
@@ -28,8 +29,6 @@ def _environment() -> dict[str, str]:
 def measure_isolated(arch: str, batches: Sequence[int], settings: BenchSettings, *,
                      overrides: dict[str, Any] | None = None, observer: Any = None) -> Iterator[dict[str, Any]]:
     """Yield the records of :func:`archcost.bench.harness.measure_arch`, measured in a child process."""
-    from archcost.bench.harness import failure
-
     job = {"arch": arch, "batches": list(batches), "settings": settings.to_dict(), "overrides": overrides or {}}
     pending = list(batches)
     with tempfile.TemporaryFile(mode="w+") as errors:

@@ -13,22 +13,19 @@ an analysis of the zoo builds each of those once.
 
 from __future__ import annotations
 
-import weakref
-from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Hashable, Iterator, TypeVar
+from typing import TypeVar
 
 import torch
 from torch import nn
 
-from archcost.counting.structure import StructuralKeys
+# COPIED_FROM is the counting side's registry of copies (the tracer reads it; the engine never imports blocks/).
+from archcost import cache, torch_compat
+from archcost.counting.structure import COPIED_FROM, StructuralKeys
 
 M = TypeVar("M", bound=nn.Module)
-
-# copy -> the block it was copied from. A model that no one has touched since it was built (analyze(name) builds its
-# own) can take a copy's structural key from its template instead of recomputing it (counting/structure.py).
-COPIED_FROM: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 _COPY_ON_META: ContextVar[bool] = ContextVar("archcost_copy_on_meta", default=True)
 
@@ -43,11 +40,6 @@ def build_every_block() -> Iterator[None]:
         _COPY_ON_META.reset(token)
 
 
-# Private templates (never handed out, so never changed), newest last: (key, default dtype) -> module.
-_TEMPLATES: OrderedDict[Hashable, nn.Module] = OrderedDict()
-_TEMPLATES_KEPT = 256
-
-
 def repeat(make: Callable[[], M], count: int, *, key: Hashable | None = None) -> list[M]:
     """``[make() for _ in range(count)]``, with meta blocks after the first copied from it, and the first copied from
     the template of an earlier call with the same ``key``, which must name everything ``make`` builds from."""
@@ -56,19 +48,17 @@ def repeat(make: Callable[[], M], count: int, *, key: Hashable | None = None) ->
     copying = _COPY_ON_META.get()
     cached = key is not None and copying and torch.get_default_device().type == "meta"
     if cached:
-        key = (key, torch.get_default_dtype())
-    template = _TEMPLATES.get(key) if cached else None
+        key = cache.template_key(key, torch.get_default_dtype())
+    # Private templates (never handed out, so never changed), in the process store of archcost/cache.py.
+    template = cache.template(key) if cached else None
     if template is not None:
-        _TEMPLATES.move_to_end(key)
         first = _meta_copy(template)
     else:
         first = make()
         if not copying or not _copyable(first):
             return [first, *(make() for _ in range(count - 1))]
         if cached:
-            _TEMPLATES[key] = _meta_copy(first)
-            if len(_TEMPLATES) > _TEMPLATES_KEPT:
-                _TEMPLATES.popitem(last=False)
+            cache.keep_template(key, _meta_copy(first))
     copies = [_meta_copy(first) for _ in range(count - 1)]
     for copy in copies:
         COPIED_FROM[copy] = first
@@ -94,12 +84,12 @@ _TABLES = tuple(name for name, value in nn.Module().__dict__.items()
 
 
 _META = torch.device("meta")
-_empty, _make_subclass = torch.empty, torch.Tensor._make_subclass
+_empty, _make_subclass = torch.empty, torch_compat.make_subclass
 
 
 def _meta_copy(module: M) -> M:
     # No device context or other torch-function mode is needed to make a meta tensor: skipping them halves the cost.
-    with torch._C.DisableTorchFunction():
+    with torch_compat.disable_torch_function():
         return _copy(module)
 
 

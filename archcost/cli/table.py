@@ -10,7 +10,9 @@ from archcost.cli.app import app
 from archcost.cli.options import (BatchOption, FormatOption, InputOption, OutOption, SetOption, builder_arguments,
                                   input_argument)
 from archcost.cli.output import check_writable, emit
+from archcost.cli.train import Mode, train_table
 from archcost.counting.opclass import Backend, Convention, Device
+from archcost.training.optimizers import Optimizer
 from archcost.render import Column, Format, decimal, integer, percent, to_csv, to_json, to_markdown, to_rich
 
 OTHER_CLASSES = ("adds", "muls", "cmps", "divs", "exps", "norm")
@@ -115,6 +117,9 @@ def table_command(
                                         "(--device cpu or cuda) and show it beside its MACs.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse again even if this machine has the "
                                            "result of the same request and code on disk.")] = False,
+    mode: Annotated[Mode, typer.Option(help="inference: one forward pass; train: one training step (forward, "
+                                       "loss, backward, optimizer step) on meta.")] = Mode.INFERENCE,
+    optimizer: Annotated[Optimizer, typer.Option(help="The optimizer step of --mode train.")] = Optimizer.SGD,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -136,6 +141,9 @@ def table_command(
         raise UsageError("--timed feeds one input; give a single --input")
     if out is not None:
         check_writable(out)
+    if mode == Mode.TRAIN:
+        return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
+                           dtype=dtype, depth=depth, format=format, out=out, overrides=overrides)
 
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
@@ -213,21 +221,16 @@ def _cache_key(arch: str, input: list[str], batch: int | None, convention: Conve
     """The disk cache's key of this request, or None when it is not a registry network (``config``: ``--set``)."""
     from archcost import cache
     from archcost.errors import ArchcostError
-    from archcost.shapes import parse_input
     from archcost.zoo import registry
 
     try:
         entry = registry.get(arch)
     except ArchcostError:
         return None  # not a registry name: the analysis says what is wrong with it
-    specs = [parse_input(text) for text in input]
-    shape: Any = None
-    if len(specs) == 1 and specs[0].dtype is None and specs[0].name is None:
-        shape = list(specs[0].shape(batch))  # one plain input: 3x224x224 and 1x3x224x224 are one request
-    elif specs:
-        shape = [{"shape": list(s.shape(batch)), "dtype": s.dtype, "name": s.name} for s in specs]
-    return cache.request_key(network=entry.name, inputs=shape, batch=batch, config=config or {},
-                             convention=convention.value, dtype=dtype, replay=True)
+    # The key is archcost/cache.py's; a registry network is analysed on meta under auto as under meta.
+    return cache.analysis_key("disk", network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
+                              device="meta", convention=convention.value, dtype=dtype, config=config or {},
+                              replay=True)
 
 
 def _cached(key: str) -> Any:

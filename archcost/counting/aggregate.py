@@ -26,28 +26,13 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
     """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
     5,410 modules and this runs once per analysis."""
     count = len(modules)
-    own: dict[str, list[int]] = {key: [0] * count for key in _OWN_KEYS}
-    memory, ops = own["memory_bytes"], own["ops"]
-    for record in trace.records:
-        m = record.module
-        memory[m] += record.bytes_in + record.bytes_out
-        if not record.terms:
-            continue
-        for term in record.terms:
-            if term.op_class is OpClass.NONE:
-                continue
-            own[term.op_class.value][m] += term.count
-            if counts_in(convention, record.op, term):
-                ops[m] += term.count
-    own.update(own_parameter_columns(modules, trace.keys))
-
+    own = _own_columns(modules, trace, convention)
     index = {n: i for i, n in enumerate(names)}
     parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
     inclusive = {key: list(column) for key, column in own.items()}
     for column in inclusive.values():
         for i in range(count - 1, 0, -1):  # children follow their parent in named_modules order
             column[parent[i]] += column[i]
-    kernels = _kernels(modules, parent)
     leaf = [True] * count
     for i in range(1, count):
         leaf[parent[i]] = False
@@ -61,7 +46,7 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
         "type": [type(m).__name__ for m in modules],
         "depth": [0] + [n.count(".") + 1 for n in names[1:]],
         "calls": [c.calls for c in calls],
-        "kernel": kernels,
+        "kernel": _kernels(modules, parent),
         "input_shape": [c.input_shape for c in calls],
         "output_shape": [c.output_shape for c in calls],
         **inclusive,
@@ -71,8 +56,37 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
         "intensity_flops_per_byte": [2 * m / b if b else 0.0 for m, b in zip(macs, memory_inclusive)],
         "own_params": own["params"], "own_macs": own["macs"], "own_ops": own["ops"],
     }
-    root = {key: column[0] for key, column in columns.items()}
-    totals = {
+    totals = _totals({key: column[0] for key, column in columns.items()}, trace, leaf, convention)
+    expected = _expected_training_macs(modules, inclusive["macs"])
+    if expected is not None:
+        totals["expected_training_macs"] = expected
+    return columns, totals
+
+
+def _own_columns(modules: list[torch.nn.Module], trace: Trace, convention: Convention) -> dict[str, list[int]]:
+    """Each module's own figures: its ops' terms by class, the ops its convention counts, bytes, parameters."""
+    own: dict[str, list[int]] = {key: [0] * len(modules) for key in _OWN_KEYS}
+    memory, ops = own["memory_bytes"], own["ops"]
+    for record in trace.records:
+        m = record.module
+        memory[m] += record.bytes_in + record.bytes_out
+        if not record.terms:
+            continue
+        for term in record.terms:
+            if term.op_class is OpClass.NONE:
+                continue
+            own[term.op_class.value][m] += term.count
+            if counts_in(convention, record.op, term):
+                ops[m] += term.count
+    own.update(own_parameter_columns(modules, trace.keys))
+    return own
+
+
+def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Convention) -> dict[str, Any]:
+    """The network's totals: the root's inclusive figures, Keras's two parameter counts, and the activations of the
+    leaves (a container's output is its last child's: counted once)."""
+    count = len(leaf)
+    return {
         **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
         "keras_params": root["params"] + root["moving_statistics"],
         "keras_non_trainable_params": root["frozen_params"] + root["moving_statistics"],
@@ -84,10 +98,6 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
         "memory_bytes": root["memory_bytes"],
         "modules_never_called": sum(1 for i in range(1, count) if trace.calls[i].calls == 0),
     }
-    expected = _expected_training_macs(modules, inclusive["macs"])
-    if expected is not None:
-        totals["expected_training_macs"] = expected
-    return columns, totals
 
 
 def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:

@@ -10,35 +10,24 @@ cuDNN's RNN, oneDNN's LSTM) is counted by the rules of counting/fused_rules.py, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
+from archcost import torch_compat
+
 MHA_FAST_PATH = "torch.backends.mha fast path (MultiheadAttention, TransformerEncoderLayer)"
 SDPA_FUSED = "scaled_dot_product_attention fused backends (flash, memory-efficient, cuDNN): math backend only"
-
-# The SDPA backend switches: (getter, setter) pairs on torch._C, as torch.nn.attention.sdpa_kernel flips them.
-_SDPA_FLAGS = ("flash", "mem_efficient", "cudnn", "fa3", "overrideable")
-
-
-def _sdpa_switches() -> list[tuple[Any, Any]]:
-    switches = []
-    for name in _SDPA_FLAGS:
-        getter = getattr(torch._C, f"_get_{name}_sdp_enabled", None)
-        setter = getattr(torch._C, f"_set_sdp_use_{name}", None)
-        if getter is not None and setter is not None:
-            switches.append((getter, setter))
-    return switches
-
 
 @contextmanager
 def unfused(record: list[str]) -> Iterator[None]:
     """Run the body with the fast paths off; append to ``record`` what was on and is now off. Restored on exit,
     also when the body raises."""
     mha_was = torch.backends.mha.get_fastpath_enabled()
-    restore = [(setter, getter()) for getter, setter in _sdpa_switches()]
-    math_was = torch._C._get_math_sdp_enabled()
+    restore = [(setter, getter()) for getter, setter in torch_compat.sdpa_switches()]
+    math_was = torch_compat.math_sdpa_enabled()
     try:
         if mha_was:
             torch.backends.mha.set_fastpath_enabled(False)
@@ -47,13 +36,13 @@ def unfused(record: list[str]) -> Iterator[None]:
             record.append(SDPA_FUSED)
         for setter, _ in restore:
             setter(False)
-        torch._C._set_sdp_use_math(True)
+        torch_compat.set_math_sdpa(True)
         yield
     finally:
         torch.backends.mha.set_fastpath_enabled(mha_was)
         for setter, was in restore:
             setter(was)
-        torch._C._set_sdp_use_math(math_was)
+        torch_compat.set_math_sdpa(math_was)
 
 
 def record_provenance(provenance: dict[str, Any], turned_off: list[str], devices: set[str]) -> None:

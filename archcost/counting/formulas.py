@@ -6,9 +6,9 @@ dimensions substituted in it, so ``archcost table --explain`` can show every fig
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
-from typing import Sequence
 
 from archcost.counting.opclass import OpClass
 from archcost.shapes import ceil_div
@@ -141,11 +141,6 @@ def norm_ops(input_shape: Shape, *, kind: str, affine: bool) -> Term:
     else:
         per = 5 if affine else 4
     return Term(OpClass.NORM, numel * per, "numel(in)*k", (("numel(in)", numel), ("k", per)))
-
-
-def free(output_shape: Shape) -> Term:
-    """Ops that move or reinterpret data but compute nothing (views, cat, copies, padding)."""
-    return Term(OpClass.NONE, 0, "0")
 
 
 def broadcast_shape(a: Shape, b: Shape) -> tuple[int, ...]:

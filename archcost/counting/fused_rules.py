@@ -8,10 +8,11 @@ Imported by counting/rules.py, into its table.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from archcost.counting import fused
-from archcost.counting.rules import Terms, _arg, _shape, rule
+from archcost.counting.rule_table import Terms, _arg, _shape, rule
 
 
 def _attention(q: Any, k: Any, v: Any, mask: Any, causal: Any) -> Terms:

@@ -23,12 +23,15 @@ Writes the dispatcher never sees (``tensor.numpy()[...] = ...``, ``param.data = 
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
+
+from archcost import torch_compat
+from archcost.torch_compat import TorchDispatchMode
 
 _CONTAINERS = (dict, list, set)
 _MISSING = object()
@@ -209,9 +212,4 @@ def model_guard(modules: list[nn.Module], *, device: str, owned: bool = False,
                 tensor.requires_grad_(flag)
 
 
-# As in counting/tracer.py: TorchDispatchMode wraps __torch_dispatch__ in torch._disable_dynamo, whose first call
-# imports torch._dynamo (about a second) only to mark the function as not-to-be-compiled. This mode is never compiled.
-_dispatch = _CopyOnWrite.__dict__["__torch_dispatch__"]
-_original = getattr(_dispatch, "__wrapped__", None)
-if _original is not None and getattr(_original, "__dynamo_disable", None) is None:
-    _original.__dynamo_disable = _original  # type: ignore[attr-defined]
+torch_compat.never_compiled(_CopyOnWrite)  # as in counting/tracer.py

@@ -6,11 +6,12 @@ the model where it is a choice. Imported by counting/rules.py, into its table.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from archcost.counting import formulas as f
 from archcost.counting.opclass import OpClass
-from archcost.counting.rules import RULES, Terms, _arg, _first_tensor, _shape, rule
+from archcost.counting.rule_table import RULES, Terms, _arg, _shape, first_output, rule
 
 A, M, C, D, E = OpClass.ADDS, OpClass.MULS, OpClass.CMPS, OpClass.DIVS, OpClass.EXPS
 
@@ -54,7 +55,7 @@ _RECIPES: dict[tuple[str, ...], tuple[tuple[OpClass, int], ...]] = {
 
 def _recipe(costs: tuple[tuple[OpClass, int], ...]) -> Any:
     def count(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-        return f.per_element(_shape(_first_tensor(out)), costs)
+        return f.per_element(_shape(first_output(out)), costs)
 
     return count
 
@@ -70,7 +71,7 @@ for _names, _costs in _RECIPES.items():
 def _pow(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     # x**n for a whole n >= 1 is n - 1 multiplications (x**2 is x * x; a negative n adds one division); any other
     # exponent, or a tensor exponent, is a transcendental (exp(n * log x)).
-    shape = _shape(_first_tensor(out))
+    shape = _shape(first_output(out))
     exponent = args[1]
     if isinstance(args[0], (int, float)) or not isinstance(exponent, (int, float)) or exponent != int(exponent):
         return (f.elementwise(E, shape),)
@@ -83,8 +84,8 @@ def _pow(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 def _extremum(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     # max(a, b) of two tensors is one comparison per output element; a reduction of n elements is n - 1.
     if len(args) > 1 and hasattr(args[1], "shape"):
-        return (f.elementwise(C, _shape(_first_tensor(out))),)
-    return (f.reduction_cmps(_shape(args[0]), _shape(_first_tensor(out))),)
+        return (f.elementwise(C, _shape(first_output(out))),)
+    return (f.reduction_cmps(_shape(args[0]), _shape(first_output(out))),)
 
 
 @rule("prod")
@@ -108,7 +109,7 @@ for _names, _class in ((("cumsum", "cumsum_"), A), (("cumprod", "cumprod_"), M),
 
 def _moments(root: bool) -> Any:
     def count(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-        return f.moments(_shape(args[0]), _shape(_first_tensor(out)), mean=True, root=root)
+        return f.moments(_shape(args[0]), _shape(first_output(out)), mean=True, root=root)
 
     return count
 

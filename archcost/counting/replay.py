@@ -24,15 +24,18 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from archcost import torch_compat
+from archcost.counting.records import OpRecord
 from archcost.counting.structure import REPLAY_WRAPPER, StructuralKeys
 
 if TYPE_CHECKING:
-    from archcost.counting.tracer import OpRecord, Tracer
+    from archcost.counting.tracer import Tracer
 
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -60,7 +63,7 @@ def _metadata(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         if type(value) is not torch.Tensor or not value.is_meta:
             raise TypeError  # a subclass or a real tensor could steer the forward by more than its metadata
-        return (tuple(value.shape), value.stride(), value.dtype, value._is_view())
+        return (tuple(value.shape), value.stride(), value.dtype, torch_compat.is_view(value))
     if isinstance(value, _SCALARS):
         return (type(value), value)
     raise TypeError
@@ -143,7 +146,7 @@ class Replayer:
                 deltas.append(_CallDelta(offset, call.calls - calls, call.input_shape if input_shape is None else None,
                                          call.output_shape, call.output_elements - elements, call.output_bytes - nbytes))
         pure = (
-            type(out) is torch.Tensor and not out._is_view() and all(out is not a for a in args)
+            type(out) is torch.Tensor and not torch_compat.is_view(out) and all(out is not a for a in args)
             and _same(state_before, _state(self.tracer.modules[index:index + size]))  # the forward changed no state
             and all(index <= r.module < index + size for r in records)
             and tracer.hook_calls - hooks_before == sum(d.calls for d in deltas)
@@ -157,7 +160,6 @@ class Replayer:
         return out
 
     def _replay(self, index: int, recording: _Recording) -> torch.Tensor:
-        from archcost.counting.tracer import OpRecord
 
         tracer, trace = self.tracer, self.tracer.trace
         trace.records.extend(OpRecord(index + offset, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes)
@@ -176,7 +178,7 @@ class Replayer:
         trace.uncounted.update(recording.uncounted)
         trace.peak_live_bytes = max(trace.peak_live_bytes, tracer.live_bytes + recording.inner_peak_bytes)
         shape, stride, dtype = recording.output
-        with torch._C._DisableTorchDispatch():  # the stand-in output is not an op of the network
+        with torch_compat.disable_torch_dispatch():  # the stand-in output is not an op of the network
             out = torch.empty_strided(shape, stride, dtype=dtype, device="meta")
         tracer.track(out)
         trace.replayed_calls += 1

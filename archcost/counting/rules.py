@@ -7,42 +7,21 @@ absent from this table is reported in ``uncounted_ops``, never counted as zero.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from archcost.counting import formulas as f
 from archcost.counting.opclass import OpClass
-
-Terms = tuple[f.Term, ...]
-Rule = Callable[[Sequence[Any], dict[str, Any], Any], Terms]
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(*names: str) -> Callable[[Rule], Rule]:
-    def decorate(fn: Rule) -> Rule:
-        for name in names:
-            if name in RULES:
-                raise ValueError(f"two rules for aten.{name}")
-            RULES[name] = fn
-        return fn
-
-    return decorate
-
-
-def _shape(t: Any) -> tuple[int, ...]:
-    return tuple(t.shape)
-
-
-def _first_tensor(out: Any) -> Any:
-    return out[0] if isinstance(out, (tuple, list)) else out
-
-
-def _arg(args: Sequence[Any], kwargs: dict[str, Any], index: int, name: str, default: Any = None) -> Any:
-    if len(args) > index:
-        return args[index]
-    return kwargs.get(name, default)
-
+from archcost.counting.rule_table import (
+    RULES,
+    Rule,
+    Terms,
+    _arg,
+    _shape,
+    first_output,
+    rule,
+)
 
 # --- multiply-accumulates -------------------------------------------------------------------------------------------
 
@@ -110,7 +89,7 @@ def _trilinear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 
 def _elementwise(op_class: OpClass, per_element: int = 1) -> Rule:
     def count(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-        return (f.elementwise(op_class, _shape(_first_tensor(out)), per_element),)
+        return (f.elementwise(op_class, _shape(first_output(out)), per_element),)
 
     return count
 
@@ -134,7 +113,7 @@ for _name in ("hardtanh", "hardtanh_"):
 def _clamp(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     # One comparison per bound given: clamp(min=0) is a relu.
     bounds = sum(_arg(args, kwargs, i, n) is not None for i, n in ((1, "min"), (2, "max")))
-    return (f.elementwise(OpClass.CMPS, _shape(_first_tensor(out)), bounds),) if bounds else ()
+    return (f.elementwise(OpClass.CMPS, _shape(first_output(out)), bounds),) if bounds else ()
 
 
 # --- reductions and pooling -----------------------------------------------------------------------------------------
@@ -143,7 +122,9 @@ def _clamp(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 def _from_pool1d(x: Any) -> bool:
     # adaptive_avg_pool1d decomposes into the 2-d pool of x.unsqueeze(-2): a ([N,] C, 1, L) view. A 2-d pool of a
     # height-1 view looks the same at the dispatcher; the README says so.
-    return x.shape[-2] == 1 and x._is_view()
+    from archcost import torch_compat  # here: the rule table itself stays torch-free
+
+    return x.shape[-2] == 1 and torch_compat.is_view(x)
 
 
 @rule("mean")
@@ -182,19 +163,19 @@ def _window(args: Sequence[Any], dims: int) -> tuple[int, ...]:
 
 @rule("max_pool2d_with_indices", "max_pool2d", "max_pool3d_with_indices")
 def _max_pool(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-    y = _first_tensor(out)
+    y = first_output(out)
     return (f.max_pool_cmps(_shape(y), _window(args, y.dim() - 2)),)
 
 
 @rule("adaptive_max_pool2d")
 def _adaptive_max_pool2d(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     # The output is (values, indices); nn.AdaptiveMaxPool1d reaches the dispatcher as this op on a height-1 view.
-    return (f.adaptive_max_pool_cmps(_shape(args[0]), _shape(_first_tensor(out)), spatial=2),)
+    return (f.adaptive_max_pool_cmps(_shape(args[0]), _shape(first_output(out)), spatial=2),)
 
 
 @rule("adaptive_max_pool3d")
 def _adaptive_max_pool3d(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
-    return (f.adaptive_max_pool_cmps(_shape(args[0]), _shape(_first_tensor(out)), spatial=3),)
+    return (f.adaptive_max_pool_cmps(_shape(args[0]), _shape(first_output(out)), spatial=3),)
 
 
 @rule("avg_pool2d", "avg_pool3d")
@@ -237,26 +218,11 @@ STATISTICS_OUTPUT_OPS = frozenset(
 # --- free: data movement only ---------------------------------------------------------------------------------------
 
 FREE_OPS = frozenset(
-    """
-    view _unsafe_view reshape t transpose permute expand expand_as unsqueeze squeeze squeeze_ unsqueeze_ flatten
-    unflatten select slice narrow split split_with_sizes chunk unbind as_strided alias detach lift_fresh
-    cat stack clone contiguous copy_ _to_copy to empty empty_like empty_strided zeros zeros_like ones ones_like
-    new_zeros new_empty new_ones full fill_ zero_ constant_pad_nd pad native_dropout dropout bernoulli_ bernoulli
-    _reshape_alias index_select repeat scalar_tensor _local_scalar_dense
-    """.split()
+    ["view", "_unsafe_view", "reshape", "t", "transpose", "permute", "expand", "expand_as", "unsqueeze", "squeeze", "squeeze_", "unsqueeze_", "flatten", "unflatten", "select", "slice", "narrow", "split", "split_with_sizes", "chunk", "unbind", "as_strided", "alias", "detach", "lift_fresh", "cat", "stack", "clone", "contiguous", "copy_", "_to_copy", "to", "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "new_zeros", "new_empty", "new_ones", "full", "fill_", "zero_", "constant_pad_nd", "pad", "native_dropout", "dropout", "bernoulli_", "bernoulli", "_reshape_alias", "index_select", "repeat", "scalar_tensor", "_local_scalar_dense"]
 ) | frozenset(
     # Indexing, generation and bookkeeping: each moves, makes or checks data without arithmetic on its values.
     # (Selects on a mask, where and masked_fill, are not here: they count one comparison per element.)
-    """
-    arange linspace index _unsafe_index index_copy index_fill index_fill_ gather
-    take roll flip rot90 tril triu tril_ triu_ as_strided_ unsafe_split unsafe_split_with_sizes unsafe_chunk
-    transpose_ t_ diagonal movedim swapaxes view_as expand_copy view_copy permute_copy slice_scatter select_scatter
-    diagonal_scatter copy fill new_full full_like rand rand_like randn randn_like randint normal_ uniform_
-    lift_fresh_copy _assert_async _assert_scalar _assert_tensor_metadata sym_size sym_numel sym_stride
-    sym_storage_offset _record_function_enter _record_function_enter_new _record_function_exit embedding
-    pixel_shuffle pixel_unshuffle channel_shuffle native_channel_shuffle im2col unfold resize_ set_ detach_
-    masked_select repeat_interleave _to_dim_order_copy alias_copy item is_nonzero _shape_as_tensor
-    """.split()
+    ["arange", "linspace", "index", "_unsafe_index", "index_copy", "index_fill", "index_fill_", "gather", "take", "roll", "flip", "rot90", "tril", "triu", "tril_", "triu_", "as_strided_", "unsafe_split", "unsafe_split_with_sizes", "unsafe_chunk", "transpose_", "t_", "diagonal", "movedim", "swapaxes", "view_as", "expand_copy", "view_copy", "permute_copy", "slice_scatter", "select_scatter", "diagonal_scatter", "copy", "fill", "new_full", "full_like", "rand", "rand_like", "randn", "randn_like", "randint", "normal_", "uniform_", "lift_fresh_copy", "_assert_async", "_assert_scalar", "_assert_tensor_metadata", "sym_size", "sym_numel", "sym_stride", "sym_storage_offset", "_record_function_enter", "_record_function_enter_new", "_record_function_exit", "embedding", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "im2col", "unfold", "resize_", "set_", "detach_", "masked_select", "repeat_interleave", "_to_dim_order_copy", "alias_copy", "item", "is_nonzero", "_shape_as_tensor"]
 )
 
 
@@ -268,4 +234,4 @@ for _name in FREE_OPS:
     RULES.setdefault(_name, _free)
 
 
-from archcost.counting import fused_rules, pointwise_rules  # noqa: E402,F401  (they add their rules to RULES)
+from archcost.counting import fused_rules, pointwise_rules  # noqa: F401  (they add their rules to RULES)

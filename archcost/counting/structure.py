@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 import types
-from typing import Any, Mapping
+import weakref
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,6 +27,12 @@ _HOOK_TABLES = tuple(name for name in _MODULE_INTERNALS if "hook" in name and na
 _SCALARS = frozenset((bool, int, float, complex, str, bytes, type(None), torch.dtype, torch.device,
                       torch.memory_format))
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodWrapperType, type)
+
+
+# copy -> the module it was copied from, filled by whoever copies modules on meta (blocks/repeat.py). The registry
+# lives here, on the counting side, so that the tracer reads it without importing the zoo's block code: a model no
+# one has touched since it was built can take a copy's key from its template instead of recomputing it.
+COPIED_FROM: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 
 class _Unkeyable(Exception):

@@ -14,26 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
+from archcost import torch_compat
 from archcost.counting import meta_kernels
 from archcost.counting.fast_paths import unfused
-from archcost.counting.formulas import Term
+from archcost.counting.records import OpRecord
 from archcost.counting.replay import Replayer
 from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
-from archcost.counting.structure import StructuralKeys
-
-
-@dataclass(slots=True)
-class OpRecord:
-    """One aten op call: whose it was, what it cost, and how many bytes it touched."""
-
-    module: int  # index into the traced module list
-    op: str  # aten overload packet name
-    terms: tuple[Term, ...] | None  # None: no rule, reported in uncounted_ops
-    bytes_in: int
-    bytes_out: int
-    shapes: tuple[tuple[int, ...], ...]  # tensor argument shapes, for --explain
+from archcost.counting.structure import COPIED_FROM, StructuralKeys
+from archcost.torch_compat import TorchDispatchMode
 
 
 @dataclass(slots=True)
@@ -82,21 +71,46 @@ def _is_out_argument(tensor: torch.Tensor, out: Any) -> bool:
     return tensor is out
 
 
-def _first_tensor(value: Any) -> torch.Tensor | None:
+def _first_tensor_in(value: Any) -> torch.Tensor | None:
+    """The first tensor found depth-first in a nest of lists, tuples and dicts (a module's inputs or outputs)."""
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, (list, tuple)):
         for v in value:
-            t = _first_tensor(v)
+            t = _first_tensor_in(v)
             if t is not None:
                 return t
     if isinstance(value, dict):
         for v in value.values():
-            t = _first_tensor(v)
+            t = _first_tensor_in(v)
             if t is not None:
                 return t
     return None
 
+
+
+def _record_output(call: ModuleCall, output: Any, *, accumulate: bool = False) -> None:
+    """A call's output shape and size, from its first tensor; a module called again adds its outputs' sizes (the
+    root is called once: its record is set)."""
+    first = _first_tensor_in(output)
+    if first is None:
+        return
+    numel = first.numel()
+    call.output_shape = tuple(first.shape)
+    if accumulate:
+        call.output_elements += numel
+        call.output_bytes += numel * first.element_size()
+    else:
+        call.output_elements, call.output_bytes = numel, numel * first.element_size()
+
+
+def _unwrap(wrapped: list[tuple[torch.nn.Module, Any]]) -> None:
+    """Give each wrapped block back the forward it had: none of its own (the class's), or the one it held."""
+    for module, previous in wrapped:
+        if previous is None:
+            del module.__dict__["forward"]
+        else:
+            module.__dict__["forward"] = previous
 
 @dataclass
 class Trace:
@@ -118,10 +132,9 @@ class Tracer(TorchDispatchMode):
     Use :meth:`run`: it installs forward hooks on ``modules`` (removed afterwards, also when the forward raises).
     """
 
-    def __init__(self, modules: list[torch.nn.Module], *, fast_meta: bool = True, replay: bool = True,
+    def __init__(self, modules: list[torch.nn.Module], *, replay: bool = True,
                  built_here: bool = False) -> None:
         super().__init__()
-        self.fast_meta = fast_meta
         self.replay = replay  # on meta, for a registry network only: see counting/replay.py
         self.built_here = built_here  # archcost built it and nobody else has held it: its blocks are archcost's own
         self.replayer: Replayer | None = None
@@ -148,13 +161,12 @@ class Tracer(TorchDispatchMode):
         # A weak reference with a callback is the cheapest way to hear when the tensor is freed.
         ref = weakref.ref(tensor, self._released)
         self._pending[id(ref)] = (ref, nbytes)
-        if self.live_bytes > self.trace.peak_live_bytes:
-            self.trace.peak_live_bytes = self.live_bytes
+        self.trace.peak_live_bytes = max(self.trace.peak_live_bytes, self.live_bytes)
 
     def _allocated(self, out: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         tensors = out if isinstance(out, (tuple, list)) else (out,)
         for t in tensors:
-            if not isinstance(t, torch.Tensor) or t._is_view():
+            if not isinstance(t, torch.Tensor) or torch_compat.is_view(t):
                 continue  # a view allocates nothing new
             if any(t is a for a in args) or (kwargs and _is_out_argument(t, kwargs.get("out"))):
                 continue  # neither does an in-place result, nor one written into out= (already counted live)
@@ -173,7 +185,7 @@ class Tracer(TorchDispatchMode):
                 return out
         try:
             # An out= call writes into the tensor it is given: the shape-only kernels build a new one instead.
-            out = meta_kernels.run(name, args, kwargs) if self.fast_meta and "out" not in kwargs else None
+            out = meta_kernels.run(name, args, kwargs) if "out" not in kwargs else None
             if out is None:
                 out = func(*args, **kwargs)
         except Exception as error:
@@ -185,7 +197,7 @@ class Tracer(TorchDispatchMode):
             self.trace.uncounted[name] += 1
         else:
             terms = rule(args, kwargs, out)
-        first = _first_tensor(out)
+        first = _first_tensor_in(out)
         if first is not None:
             self.trace.devices.add(first.device.type)
         if name in STATISTICS_OUTPUT_OPS:
@@ -204,10 +216,46 @@ class Tracer(TorchDispatchMode):
         Two global module hooks (filtered to this model's modules) cost far less than two hooks per module on deep
         networks: ResNet-1202 has 5,410 modules.
         """
-        from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+        from torch.nn.modules.module import (
+            register_module_forward_hook,
+            register_module_forward_pre_hook,
+        )
 
+        pre_hook, post_hook = self._module_hooks()
+        handles = []
+        wrapped: list[tuple[torch.nn.Module, Any]] = []
+        try:
+            handles.append(register_module_forward_pre_hook(pre_hook))
+            handles.append(register_module_forward_hook(post_hook))
+            tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
+            if self.replay and self.built_here and tensors and all(t.is_meta for t in tensors):
+                wrapped = self._wrap_repeated_blocks()
+            root = self.trace.calls[0]
+            root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
+            self.live_bytes = sum(t.numel() * t.element_size() for t in tensors)
+            self.trace.peak_live_bytes = self.live_bytes
+            with unfused(self.trace.fast_paths), self:
+                try:
+                    output = forward(*args, **kwargs)
+                except Exception as error:
+                    if self.failure is None:
+                        self.failure = Failure(self.stack[-1], None, error)
+                    raise
+            _record_output(root, output)
+            return self.trace
+        finally:
+            for handle in handles:
+                handle.remove()
+            _unwrap(wrapped)
+            # The weak references' callbacks and the replayer point back at this tracer, which holds the model: left
+            # in place, those cycles keep every module alive until a full garbage collection walks them.
+            self._pending.clear()
+            self.replayer = None
+
+    def _module_hooks(self) -> tuple[Any, Any]:
+        """The global pre- and post-forward hooks: they keep the module stack and each module's call record."""
         index = {id(m): i for i, m in enumerate(self.modules)}
-        index.pop(id(self.modules[0]), None)  # the root's call is recorded around the whole forward below
+        index.pop(id(self.modules[0]), None)  # the root's call is recorded around the whole forward in run()
         calls = self.trace.calls
         stack = self.stack
 
@@ -220,7 +268,7 @@ class Tracer(TorchDispatchMode):
             call = calls[i]
             call.calls += 1
             if call.input_shape is None:
-                first = _first_tensor(inputs)
+                first = _first_tensor_in(inputs)
                 call.input_shape = tuple(first.shape) if first is not None else None
 
         def post_hook(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
@@ -228,56 +276,13 @@ class Tracer(TorchDispatchMode):
             if i is None:
                 return
             stack.pop()
-            call = calls[i]
-            first = _first_tensor(output)
-            if first is not None:
-                call.output_shape = tuple(first.shape)
-                numel = first.numel()
-                call.output_elements += numel
-                call.output_bytes += numel * first.element_size()
+            _record_output(calls[i], output, accumulate=True)
 
-        handles = []
-        wrapped: list[tuple[torch.nn.Module, Any]] = []
-        try:
-            handles.append(register_module_forward_pre_hook(pre_hook))
-            handles.append(register_module_forward_hook(post_hook))
-            tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
-            if self.replay and self.built_here and tensors and all(t.is_meta for t in tensors):
-                wrapped = self._wrap_repeated_blocks()
-            root = calls[0]
-            root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
-            self.live_bytes = sum(t.numel() * t.element_size() for t in tensors)
-            self.trace.peak_live_bytes = self.live_bytes
-            with unfused(self.trace.fast_paths), self:
-                try:
-                    output = forward(*args, **kwargs)
-                except Exception as error:
-                    if self.failure is None:
-                        self.failure = Failure(stack[-1], None, error)
-                    raise
-            first = _first_tensor(output)
-            if first is not None:
-                root.output_shape = tuple(first.shape)
-                root.output_elements = first.numel()
-                root.output_bytes = first.numel() * first.element_size()
-            return self.trace
-        finally:
-            for handle in handles:
-                handle.remove()
-            for module, previous in wrapped:
-                if previous is None:
-                    del module.__dict__["forward"]
-                else:
-                    module.__dict__["forward"] = previous
-            # The weak references' callbacks and the replayer point back at this tracer, which holds the model: left
-            # in place, those cycles keep every module alive until a full garbage collection walks them.
-            self._pending.clear()
-            self.replayer = None
+        return pre_hook, post_hook
 
     def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
         """Route the forward of each repeated composite module through the replayer, as an instance attribute
         (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
-        from archcost.blocks.repeat import COPIED_FROM
 
         structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
         if not structure.tree_is_plain:
@@ -292,11 +297,4 @@ class Tracer(TorchDispatchMode):
         return wrapped
 
 
-# TorchDispatchMode wraps every subclass's __torch_dispatch__ in torch._disable_dynamo, whose first call imports
-# torch._dynamo (about a second of a cold start) only to mark the function as not-to-be-compiled. This mode is never
-# compiled, so the mark is set up front to the function itself and the import never happens.
-_dispatch = Tracer.__dict__["__torch_dispatch__"]
-_original = getattr(_dispatch, "__wrapped__", None)
-if _original is not None and getattr(_original, "__dynamo_disable", None) is None:
-    _original.__dynamo_disable = _original  # type: ignore[attr-defined]
-
+torch_compat.never_compiled(Tracer)  # see the adapter: spares a cold start the import of torch._dynamo

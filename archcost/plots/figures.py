@@ -13,9 +13,10 @@ def _drawers() -> dict[str, Callable[[ChartData], Any]]:
     from archcost.plots.draw_accuracy import draw_accuracy
     from archcost.plots.draw_bench import draw_batch, draw_roofline
     from archcost.plots.draw_cost import draw_inception, draw_layers, draw_scaling
+    from archcost.plots.draw_memory import draw_memory
 
     return {"accuracy": draw_accuracy, "layers": draw_layers, "inception": draw_inception, "scaling": draw_scaling,
-            "batch": draw_batch, "roofline": draw_roofline}
+            "batch": draw_batch, "roofline": draw_roofline, "memory": draw_memory}
 
 
 def draw(chart: ChartData) -> Any:

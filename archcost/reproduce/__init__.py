@@ -1,4 +1,5 @@
-"""Published cost tables next to the computed ones: ``archcost.reproduce.reproduce(target)``.
+"""Published cost tables next to the computed ones: ``archcost.reproduce(target)``, this package's
+:func:`reproduce` (bound in ``archcost/__init__.py``).
 
 Each target is one small module; this index is torch-free so that listing targets and parsing arguments stay fast.
 Published figures come only from the data files of :mod:`archcost.published`; every computed value comes from the
@@ -7,8 +8,6 @@ engine (:func:`archcost.analyze` on the meta device).
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -61,13 +60,3 @@ def reproduce(target: str) -> Reproduction:
     (name,) = check_targets([target])
     spec = TARGETS[name]
     return getattr(import_module(f"archcost.reproduce.{spec.module}"), spec.function)()
-
-
-class _CallableModule(types.ModuleType):
-    """DESIGN section 4 names the API ``archcost.reproduce(target)``; the package is that callable."""
-
-    def __call__(self, target: str) -> Reproduction:
-        return reproduce(target)
-
-
-sys.modules[__name__].__class__ = _CallableModule

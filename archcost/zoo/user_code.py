@@ -25,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from archcost import errors
 from archcost.errors import UsageError, UserCodeError
 
 
@@ -129,9 +130,7 @@ def is_users(filename: str) -> bool:
     return not resolved.startswith(_library_folders())
 
 
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+first_line = errors.first_line  # kept under this name: zoo/resolve.py imports it from here
 
 
 def shown_path(filename: str) -> str:

@@ -147,8 +147,13 @@ def test_stochastic_depth_saving_by_hand() -> None:
     r = reproduce("stochastic-depth")
     assert _value(r, "ResNet-110 inference (every block runs)", "MACs").computed == total
     assert _value(r, "ResNet-110 expected residual blocks in training", "blocks").computed == pytest.approx(40.25)
+    # A training step: every conv and the classifier cost 3x their forward (forward, grad-input, grad-weight), the
+    # stem 2x (its input needs no gradient); a dropped block saves all three of its parts.
+    stem = conv(32, 3, 16, 3)
+    step = 3 * total - stem
+    assert _value(r, "ResNet-110 training step, every block (forward + backward)", "MACs").computed == step
     saving = _value(r, "about 25% of training time saved", "saving")
-    assert saving.computed == pytest.approx(100 * skipped / total, abs=1e-6)
+    assert saving.computed == pytest.approx(100 * 3 * skipped / step, abs=1e-6)
     assert saving.status == "rounding"
 
 

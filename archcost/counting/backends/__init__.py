@@ -14,7 +14,7 @@ from archcost.counting.conventions import counts_in
 from archcost.counting.opclass import Backend, Convention
 
 if TYPE_CHECKING:
-    from archcost.analysis import Analysis
+    from archcost.result import Analysis
 
 
 def convention_total(analysis: Analysis, convention: Convention) -> dict[str, int]:

@@ -1,0 +1,78 @@
+"""Every private torch API archcost uses, behind one small adapter each (issue 14 item 6).
+
+torch may move or rename anything whose name starts with an underscore in any release; tests/test_torch_compat.py
+calls each adapter on the installed torch, so a release that moves one fails there by name, not as a wrong figure
+elsewhere. CI runs that file on both torch versions it tests (see .ci/run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+__all__ = [
+    "TorchDispatchMode",
+    "disable_torch_dispatch",
+    "disable_torch_function",
+    "is_view",
+    "make_subclass",
+    "math_sdpa_enabled",
+    "never_compiled",
+    "sdpa_switches",
+    "set_math_sdpa",
+]
+
+# The SDPA backend switches: (getter, setter) pairs on torch._C, as torch.nn.attention.sdpa_kernel flips them.
+SDPA_FLAGS = ("flash", "mem_efficient", "cudnn", "fa3", "overrideable")
+
+
+def disable_torch_function() -> Any:
+    """A context with no __torch_function__ mode or device context active (torch._C.DisableTorchFunction)."""
+    return torch._C.DisableTorchFunction()
+
+
+def disable_torch_dispatch() -> Any:
+    """A context in which dispatch modes do not see the ops run (torch._C._DisableTorchDispatch)."""
+    return torch._C._DisableTorchDispatch()
+
+
+def is_view(tensor: torch.Tensor) -> bool:
+    """Whether the tensor shares another's storage as a view (Tensor._is_view)."""
+    return tensor._is_view()
+
+
+make_subclass: Callable[..., torch.Tensor] = torch.Tensor._make_subclass
+
+
+def sdpa_switches() -> list[tuple[Callable[[], bool], Callable[[bool], None]]]:
+    """The (getter, setter) pairs of the fused SDPA backends this torch has (a newer torch may add one)."""
+    switches = []
+    for name in SDPA_FLAGS:
+        getter = getattr(torch._C, f"_get_{name}_sdp_enabled", None)
+        setter = getattr(torch._C, f"_set_sdp_use_{name}", None)
+        if getter is not None and setter is not None:
+            switches.append((getter, setter))
+    return switches
+
+
+def math_sdpa_enabled() -> bool:
+    return bool(torch._C._get_math_sdp_enabled())
+
+
+def set_math_sdpa(enabled: bool) -> None:
+    torch._C._set_sdp_use_math(enabled)
+
+
+def never_compiled(mode: type[TorchDispatchMode]) -> None:
+    """Mark a dispatch mode's __torch_dispatch__ as not-to-be-compiled up front.
+
+    TorchDispatchMode wraps every subclass's __torch_dispatch__ in torch._disable_dynamo, whose first call imports
+    torch._dynamo (about a second of a cold start) only to set this mark. archcost's modes are never compiled, so the
+    mark is set to the function itself and the import never happens. A torch without the wrapper needs nothing.
+    """
+    original = getattr(mode.__dict__["__torch_dispatch__"], "__wrapped__", None)
+    if original is not None and getattr(original, "__dynamo_disable", None) is None:
+        original.__dynamo_disable = original  # type: ignore[attr-defined]

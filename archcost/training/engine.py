@@ -1,0 +1,175 @@
+"""``analyze(..., mode="train")``: one training step per layer, as an :class:`archcost.result.Analysis`.
+
+The standard columns are the forward's (model in train mode, so batch norm computes its statistics); the training
+columns are added beside them: ``grad_input_macs``, ``grad_weight_macs``, ``backward_other_ops``, ``optimizer_ops``
+and ``input_grad`` ("skipped" for a layer with parameters whose input needs no gradient, e.g. the first conv).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+import torch
+
+from archcost.counting.aggregate import aggregate
+from archcost.counting.isolation import model_guard
+from archcost.counting.opclass import Convention, OpClass
+from archcost.errors import ArchcostError, UsageError
+from archcost.result import Analysis
+from archcost.training.memory_totals import memory_of
+from archcost.training.optimizers import Optimizer
+from archcost.training.step import Phase, TrainTrace, trace_step
+
+_TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
+
+
+def parse_optimizer(optimizer: str) -> Optimizer:
+    try:
+        return Optimizer(optimizer)
+    except ValueError:
+        raise UsageError(f"unknown optimizer {optimizer!r}; choose one of "
+                         f"{', '.join(o.value for o in Optimizer)}") from None
+
+
+def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 examples: list[Any], *, dtype: str, convention: Convention, optimizer: Optimizer,
+                 owned: bool, memory_options: dict[str, Any] | None = None) -> Analysis:
+    """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks)."""
+    named = list(model.named_modules())
+    names, modules = [n for n, _ in named], [m for _, m in named]
+    if not any(p.requires_grad for p in model.parameters()):
+        raise UsageError(f"--mode train: {name} has no trainable parameters (all frozen or none)")
+    was_training = [m.training for m in modules]
+    # Stochastic depth: a block carrying survival_probability drops itself at random in train mode. The step is
+    # counted with every block running (hidden for the trace, put back after); the expected cost weighs each
+    # block by its p (totals' expected_training_step_macs).
+    stochastic = [(m, m.__dict__.pop("survival_probability")) for m in modules
+                  if m.__dict__.get("survival_probability") is not None]
+    try:
+        with model_guard(modules, device="meta", owned=owned):
+            model.train()
+            step = trace_step(model, modules, args, kwargs, optimizer)
+            # Inside the guard and with stochastic depth still hidden: the memory trace sees the same full step.
+            memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, **(memory_options or {}))
+    except ArchcostError:
+        raise
+    except Exception as error:  # noqa: BLE001  (any failure of the step is one line naming the model)
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"--mode train: the training step of {name} failed: {type(error).__name__}: "
+                         f"{message}") from None
+    finally:
+        for m, flag in zip(modules, was_training):
+            m.__dict__["training"] = flag
+        for m, p in stochastic:
+            m.__dict__["survival_probability"] = p
+    analysis = _analysis(model, name, names, modules, step, examples, dtype, convention, optimizer, memory)
+    if stochastic:
+        index = {id(m): i for i, m in enumerate(modules)}
+        c = analysis.columns
+        step_macs = [f + gi + gw for f, gi, gw in zip(c["macs"], c["grad_input_macs"], c["grad_weight_macs"])]
+        analysis.totals["expected_training_step_macs"] = analysis.totals["training_step_macs"] - sum(
+            (1.0 - float(p)) * step_macs[index[id(m)]] for m, p in stochastic)
+    return analysis
+
+
+def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list[torch.nn.Module],
+              step: TrainTrace, examples: list[Any], dtype: str, convention: Convention,
+              optimizer: Optimizer, memory: dict[str, Any]) -> Analysis:
+    forward = replace(step.trace, records=[r for r, p in zip(step.trace.records, step.phases)
+                                           if p is Phase.FORWARD])
+    columns, totals = aggregate(names, modules, forward, convention)
+    own = _own_training_columns(len(modules), step)
+    parent = [-1] + [names.index(n.rpartition(".")[0]) if "." in n else 0 for n in names[1:]]
+    for key in _TRAIN_COLUMNS:
+        inclusive = list(own[key])
+        for i in range(len(modules) - 1, 0, -1):
+            inclusive[parent[i]] += inclusive[i]
+        columns[key] = inclusive
+        columns[f"own_{key}"] = own[key]
+    columns["input_grad"] = [_input_grad(m, flag) for m, flag in zip(modules, step.input_needs_grad)]
+    backward_macs = sum(own["grad_input_macs"]) + sum(own["grad_weight_macs"])
+    loss_ops = sum(t.count for r, p in zip(step.trace.records, step.phases) if p is Phase.LOSS
+                   for t in r.terms or () if t.op_class is not OpClass.NONE)
+    totals.update(
+        forward_macs=totals["macs"], backward_macs=backward_macs, grad_input_macs=sum(own["grad_input_macs"]),
+        grad_weight_macs=sum(own["grad_weight_macs"]), backward_other_ops=sum(own["backward_other_ops"]),
+        loss_ops=loss_ops, optimizer_ops=sum(own["optimizer_ops"]), training_step_macs=totals["macs"] + backward_macs,
+        backward_forward_ratio=backward_macs / totals["macs"] if totals["macs"] else None,
+        peak_activation_bytes=step.trace.peak_live_bytes,
+    )
+    provenance: dict[str, Any] = {
+        "inputs": [e.describe() for e in examples], "mode": "train", "optimizer": optimizer.value,
+        "loss": step.loss, "memory": memory,
+        "notes": [(f"Training step: forward (train mode), loss = {step.loss}, backward, {optimizer.value} step "
+                   "(torch.optim defaults, foreach off; optimizer ops of a steady-state step, its state made).")],
+    }
+    uncounted = dict(sorted(step.trace.uncounted.items()))
+    return Analysis(model=name, input_shape=examples[0].shape, dtype=dtype, device="meta", convention=convention,
+                    backend=_native(), columns=columns, totals=totals, uncounted_ops=uncounted,
+                    records=step.trace.records, torch_version=torch.__version__, provenance=provenance)
+
+
+def _native() -> Any:
+    from archcost.counting.opclass import Backend
+
+    return Backend.NATIVE
+
+
+def _own_training_columns(count: int, step: TrainTrace) -> dict[str, list[int]]:
+    own = {key: [0] * count for key in _TRAIN_COLUMNS}
+    for i, (record, phase) in enumerate(zip(step.trace.records, step.phases)):
+        m = record.module
+        if phase is Phase.OPTIMIZER:
+            own["optimizer_ops"][m] += sum(t.count for t in record.terms or () if t.op_class is not OpClass.NONE)
+            continue
+        if phase is not Phase.BACKWARD:
+            continue
+        split = step.split_terms.get(i)
+        parts = split if split is not None else (((), record.terms or ()) if step.weight_grad[i]
+                                                  else (record.terms or (), ()))
+        for key, terms in zip(("grad_input_macs", "grad_weight_macs"), parts):
+            for t in terms:
+                if t.op_class is OpClass.MACS:
+                    own[key][m] += t.count
+                elif t.op_class is not OpClass.NONE:
+                    own["backward_other_ops"][m] += t.count
+    return own
+
+
+def _input_grad(module: torch.nn.Module, needed: bool | None) -> str:
+    if needed is None or not any(p.requires_grad for p in module.parameters(recurse=False)):
+        return ""
+    return "computed" if needed else "skipped"
+
+
+def memory_dict(memory: Any) -> dict[str, Any]:
+    return asdict(memory) if hasattr(memory, "__dataclass_fields__") else dict(memory)
+
+
+def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,
+                  dtype: str, optimizer: str, overrides: dict[str, Any],
+                  memory_options: dict[str, Any] | None = None) -> Analysis:
+    """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
+    from archcost import analysis as a
+    from archcost.counting.opclass import Device
+    from archcost.inputs import from_user, make
+
+    chosen = parse_optimizer(optimizer)
+    if Device(device) not in (Device.META, Device.AUTO):
+        raise UsageError("--mode train traces the step on meta; drop --device (or use --device meta)")
+    given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
+    resolved = None
+    if isinstance(model_or_name, str):
+        model, resolved, _ = a._build(model_or_name, Device.META, dtype, overrides, given)
+        name = resolved.name
+    elif isinstance(model_or_name, torch.nn.Module):
+        model, name = model_or_name, type(model_or_name).__name__
+        if overrides:
+            raise UsageError("overrides apply to registry names only, not to a model instance")
+    else:
+        raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
+    examples = given if given is not None else a._examples(model, resolved, name, batch, dtype)
+    args, kwargs = make(examples, device="meta")
+    return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
+                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})

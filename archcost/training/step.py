@@ -1,0 +1,210 @@
+"""Trace one training step under the project's dispatch-mode tracer, attributing backward ops to modules.
+
+Attribution of the backward: autograd nodes carry no module stack, so each node is tagged when its module's forward
+returns. A module's forward post-hook walks the autograd graph back from its output and tags every node not yet
+tagged with that module; post-hooks run innermost first, so a node belongs to the innermost module whose forward
+created it (as a forward op does). Nodes reached from the inputs (created before the module ran) are tagged already
+or are the inputs' own, where the walk stops. In the backward, a pre-hook on each tagged node sets the tracer's
+current module before the node runs, so its ops land on the module whose forward produced it. This is exact on a
+single-threaded backward (meta and CPU run every node on the calling thread, one at a time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+import torch
+
+from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
+from archcost.errors import UsageError
+from archcost.training import backward_rules
+from archcost.training.optimizers import Optimizer, make
+
+
+class Phase(StrEnum):
+    FORWARD = "forward"
+    LOSS = "loss"
+    BACKWARD = "backward"
+    WARMUP = "warmup"  # the optimizer's first step, which creates its state: not counted
+    OPTIMIZER = "optimizer"
+
+
+@dataclass
+class TrainTrace:
+    trace: Trace
+    phases: list[Phase] = field(default_factory=list)  # one per record
+    weight_grad: list[bool] = field(default_factory=list)  # per record: a backward op computing a parameter's grad
+    split_terms: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=dict)
+    input_needs_grad: list[bool | None] = field(default_factory=list)  # per module: None where never called
+    loss: str = ""
+
+
+class TrainTracer(Tracer):
+    """The inference tracer plus a phase per op and, in the backward, the split into grad-input and grad-weight."""
+
+    def __init__(self, modules: list[torch.nn.Module]) -> None:
+        super().__init__(modules, replay=False)
+        self.phase = Phase.FORWARD
+        self.phases: list[Phase] = []
+        self.split_terms: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        self.weight_grad: list[bool] = []
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        start = len(self.trace.records)
+        out = super().__torch_dispatch__(func, types, args, kwargs)
+        name = func._overloadpacket.__name__
+        for i in range(start, len(self.trace.records)):
+            self.phases.append(self.phase)
+            weight = False
+            if self.phase is Phase.BACKWARD:
+                split = backward_rules.split(name, args, kwargs or {}, out)
+                if split is not None:
+                    self.split_terms[i] = split
+                else:
+                    weight = _is_weight_grad(self.modules[self.trace.records[i].module], out,
+                                             self.trace.calls[self.trace.records[i].module].input_shape)
+            self.weight_grad.append(weight)
+        return out
+
+
+def _is_weight_grad(module: torch.nn.Module, out: Any, input_shape: tuple[int, ...] | None) -> bool:
+    """An op of a module's backward that is not split by an output mask (linear's mm, a bias's sum) computes a
+    parameter's gradient when its result has the shape of one of the module's own parameters (or its transpose)
+    and not the shape of the module's input; see the README for the one ambiguity (batch equal to out_features)."""
+    first = _first_tensor_in(out)
+    if first is None:
+        return False
+    shape = tuple(first.shape)
+    if input_shape is not None and shape == tuple(input_shape):
+        return False
+    for p in module.parameters(recurse=False):
+        if p.requires_grad and (shape == tuple(p.shape) or shape == tuple(reversed(p.shape))):
+            return True
+    return False
+
+
+def form_loss(output: Any) -> tuple[torch.Tensor, str]:
+    """Cross-entropy for [N, C] logits (int64 targets of class 0), else the sum of the output's first tensor."""
+    first = _first_tensor_in(output)
+    if first is None or not first.is_floating_point():
+        raise UsageError("cannot form a loss: the forward returned no floating-point tensor")
+    if not first.requires_grad:
+        raise UsageError("cannot form a loss: the output does not depend on any trainable parameter")
+    if first.dim() == 2:
+        target = torch.zeros(first.shape[0], dtype=torch.int64, device=first.device)
+        return torch.nn.functional.cross_entropy(first, target), "cross-entropy of the [N, C] logits, int64 targets"
+    return first.sum(), f"sum of the {first.dim()}-d output (not [N, C] logits)"
+
+
+def _tag_graph(root: Any, module_index: int, tags: dict[Any, int]) -> None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is None or node in tags:
+            continue
+        tags[node] = module_index
+        stack.extend(n for n, _ in node.next_functions)
+
+
+def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tuple[Any, ...],
+               kwargs: dict[str, Any], optimizer: Optimizer) -> TrainTrace:
+    """Forward (train mode), loss, backward and optimizer step of ``model`` under one tracer. Hooks and grads are
+    removed afterwards, also when a phase raises."""
+    from torch.nn.modules.module import (
+        register_module_forward_hook,
+        register_module_forward_pre_hook,
+    )
+
+    index = {id(m): i for i, m in enumerate(modules)}
+    tags: dict[Any, int] = {}
+    input_grad: list[bool | None] = [None] * len(modules)
+    tracer = TrainTracer(modules)
+    result: dict[str, Any] = {}
+
+    def pre(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
+        i = index.get(id(module))
+        first = _first_tensor_in(inputs)
+        if i is not None and first is not None:
+            input_grad[i] = bool(input_grad[i]) or first.requires_grad
+
+    def post(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        i = index.get(id(module))
+        first = _first_tensor_in(output)
+        if i is not None and first is not None and first.grad_fn is not None:
+            _tag_graph(first.grad_fn, i, tags)
+
+    def step(*a: Any, **k: Any) -> Any:
+        output = model(*a, **k)
+        root_output = _first_tensor_in(output)
+        if root_output is not None and root_output.grad_fn is not None:
+            _tag_graph(root_output.grad_fn, 0, tags)
+        tracer.phase = Phase.LOSS
+        stack_top = tracer.stack[-1]
+        loss, result["loss"] = form_loss(output)
+        for node in list(tags):
+            node.register_prehook(_setter(tracer, tags[node]))
+        tracer.phase = Phase.BACKWARD
+        loss.backward()
+        tracer.stack[-1] = stack_top
+        tracer.phase = Phase.OPTIMIZER
+        _optimizer_step(tracer, modules, optimizer)
+        return output
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    handles = [register_module_forward_pre_hook(pre), register_module_forward_hook(post)]
+    try:
+        trace = tracer.run(step, *args, **kwargs)
+    finally:
+        for h in handles:
+            h.remove()
+        for p in params:
+            p.grad = None
+        tags.clear()
+    return TrainTrace(trace, tracer.phases, tracer.weight_grad, tracer.split_terms, input_grad, result["loss"])
+
+
+def _setter(tracer: TrainTracer, module_index: int) -> Any:
+    def set_module(grad_outputs: Any) -> None:
+        tracer.stack[-1] = module_index
+
+    return set_module
+
+
+def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimizer: Optimizer) -> None:
+    """One optimizer per module's own parameters, so each update is attributed to the module holding it. The
+    counted step is the second: the first creates the state (momentum buffer, Adam's moments) and costs less than
+    every later step, so it runs in the uncounted warm-up phase.
+
+    A single-tensor torch.optim step runs the same ops for the same parameter shapes and dtypes (no branch reads a
+    value), so a module whose own parameters match one already stepped gets that step's records copied: on meta the
+    elementwise kernels' Python shape logic dominates the whole analysis otherwise (ResNet-50: 161 parameter sets,
+    a few dozen distinct)."""
+    records = tracer.trace.records
+    stepped: dict[tuple[Any, ...], list[Any]] = {}
+    for i, module in enumerate(modules):
+        own = [p for p in module.parameters(recurse=False) if p.requires_grad and p.grad is not None]
+        if not own:
+            continue
+        key = tuple((tuple(p.shape), p.dtype) for p in own)
+        copied = stepped.get(key)
+        if copied is not None:
+            for record in copied:
+                records.append(replace(record, module=i))
+                tracer.phases.append(Phase.OPTIMIZER)
+                tracer.weight_grad.append(False)
+                if record.terms is None:
+                    tracer.trace.uncounted[record.op] += 1
+            continue
+        start = len(records)
+        tracer.stack.append(i)
+        try:
+            opt = make(optimizer, own)
+            tracer.phase = Phase.WARMUP
+            opt.step()
+            tracer.phase = Phase.OPTIMIZER
+            opt.step()
+        finally:
+            tracer.stack.pop()
+        stepped[key] = [r for r, p in zip(records[start:], tracer.phases[start:]) if p is Phase.OPTIMIZER]
