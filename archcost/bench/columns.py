@@ -99,6 +99,11 @@ def device_lines(document: dict[str, Any]) -> list[str]:
     if unsettled:
         lines.append("Warm-up did not settle within its budget (the times were still drifting; treat with care): "
                      + ", ".join(unsettled) + ".")
+    load = document.get("load")
+    if load and load["load_1min"] is not None:
+        state = f"busy: {load['reason']}; {load['advice']}" if load["busy"] else "not busy"
+        lines.append(f"Machine load before the run: {load['load_1min']:.2f} (1-minute average) on {load['cores']} "
+                     f"usable cores, {load['threads']} thread{'s' if load['threads'] != 1 else ''} ({state}).")
     failures = document.get("failures") or []
     lines.extend(f"Failed: {f['error']}" for f in failures)
     return lines

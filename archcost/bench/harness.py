@@ -16,12 +16,14 @@ from archcost.bench.clock import measure
 from archcost.bench.device import (TORCH_DTYPES, MemoryTracker, check_device, check_dtype, describe,
                                    is_out_of_memory, is_unsupported_dtype, release_memory)
 from archcost.bench.failures import failure
+from archcost.bench.load import Load, assess, read_load
 from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
 from archcost.errors import ArchcostError, UsageError
 
 SCHEMA = "archcost.bench/1"
-Observer = Callable[[str, dict[str, Any]], None]  # (event, payload): "start", "result" or "failure"
+# (event, payload): "start", "progress" (phase "warmup"/"measure", runs, fraction), "result" or "failure"
+Observer = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -31,6 +33,7 @@ class BenchReport:
     settings: BenchSettings
     results: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    load: Load | None = None  # the machine's load before the run and the stability of its measurements
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +45,7 @@ class BenchReport:
             "method": _method(self.settings),
             "results": self.results,
             "failures": self.failures,
+            "load": self.load.to_dict() if self.load else None,
         }
 
 
@@ -130,7 +134,10 @@ def measure_arch(arch: str | torch.nn.Module, batches: Sequence[int], settings: 
             # The count runs on meta stand-ins of the model as measured (its dtype, so activation bytes and
             # intensity are those of the benchmark); the instance is untouched.
             analysis = analyze(model, shape, batch=batch, device="meta", dtype=settings.dtype.value)
-            record = _measure_one(name, analysis, model, forward, batch, settings)
+            def progress(phase: str, runs: int, fraction: float, batch: int = batch) -> None:
+                notify("progress", {"arch": name, "batch": batch, "phase": phase, "runs": runs, "fraction": fraction})
+
+            record = _measure_one(name, analysis, model, forward, batch, settings, progress)
         except Exception as error:  # noqa: BLE001
             record = _classify(name, batch, settings, error)
             del error
@@ -150,7 +157,7 @@ def _native_shape(arch: str) -> str | None:
 
 
 def _measure_one(name: str, analysis: Any, model: torch.nn.Module, forward: Any, batch: int,
-                 settings: BenchSettings) -> dict[str, Any]:
+                 settings: BenchSettings, progress: Any) -> dict[str, Any]:
     tracker = MemoryTracker(settings.device)
     example = _example(analysis.input_shape, settings)
     tracker.start()
@@ -158,7 +165,7 @@ def _measure_one(name: str, analysis: Any, model: torch.nn.Module, forward: Any,
         measurement = measure(
             lambda: forward(example), device=settings.device.value, warmup=settings.warmup, window=settings.window,
             stability=settings.stability, warmup_budget_s=settings.warmup_budget_s, min_time_s=settings.min_time_s,
-            min_runs=settings.min_runs, max_runs=settings.max_runs)
+            min_runs=settings.min_runs, max_runs=settings.max_runs, progress=progress)
     peak_memory = tracker.peak_bytes()
     stats = summarize(measurement.samples_ms)
     macs = int(analysis.totals["macs"])
@@ -252,6 +259,7 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         raise UsageError("--isolate runs each network in a fresh process, so it takes registry names or import "
                          "paths, not model instances")
     check_device(settings.device)
+    load_1min, cores = read_load()  # before anything of ours runs, so the load is the other work's
     saved_threads, saved_autotune = torch.get_num_threads(), torch.backends.cudnn.benchmark
     apply_process_settings(settings)
     try:
@@ -275,6 +283,9 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
                     report.results.append(record)
                     if observer:
                         observer("result", record)
+        threads = torch.get_num_threads() if settings.device is BenchDevice.CPU else 1
+        report.load = assess(load_1min, cores, threads, report.results, warmup=settings.warmup,
+                             window=settings.window)
     finally:
         torch.set_num_threads(saved_threads)
         torch.backends.cudnn.benchmark = saved_autotune

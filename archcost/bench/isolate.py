@@ -43,9 +43,9 @@ def measure_isolated(arch: str, batches: Sequence[int], settings: BenchSettings,
                     message = json.loads(line)
                 except json.JSONDecodeError:  # not ours (a C extension writing to fd 1): not a result
                     continue
-                if message["event"] == "start":
+                if message["event"] in ("start", "progress"):
                     if observer:
-                        observer("start", message["payload"])
+                        observer(message["event"], message["payload"])
                     continue
                 record = message["record"]
                 if record["batch"] in pending:

@@ -85,6 +85,9 @@ def bench_command(
     with _Progress(total=len(archs) * len(batches)) as progress:
         report = run(archs, batches=batches, settings=settings, overrides=overrides or None,
                      observer=progress.observe)
+    warning = report.load.warning() if report.load else None
+    if warning:
+        progress.console.print(f"archcost: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     _render(report.to_dict(), format, out)
     return 1 if report.failures else 0
 
@@ -100,6 +103,7 @@ class _Progress:
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=self.console, transient=True)
         self.task = self.bar.add_task("measuring the device peak", total=total)
+        self.done = 0  # measurements finished (results and failures)
 
     def __enter__(self) -> _Progress:
         if self.console.is_terminal:  # a log file or a pipe gets the failure lines only, not a bar's leftovers
@@ -110,11 +114,26 @@ class _Progress:
         if self.console.is_terminal:
             self.bar.stop()
 
+    # Share of one measurement's slot on the bar given to warm-up; the timed calls fill the rest.
+    WARMUP_SHARE = 0.3
+
+    def position(self, phase: str, fraction: float) -> float:
+        """Where the bar stands within the current measurement for a progress event of the harness."""
+        if phase == "warmup":
+            return self.WARMUP_SHARE * fraction
+        return self.WARMUP_SHARE + (1 - self.WARMUP_SHARE) * fraction
+
     def observe(self, event: str, payload: dict[str, Any]) -> None:
         if event == "start":
             self.bar.update(self.task, description=f"bench {payload['arch']} batch {payload['batch']}")
+        elif event == "progress":
+            phase = "warm-up" if payload["phase"] == "warmup" else "measuring"
+            self.bar.update(self.task, completed=self.done + self.position(payload["phase"], payload["fraction"]),
+                            description=f"bench {payload['arch']} batch {payload['batch']}: {phase}, "
+                            f"{payload['runs']} calls")
         elif event in ("result", "failure"):
-            self.bar.advance(self.task)
+            self.done += 1
+            self.bar.update(self.task, completed=self.done)
         if event == "failure":
             # Printed through the bar's console so the bar redraws below the line instead of through it.
             self.console.print(f"archcost: error: {payload['error']}", markup=False, highlight=False,

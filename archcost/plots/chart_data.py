@@ -124,7 +124,7 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
         else:
             point["x"] = {"macs": point["macs"] / 1e9, "flops": point["flops"] / 1e9,
                           "params": point["params"] / 1e6}[x]
-        point.update(evaluation=row.evaluation, source_kind=row.source_kind, source=row.cite(), notes=row.notes)
+        point.update(evaluation=row.evaluation, crops=row.crops, source_kind=row.source_kind, source=row.cite(), notes=row.notes)
         points.append(point)
     if not points:
         raise UsageError("nothing to plot: none of the networks has a timing in the bench file" if untimed
@@ -137,7 +137,8 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
     caption = [
         f"Cost computed by archcost on the meta device at the resolution each accuracy was measured; {CONVENTION_NOTE}. "
         "Bubble area is proportional to parameters; the dashed line is the Pareto front "
-        "(no other network is both cheaper and more accurate).",
+        "(no other network is both cheaper and more accurate). A dotted outline marks an accuracy averaged over "
+        "10 crops per image (a solid one: a single crop), so the two are not read as equals.",
         "Top-1 accuracy sources: " + "; ".join(_sources(published, {p["arch"] for p in points})) + ".",
     ]
     if untimed:
@@ -147,7 +148,8 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
     return ChartData(
         kind="accuracy", title=f"{_DATASET_TITLES[DATASETS[dataset]]}: top-1 accuracy against cost",
         rows=points, columns=("arch", "family", "dataset", "input_shape", "top1_percent", "top5_percent", "macs",
-                              "flops", "params", "x", "pareto", "evaluation", "source_kind", "source"),
+                              "flops", "params", "x", "pareto", "evaluation", "crops", "source_kind",
+                              "source"),
         caption=caption,
         meta={"x_axis": x, "x_label": label, "y_label": "top-1 accuracy (%)", "convention": CONVENTION,
               "unit": "MAC (one multiply-accumulate); flops = 2 * macs", "dataset": DATASETS[dataset],

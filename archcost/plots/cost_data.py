@@ -120,7 +120,7 @@ def inception_chart(*, names: tuple[str, ...] = INCEPTION_PAIR) -> ChartData:
                          "macs": branch["macs"], "params": branch["params"],
                          "macs_percent": 100.0 * branch["macs"] / analysis.totals["macs"]})
         totals[name] = {"macs": analysis.totals["macs"], "params": analysis.totals["params"],
-                        "input_shape": list(analysis.input_shape)}
+                        "input_shape": list(analysis.input_shape), **_lecture_total(name)}
     first, last = names[0], names[-1]
     ratio = totals[first]["macs"] / totals[last]["macs"] if totals[last]["macs"] else float("nan")
     shape = "x".join(map(str, totals[first]["input_shape"][1:]))
@@ -129,9 +129,33 @@ def inception_chart(*, names: tuple[str, ...] = INCEPTION_PAIR) -> ChartData:
         rows=data, columns=("module", "branch", "name", "kind", "path", "macs", "macs_percent", "params"),
         caption=[f"Totals: {first} {totals[first]['macs']:,} MACs, {totals[first]['params']:,} parameters; "
                  f"{last} {totals[last]['macs']:,} MACs, {totals[last]['params']:,} parameters "
-                 f"({ratio:.2f}x fewer MACs). Computed by archcost on the meta device; {CONVENTION_NOTE}."],
+                 f"({ratio:.2f}x fewer MACs). Computed by archcost on the meta device; {CONVENTION_NOTE}."]
+        + _lecture_caption(totals),
         meta={"modules": totals, "convention": CONVENTION, "macs_ratio": ratio},
     )
+
+
+def _lecture_total(name: str) -> dict[str, Any]:
+    """The lecture's printed MAC total for one of the two modules (archcost/published/inception-module.csv, the file
+    ``archcost reproduce inception-module`` compares against); empty for any other module."""
+    from archcost.reproduce.figures import load
+
+    kind = name.removeprefix("inception-")
+    row = next((p for p in load("inception-module") if p.row == f"{kind}: total"), None) \
+        if name in INCEPTION_PAIR else None
+    if row is None:
+        return {}
+    return {"lecture_macs": int(row.published * row.multiplier), "lecture_text": row.published_text,
+            "lecture_source": row.source.title, "lecture_where": row.source.table}
+
+
+def _lecture_caption(totals: dict[str, dict[str, Any]]) -> list[str]:
+    printed = [(name, t) for name, t in totals.items() if "lecture_text" in t]
+    if not printed:
+        return []
+    return ["The lecture prints " + " and ".join(f"{t['lecture_text']} for {name} ({t['lecture_where']})"
+                                               for name, t in printed)
+            + f" ({printed[0][1]['lecture_source']}); `archcost reproduce inception-module` explains the gap."]
 
 
 # EfficientNet-B0 scaled one dimension at a time, and all three together (Tan & Le 2019, Figure 2 and equation 3).

@@ -52,12 +52,24 @@ def draw_accuracy(chart: ChartData) -> Any:
             families.setdefault(point["family"], []).append(point)
         for family, members in families.items():
             colour, marker = family_style(family)
-            axes.scatter([p["x"] for p in members], [p["top1_percent"] for p in members],
-                         s=[scale * p["params"] for p in members], c=colour, marker=marker, alpha=0.7,
-                         edgecolors="#222222", linewidths=0.8, label=family, gid=f"family:{family}", zorder=3)
+            for multi, group in ((False, [p for p in members if not _multi_crop(p)]),
+                                 (True, [p for p in members if _multi_crop(p)])):
+                if not group:
+                    continue
+                # Marker shape and colour already say the family; the outline says how the accuracy was measured.
+                axes.scatter([p["x"] for p in group], [p["top1_percent"] for p in group],
+                             s=[scale * p["params"] for p in group], c=colour, marker=marker, alpha=0.7,
+                             edgecolors="#222222", linewidths=1.3 if multi else 0.8,
+                             linestyles=":" if multi else "-",
+                             label=family if multi == all(_multi_crop(p) for p in members) else None,
+                             gid=f"family:{family}" + (":multi-crop" if multi else ""), zorder=3)
         front = sorted((p for p in points if p["pareto"]), key=lambda p: p["x"])
         axes.plot([p["x"] for p in front], [p["top1_percent"] for p in front], linestyle="--", color=GREY,
                   linewidth=1.4, zorder=2, gid="pareto", label="Pareto front")
+        if any(_multi_crop(p) for p in points):
+            for multi, text in ((False, "1 crop (solid outline)"), (True, "10 crops (dotted outline)")):
+                axes.scatter([], [], s=90.0, c="white", edgecolors="#222222", linewidths=1.3 if multi else 0.8,
+                             linestyles=":" if multi else "-", label=text, gid=f"crops-legend:{int(multi)}")
         axes.set_xscale("log")
         low, high = _limits([p["x"] for p in points], 0.18)
         axes.set_xlim(low, high)
@@ -80,8 +92,13 @@ def draw_accuracy(chart: ChartData) -> Any:
                     columnspacing=0.4, handletextpad=0.3, handlelength=3.0, handleheight=2.6,
                     borderaxespad=0.0, fontsize=11)
         place_labels(axes, [(p["x"], p["top1_percent"], p["arch"], math.sqrt(scale * p["params"]) / 2,
-                             f"label:{p['arch']}") for p in points])
+                             f"label:{p['arch']}") for p in points],
+                     lines=[[(p["x"], p["top1_percent"]) for p in front]])
     return figure
+
+
+def _multi_crop(point: dict[str, Any]) -> bool:
+    return (point.get("crops") or 1) > 1
 
 
 def _size_handles(axes: Any, scale: float, largest: float) -> list[Any]:

@@ -85,5 +85,7 @@ def draw_roofline(chart: ChartData) -> Any:
         axes.set_ylabel("achieved GFLOP/s (log scale)")
         axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
         place_labels(axes, [(r["intensity_flops_per_byte"], r["achieved_gflops"], f"b{r['batch']}", 4.5,
-                             f"label:{r['arch']}:{r['config']}:{r['batch']}") for r in chart.rows], fontsize=10)
+                             f"label:{r['arch']}:{r['config']}:{r['batch']}") for r in chart.rows], fontsize=10,
+                     lines=[list(zip(line.get_xdata(), line.get_ydata())) for line in axes.lines
+                            if (line.get_gid() or "").startswith("roof:")])
     return figure

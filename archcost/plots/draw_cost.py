@@ -70,9 +70,15 @@ def draw_inception(chart: ChartData) -> Any:
             for i, total in enumerate(base):
                 axes.text(i, total, f"{total:,.1f}M" if key == "macs" else f"{total:,.0f}K", ha="center", va="bottom",
                           fontsize=13, fontweight="bold")
+                printed = chart.meta["modules"][modules[i]].get("lecture_text")
+                if key == "macs" and printed:
+                    # The lecture's total beside the computed one, so the gap is visible on the chart itself.
+                    axes.annotate(f"lecture: {printed}", xy=(i, total), xytext=(0, 20), textcoords="offset points",
+                                  ha="center", va="bottom", fontsize=11, style="italic", color="#555555",
+                                  gid=f"lecture:{modules[i]}")
             axes.set_xticks(range(len(modules)), modules)
             axes.set_ylabel(label)
-            axes.set_ylim(0, max(base) * 1.12)
+            axes.set_ylim(0, max(base) * (1.2 if key == "macs" else 1.12))
             axes.grid(axis="x", visible=False)
         panels[1].legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False, title="branch")
         figure.text(0.01, 1 - 0.3 / height_in, chart.title, fontsize=17, fontweight="bold", va="center")

@@ -2,12 +2,13 @@
 
 Each label tries positions at growing distances and eight (then sixteen) directions around its point, in display
 coordinates, and takes the first whose box stays inside the axes and clear of every label already placed and of
-every bubble. A label that ends up away from its bubble gets a thin leader line. The figure's size and the axes'
+every bubble and line segment given (the Pareto front). A label that ends up away from its bubble gets a thin leader line. The figure's size and the axes'
 limits must be final before placing: the boxes are measured with the figure's own renderer.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -31,6 +32,30 @@ class Box:
         return self.x0 >= other.x0 and self.x1 <= other.x1 and self.y0 >= other.y0 and self.y1 <= other.y1
 
 
+def crosses(box: Box, start: tuple[float, float], end: tuple[float, float]) -> bool:
+    """Whether the segment start-end passes through ``box`` (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    low, high = 0.0, 1.0
+    for p, q in ((-dx, x0 - box.x0), (dx, box.x1 - x0), (-dy, y0 - box.y0), (dy, box.y1 - y0)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
+
+
+def _grown(box: Box, pad: float = _PAD_PX) -> Box:
+    return Box(box.x0 - pad, box.y0 - pad, box.x1 + pad, box.y1 + pad)
+
+
 def _directions(count: int) -> list[float]:
     # Right, left, up, down first: labels read best beside their point.
     first = [0.0, math.pi, math.pi / 2, -math.pi / 2]
@@ -39,8 +64,9 @@ def _directions(count: int) -> list[float]:
 
 
 def place_labels(axes: Any, points: Sequence[tuple[float, float, str, float, str]], *, fontsize: float = 11.0,
-                 color: str = "#222222") -> list[Any]:
-    """Label each (x, y, text, radius_pt, gid) point of ``axes``; returns the annotation artists in input order."""
+                 color: str = "#222222", lines: Sequence[Sequence[tuple[float, float]]] = ()) -> list[Any]:
+    """Label each (x, y, text, radius_pt, gid) point of ``axes``, keeping clear of the polylines ``lines`` (data
+    coordinates: a Pareto front must not strike through a label); returns the annotation artists in input order."""
     figure = axes.figure
     renderer = figure.canvas.get_renderer()
     px_per_pt = figure.dpi / 72.0
@@ -49,6 +75,10 @@ def place_labels(axes: Any, points: Sequence[tuple[float, float, str, float, str
     centres = [axes.transData.transform((x, y)) for x, y, *_ in points]
     bubbles = [Box(cx - r * px_per_pt, cy - r * px_per_pt, cx + r * px_per_pt, cy + r * px_per_pt)
                for (cx, cy), (_, _, _, r, _) in zip(centres, points)]
+    segments = []
+    for line in lines:
+        shown = [tuple(axes.transData.transform(xy)) for xy in line]
+        segments.extend(itertools.pairwise(shown))
     placed: list[Box] = []
     artists: list[Any] = [None] * len(points)
     # Crowded points first: they have the fewest free positions.
@@ -61,7 +91,7 @@ def place_labels(axes: Any, points: Sequence[tuple[float, float, str, float, str
         width, height = extent.width, extent.height
         cx, cy = centres[index]
         bx, by, gap_pt = _search(cx, cy, radius * px_per_pt, width, height, area, placed, bubbles, index,
-                                 px_per_pt)
+                                 px_per_pt, segments)
         placed.append(Box(bx - width / 2, by - height / 2, bx + width / 2, by + height / 2))
         far = gap_pt > LEADER_GAP_PT
         artists[index] = axes.annotate(
@@ -74,9 +104,11 @@ def place_labels(axes: Any, points: Sequence[tuple[float, float, str, float, str
 
 
 def _search(cx: float, cy: float, radius: float, width: float, height: float, area: Box, placed: list[Box],
-            bubbles: list[Box], own: int, px_per_pt: float) -> tuple[float, float, float]:
-    """The first free centre for a width x height box around (cx, cy); if none is free of bubbles, the first free of
-    labels; if none at all, the one overlapping the fewest labels. Returns the centre and the gap in points."""
+            bubbles: list[Box], own: int, px_per_pt: float,
+            segments: Sequence[tuple[Any, Any]] = ()) -> tuple[float, float, float]:
+    """The first free centre for a width x height box around (cx, cy); if none is free of bubbles and lines, the
+    first free of labels; if none at all, the one overlapping the fewest labels. Returns the centre and the gap in
+    points."""
     fallback: tuple[float, float, float] | None = None
     least: tuple[int, tuple[float, float, float]] | None = None
     for gap_pt in (2, 8, 16, 28, 44, 64, 90, 120, 160, 210):
@@ -95,7 +127,8 @@ def _search(cx: float, cy: float, radius: float, width: float, height: float, ar
                 if least is None or clashes < least[0]:
                     least = (clashes, (bx, by, gap_pt))
                 continue
-            if not any(box.overlaps(b, 0.0) for i, b in enumerate(bubbles) if i != own):
+            if (not any(box.overlaps(b, 0.0) for i, b in enumerate(bubbles) if i != own)
+                    and not any(crosses(_grown(box), a, b) for a, b in segments)):
                 return bx, by, gap_pt
             if fallback is None:
                 fallback = (bx, by, gap_pt)

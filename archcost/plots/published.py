@@ -18,6 +18,7 @@ from archcost.errors import ArchcostError
 SOURCE_KINDS = ("paper", "weights", "lecture")
 # The datasets a chart can be asked for, spelled as on the command line -> as in the registry and the CSV.
 DATASETS = {"imagenet": "imagenet", "cifar10": "cifar-10", "fashion-mnist": "fashion-mnist"}
+_CROPS = re.compile(r"^(\d+) (?:centre )?(?:crops?|patches)\b")
 _REQUIRED = ("arch", "dataset", "resolution", "top1_percent", "published_as", "evaluation", "source_kind", "source",
              "where")
 
@@ -55,6 +56,13 @@ class PublishedAccuracy:
                 return f"torchvision {name.rsplit('.', 1)[-1]} weights"
             return f"{name} weights"
         return "the lecture's training log"
+
+    @property
+    def crops(self) -> int | None:
+        """Crops (or patches) averaged per test image, read from the sourced ``evaluation`` text ("10 crops",
+        "1 centre crop", "10 patches (...)"); None where the evaluation is not by crops (a test set, a split)."""
+        found = _CROPS.match(self.evaluation)
+        return int(found.group(1)) if found else None
 
     def short_evaluation(self) -> str:
         return self.evaluation.split(" (")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -56,7 +57,8 @@ def test_the_figure_plots_those_values(chart, figure):
         gid = collection.get_gid() or ""
         if not gid.startswith("family:"):
             continue
-        members = [p for p in chart.rows if p["family"] == gid.split(":", 1)[1]]
+        _, family, *multi = gid.split(":")
+        members = [p for p in chart.rows if p["family"] == family and ((p["crops"] or 1) > 1) == bool(multi)]
         for point, (x, y), size in zip(members, collection.get_offsets(), collection.get_sizes()):
             plotted[point["arch"]] = (x, y)
             sizes[point["arch"]] = size
@@ -99,7 +101,7 @@ CROWD = [("alexnet", "alexnet", 0.724, 59.3, 61.0), ("alexnet-owt", "alexnet", 0
          ("mobilenet-v1", "mobilenet", 0.569, 70.6, 4.2), ("mobilenet-v2", "mobilenet", 0.301, 72.0, 3.5)]
 
 
-def test_a_crowded_chart_labels_every_point_without_overlaps():
+def _crowded_figure():
     from archcost.plots import ChartData
     from archcost.plots.chart_data import _pareto
 
@@ -108,7 +110,11 @@ def test_a_crowded_chart_labels_every_point_without_overlaps():
     _pareto(rows)
     crowd = ChartData(kind="accuracy", title="crowd", rows=rows, columns=(), caption=["caption"],
                       meta={"x_label": "GMACs", "y_label": "top-1 accuracy (%)"})
-    figure = draw(crowd)
+    return draw(crowd)
+
+
+def test_a_crowded_chart_labels_every_point_without_overlaps():
+    figure = _crowded_figure()
     boxes = label_boxes(figure, figure.axes[0])
     assert len(boxes) == len(CROWD)
     assert_no_overlap(boxes)
@@ -179,3 +185,78 @@ def test_unknown_image_suffix_fails_before_work(tmp_path, capsys):
 
 def test_x_values_are_finite_and_positive(chart):
     assert all(math.isfinite(p["x"]) and p["x"] > 0 for p in chart.rows)
+
+
+def test_ten_crop_accuracies_are_outlined_differently_with_a_legend_entry(chart, figure):
+    # From the published file's evaluation text: resnet50's 77.15% is a 10-crop figure (He et al. 2015, Table 3),
+    # the other four are single-crop.
+    crops = {p["arch"]: p["crops"] for p in chart.rows}
+    assert crops == {"mobilenet-v2": 1, "efficientnet-b0": 1, "googlenet": 1, "resnet50": 10, "vgg16": 1}
+    axes = figure.axes[0]
+    styles = {}
+    for collection in axes.collections:
+        gid = collection.get_gid() or ""
+        if gid.startswith("family:"):
+            dashes = collection.get_linestyle()[0][1]
+            styles[gid] = dashes is not None and len(dashes) > 0
+    assert styles == {"family:mobilenet": False, "family:efficientnet": False, "family:inception": False,
+                      "family:resnet:multi-crop": True, "family:vgg": False}
+    legend_texts = [t.get_text() for legend in (axes.get_legend(), *[a for a in axes.artists]) if legend
+                    for t in getattr(legend, "texts", [])]
+    assert "10 crops (dotted outline)" in legend_texts and "1 crop (solid outline)" in legend_texts
+
+
+def test_no_label_is_struck_through_by_the_pareto_front(chart, figure):
+    from archcost.plots.labels import Box, crosses
+
+    boxes = label_boxes(figure, figure.axes[0])
+    pareto = next(line for line in figure.axes[0].lines if line.get_gid() == "pareto")
+    shown = [tuple(xy) for xy in pareto.get_transform().transform(pareto.get_xydata())]
+    for gid, extent in boxes.items():
+        box = Box(extent.x0, extent.y0, extent.x1, extent.y1)
+        assert not any(crosses(box, a, b) for a, b in itertools.pairwise(shown)), f"the Pareto front crosses {gid}"
+
+
+def test_the_crowded_chart_keeps_labels_off_the_pareto_front():
+    from archcost.plots.labels import Box, crosses
+
+    figure = _crowded_figure()
+    boxes = label_boxes(figure, figure.axes[0])
+    pareto = next(line for line in figure.axes[0].lines if line.get_gid() == "pareto")
+    shown = [tuple(xy) for xy in pareto.get_transform().transform(pareto.get_xydata())]
+    struck = [gid for gid, e in boxes.items()
+              if any(crosses(Box(e.x0, e.y0, e.x1, e.y1), a, b) for a, b in itertools.pairwise(shown))]
+    assert struck == []
+
+
+@pytest.mark.parametrize(("evaluation", "crops"), [("10 crops", 10), ("1 centre crop", 1), ("1 crop", 1),
+                                                   ("10 patches (4 corners + centre, mirrored)", 10),
+                                                   ("1 crop of 320x320 (trained on 224x224 crops)", 1),
+                                                   ("test set", None), ("validation split after 5 epochs", None)])
+def test_crops_are_read_from_the_sourced_evaluation_text(evaluation, crops):
+    from dataclasses import replace
+
+    from archcost.plots.published import published_accuracy
+
+    assert replace(published_accuracy("imagenet")[0], evaluation=evaluation).crops == crops
+
+
+def test_no_label_covers_another_networks_bubble_on_the_crowded_chart():
+    # resnet152 / resnet152-v1.5 and vgg16 / vgg19 sit nearly on top of each other: each keeps its own label, clear
+    # of the other's bubble (a label moved away from its bubble gets a leader line, see labels.py).
+    from archcost.plots.draw_accuracy import SIZE_PT2_AT_MAX
+
+    figure = _crowded_figure()
+    axes = figure.axes[0]
+    boxes = label_boxes(figure, axes)
+    px_per_pt = figure.dpi / 72.0
+    scale = SIZE_PT2_AT_MAX / max(params for *_, params in CROWD)
+    covered = []
+    for arch, _, x, top1, params in CROWD:
+        cx, cy = axes.transData.transform((x, top1))
+        radius = math.sqrt(scale * params) / 2 * px_per_pt  # the drawn area: SIZE_PT2_AT_MAX * params / largest
+        for gid, box in boxes.items():
+            nearest = (min(max(cx, box.x0), box.x1), min(max(cy, box.y0), box.y1))
+            if gid != f"label:{arch}" and math.dist(nearest, (cx, cy)) < radius:
+                covered.append((gid, arch))
+    assert covered == []

@@ -74,3 +74,23 @@ def test_bad_bench_files(tmp_path, capsys):
         assert run(["plot", "batch", "--bench", str(path), "--format", "json"]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1
+
+
+def test_roofline_labels_overlap_neither_each_other_nor_the_roofs(bench_file):
+    import itertools
+
+    from conftest import assert_no_overlap, label_boxes
+
+    from archcost.plots.labels import Box, crosses
+
+    chart = roofline_chart(bench=load_bench(bench_file))
+    figure = draw(chart)
+    axes = figure.axes[0]
+    boxes = label_boxes(figure, axes)
+    assert len(boxes) == len(chart.rows)
+    assert_no_overlap(boxes)
+    for line in (l for l in axes.lines if (l.get_gid() or "").startswith("roof:")):
+        shown = [tuple(xy) for xy in line.get_transform().transform(line.get_xydata())]
+        for gid, e in boxes.items():
+            box = Box(e.x0, e.y0, e.x1, e.y1)
+            assert not any(crosses(box, a, b) for a, b in itertools.pairwise(shown)), f"{line.get_gid()} crosses {gid}"

@@ -149,3 +149,32 @@ def test_renders_each_format(tmp_path, kind, suffix, magic):
     argv = ["plot", kind, *(["googlenet"] if kind == "layers" else []), "--out", str(out)]
     assert run(argv) == 0
     assert out.read_bytes().startswith(magic)
+
+
+def test_the_inception_chart_shows_the_lectures_printed_totals_beside_the_computed():
+    from archcost.reproduce.figures import load
+
+    # The printed totals come from the same data file that `archcost reproduce inception-module` compares against.
+    printed = {p.row: p for p in load("inception-module")}
+    chart = inception_chart()
+    for name, kind in (("inception-naive", "naive"), ("inception-bottleneck", "bottleneck")):
+        module = chart.meta["modules"][name]
+        row = printed[f"{kind}: total"]
+        assert module["lecture_macs"] == row.published and module["lecture_text"] == row.published_text
+        assert module["macs"] == sum(r["macs"] for r in chart.rows if r["module"] == name)  # computed, by branch
+    assert (chart.meta["modules"]["inception-naive"]["lecture_text"],
+            chart.meta["modules"]["inception-bottleneck"]["lecture_text"]) == ("854M", "358M")
+    assert "The lecture prints 854M for inception-naive" in chart.caption[-1]
+    figure = draw(chart)
+    notes = {t.get_gid(): t.get_text() for a in figure.axes for t in a.texts if (t.get_gid() or "").startswith("lecture:")}
+    assert notes == {"lecture:inception-naive": "lecture: 854M", "lecture:inception-bottleneck": "lecture: 358M"}
+    # The note sits above its bar's computed total and inside the axes.
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+    frame = axes.get_window_extent(renderer)
+    totals = [t for t in axes.texts if t.get_text() in ("854.2M", "271.4M")]
+    for note in (t for t in axes.texts if (t.get_gid() or "").startswith("lecture:")):
+        box = note.get_window_extent(renderer)
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert not any(box.overlaps(t.get_window_extent(renderer)) for t in totals)
