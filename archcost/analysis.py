@@ -23,13 +23,13 @@ from archcost.diagnose import mismatch, needs_data
 from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
                              InputTooSmallError, UsageError, UserForwardError, first_line)
 from archcost.gc_pause import gc_paused
-from archcost.inputs import TORCH_DTYPES, Example, from_user, make, native
+from archcost.inputs import Example, from_user, make
+from archcost.prepare import DTYPES, build_named as _build, native_examples as _examples  # noqa: F401
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
 from archcost.zoo import registry, user_code
-from archcost.zoo.resolve import Resolved, construct
+from archcost.zoo.resolve import Resolved
 
-DTYPES = {name: dtype for name, dtype in TORCH_DTYPES.items() if dtype.is_floating_point}  # the model dtypes
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
 _COLLAPSE_MESSAGES = ("output size is too small", "kernel size can't be greater", "smaller than kernel",
@@ -170,17 +170,6 @@ def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: De
                               default_dtype=str(torch.get_default_dtype()))
 
 
-def _build(spec: str, device: Device, dtype: str, overrides: dict[str, Any],
-           given: list[Example] | None) -> tuple[torch.nn.Module, Resolved, dict[str, Any]]:
-    """The model, what it resolved to, and how it was built (zoo/resolve.py ``Built.provenance``)."""
-    built = construct(spec, device=device.value, overrides=overrides,
-                      input_shape=tuple(given[0].shape) if given else None)
-    model = built.model
-    if dtype != "float32":
-        model = model.to(DTYPES[dtype])  # a model built here is ours to convert
-    return model, built.resolved, built.provenance()
-
-
 def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None,
              dev: Device, conv: Convention, back: Backend, dtype: str, replay_repeats: bool,
              overrides: dict[str, Any]) -> Analysis:
@@ -225,21 +214,6 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
     for key, value in built_how.items():
         analysis.provenance[key] = analysis.provenance.get(key, []) + value if key == "notes" else value
     return analysis
-
-
-def _examples(model: torch.nn.Module, resolved: Resolved | None, name: str, batch: int | None,
-              dtype: str) -> list[Example]:
-    """The native input: the model's own (a builder override can move it: EfficientNet's resolution=), else the
-    resolver's full example shapes, else the registry's C,H,W."""
-    per_sample = getattr(model, "native_input", None)
-    shapes = None
-    if per_sample is None and resolved is not None:
-        shapes = resolved.example_shapes
-        per_sample = None if shapes else resolved.input_shape
-    found = native(shapes, per_sample, batch=batch, dtype=dtype)
-    if found is None:
-        raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
-    return found
 
 
 _CACHE = cache.MEMORY  # the in-process store (benchmarks empty it to time a build)

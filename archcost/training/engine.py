@@ -151,7 +151,7 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
                   dtype: str, optimizer: str, overrides: dict[str, Any],
                   memory_options: dict[str, Any] | None = None) -> Analysis:
     """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
-    from archcost import analysis as a
+    from archcost.prepare import build_named, native_examples
     from archcost.counting.opclass import Device
     from archcost.inputs import from_user, make
 
@@ -161,7 +161,7 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
     given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
     resolved = None
     if isinstance(model_or_name, str):
-        model, resolved, _ = a._build(model_or_name, Device.META, dtype, overrides, given)
+        model, resolved, _ = build_named(model_or_name, Device.META, dtype, overrides, given)
         name = resolved.name
     elif isinstance(model_or_name, torch.nn.Module):
         model, name = model_or_name, type(model_or_name).__name__
@@ -169,7 +169,7 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
             raise UsageError("overrides apply to registry names only, not to a model instance")
     else:
         raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
-    examples = given if given is not None else a._examples(model, resolved, name, batch, dtype)
+    examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
     return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
                         optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})

@@ -17,7 +17,7 @@ TOP_LAYERS = 5  # how many of the layers holding the most saved activations the 
 
 def memory_of(model: torch.nn.Module, examples: list[Any], *, optimizer: Optimizer, dtype: str,
               master_dtype: str | None = None, checkpoint: Sequence[str] = ()) -> dict[str, Any]:
-    from archcost.analysis import DTYPES
+    from archcost.prepare import DTYPES
     from archcost.errors import UsageError
     from archcost.inputs import make
 
