@@ -21,7 +21,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["list"], ["list", "resnet*", "--format", "json"], ["table", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["list"], ["list", "resnet*", "--format", "json"],
+                                  ["table", "--help"]])
 def test_help_and_list_do_not_import_torch(argv: list[str]) -> None:
     probe = ("import sys; from archcost.cli import run; code = run(%r); "
              "heavy = [m for m in ('torch', 'pandas', 'matplotlib') if m in sys.modules]; "
