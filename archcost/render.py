@@ -35,6 +35,7 @@ class Column:
     show: Callable[[Any], str] | None = None  # how a value reads in a table; CSV and JSON keep the raw value
     drop: int = 0  # > 0: may be left out of a narrow terminal table, highest first (see the module docstring)
     overflow: str = "fold"  # a text column's overflow in rich: "fold" wraps inside words, "ellipsis" cuts one line
+    max_width: int | None = None  # a terminal table's widest cell (an "ellipsis" column is cut there)
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,13 @@ class Fitted:
         self.view = view
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.measure import Measurement
-
         view = self.view
         columns = list(view.columns)
         dropped: list[str] = []
         droppable = sorted((c for c in columns if c.drop), key=lambda c: -c.drop)
         while True:
             table = to_rich(view.rows, columns, title=view.title, footer=view.footer)
-            if not droppable or Measurement.get(console, options, table).minimum <= options.max_width:
+            if not droppable or _narrowest(view, columns) <= options.max_width:
                 break
             gone = droppable.pop(0)
             columns.remove(gone)
@@ -166,6 +165,24 @@ def to_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, ti
     return "\n".join(lines) + "\n"
 
 
+def _narrowest(view: View, columns: Sequence[Column]) -> int:
+    """The narrowest a rich table of ``columns`` can be without cutting a figure: a column that does not wrap
+    (numbers, "ellipsis" text) keeps its widest cell (up to its max_width), a folding one its longest word; plus the
+    SIMPLE_HEAD box's padding (1 each side of a cell), separators and edges. (rich's own measurement lets no_wrap
+    columns shrink, which is what cuts numbers.)"""
+    from rich.cells import cell_len
+
+    total = 0
+    for c in columns:
+        cells = [_cell(c, row) for row in view.rows] + ([_cell(c, view.footer)] if view.footer else [])
+        if c.align == "right" or c.overflow != "fold":
+            width = max([cell_len(c.header), *map(cell_len, cells)])
+            total += min(width, c.max_width) if c.max_width else width
+        else:
+            total += max([cell_len(w) for text in [c.header, *cells] for w in text.split()] or [1])
+    return total + 3 * len(columns) + 1
+
+
 def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title: str | None = None,
             caption: str | None = None, footer: dict[str, Any] | None = None) -> Any:
     from rich import box
@@ -177,7 +194,7 @@ def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title:
         number = c.align == "right"  # a figure: never split across lines
         table.add_column(c.header, justify="right" if number else "left", no_wrap=number or c.overflow != "fold",
                          footer=_cell(c, footer) if footer is not None else "",
-                         overflow="ellipsis" if number else c.overflow)
+                         overflow="ellipsis" if number else c.overflow, max_width=c.max_width)
     for row in rows:
         table.add_row(*(_cell(c, row) for c in columns))
     return table

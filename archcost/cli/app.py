@@ -42,4 +42,4 @@ def _options(
 
 
 # Each import below registers its commands on ``app``.
-from archcost.cli import bench, cache, compare, listing, plot, report, reproduce, table  # noqa: E402,F401
+from archcost.cli import bench, cache, compare, listing, plot, report, reproduce, table  # noqa: F401

@@ -18,12 +18,12 @@ COLUMNS = (
     Column("name", "name", "left", overflow="ellipsis"),
     Column("family", "family", "left", overflow="ellipsis"),
     Column("input", "native input"),
-    Column("dataset", "dataset", "left", overflow="ellipsis"),
+    Column("dataset", "dataset", "left", overflow="ellipsis", drop=1),
     Column("classes", "classes"),
-    Column("paper", "paper", "left", overflow="ellipsis"),
-    Column("arxiv", "arXiv", "left", overflow="ellipsis", drop=1),
+    Column("paper", "paper", "left", overflow="ellipsis", max_width=40),
+    Column("arxiv", "arXiv", "left", overflow="ellipsis", drop=2),
     Column("year", "year"),
-    Column("argument_names", "arguments (--set)", "left", overflow="ellipsis", drop=2),
+    Column("argument_names", "arguments (--set)", "left", overflow="ellipsis", max_width=40, drop=3),
 )
 ARGUMENT_COLUMNS = (
     Column("name", "argument", "left"),
