@@ -22,11 +22,13 @@ def _shape(value: Any) -> str:
 
 
 def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Column]:
+    """The per-layer columns; ``drop``: left out of a narrow terminal in this order (input shape first: the previous
+    row's output is the input; then intensity, kernel, other ops), never the counts the table is for."""
     columns = [
         Column("layer", "layer", "left"),
         Column("type", "type", "left"),
-        Column("kernel", "k/s", "left"),
-        Column("input_shape", "input", show=_shape),
+        Column("kernel", "k/s", "left", drop=2),
+        Column("input_shape", "input", show=_shape, drop=4),
         Column("output_shape", "output", show=_shape),
         Column("params", "params", show=integer),
         Column("macs", "MACs", show=integer),
@@ -37,9 +39,9 @@ def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Colu
     if convention is not Convention.PAPER:
         columns.append(Column("ops", f"ops ({convention.value})", show=integer))
     columns += [
-        Column("other_ops", "other ops", show=integer),
+        Column("other_ops", "other ops", show=integer, drop=1),
         Column("activations", "activations", show=integer),
-        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1)),
+        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1), drop=3),
     ]
     if backend is not Backend.NATIVE:
         columns += [Column("backend", backend.value, show=integer), Column("backend_diff", "diff", show=integer)]
