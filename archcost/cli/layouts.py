@@ -43,7 +43,7 @@ def keras(analysis: Any) -> Output:
     rows = [{**r, "layer": f"{r['name']} ({r['type']})"} for r in summary_rows(analysis)]
     totals = summary_totals(analysis)
     lines = [f"{label}: {value:,} ({readable_size(value)})" for label, value in totals]
-    figures = dict(zip(("total_params", "trainable_params", "non_trainable_params"), (v for _, v in totals)))
+    figures = dict(zip(("total_params", "trainable_params", "non_trainable_params"), (v for _, v in totals), strict=True))
     document = {"schema": "archcost.keras/1", "model": analysis.model, **figures,
                 "layers": [{k: r.get(k) for k in ("name", "type", "output_shape", "params", "module")} for r in rows]}
     csv_rows = [{"quantity": k, "value": v} for k, v in figures.items()]  # the CSV keeps its totals-only contract

@@ -6,10 +6,19 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from archcost.cli.app import app
 from archcost.cli import layouts
-from archcost.cli.options import (BatchOption, Dtype, FormatOption, InputOption, OutOption, SetOption, Style,
-                                  builder_arguments, input_argument)
+from archcost.cli.app import app
+from archcost.cli.options import (
+    BatchOption,
+    Dtype,
+    FormatOption,
+    InputOption,
+    OutOption,
+    SetOption,
+    Style,
+    builder_arguments,
+    input_argument,
+)
 from archcost.cli.output import check_writable, write
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, Output, View, decimal, integer, percent

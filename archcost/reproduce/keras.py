@@ -128,7 +128,7 @@ def summary_rows(analysis: Any) -> list[dict[str, Any]]:
 
     for row in analysis.rows[1:]:
         while pending and not row["name"].startswith(pending[-1][0] + "."):
-            container, merged = pending.pop()
+            _, merged = pending.pop()
             add(*MERGES[merged["type"]], merged, merged["own_params"])
         leaf = not any(n.startswith(row["name"] + ".") for n in names)
         kind = _keras_kind(row, previous, leaf)
