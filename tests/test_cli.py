@@ -196,3 +196,12 @@ def test_version_prints_the_package_metadata_version(capsys: pytest.CaptureFixtu
     assert code == 0
     assert out == f"archcost {version('archcost')}\n"
     assert _run(capsys, "-V")[1] == out
+
+
+def test_closed_option_sets_are_the_ones_the_code_knows() -> None:
+    from archcost.cli.options import Dtype, Level
+    from archcost.compare import LEVELS
+    from archcost.analysis import DTYPES
+
+    assert tuple(Level) == LEVELS
+    assert set(Dtype) == set(DTYPES)
