@@ -141,13 +141,17 @@ def to_markdown_text(comparison: Comparison) -> str:
                                  title=f"{title}: per {comparison.level}"))
 
 
-def to_csv_text(comparison: Comparison) -> str:
+def csv_rows(comparison: Comparison) -> tuple[list[dict[str, Any]], list[Column]]:
     """One CSV: the totals (section "totals") then the blocks; one column per network, headed by its name."""
-    from archcost.render import to_csv
-
     names = {f"m{i}": name for i, name in enumerate(comparison.models)}
     keys = ["section", "block", "type", "quantity", *names.values(), "difference", "ratio"]
     rows = [{"section": section, **{names.get(k, k): v for k, v in row.items()}}
             for section, group in (("totals", comparison.totals), (comparison.level, comparison.blocks))
             for row in group]
-    return to_csv(rows, [Column(k, k) for k in keys])
+    return rows, [Column(k, k) for k in keys]
+
+
+def to_csv_text(comparison: Comparison) -> str:
+    from archcost.render import to_csv
+
+    return to_csv(*csv_rows(comparison))

@@ -1,6 +1,13 @@
 """Rows of records -> rich table / CSV / JSON / Markdown. Pure: returns text or renderables, never prints.
 
-Every command shares these four formats; a command hands over its rows as a list of dicts and column specs.
+Every command shares these four formats. A command builds an :class:`Output` (its tables as :class:`View`s, its JSON
+document, its CSV rows) and :func:`render` turns it into the format asked for; ``cli.output.write`` writes it. This
+is the one place the format ladder is written.
+
+Width (a terminal of 100-120 columns): a number is never split (numeric columns do not wrap); text columns fold.
+When even that does not fit, columns marked ``drop`` (low-value ones: shapes, intensity, builder arguments) are left
+out, highest ``drop`` first, and a note says which and how to see them. Files (``--out``) render at 200 columns, so
+their bytes do not depend on the terminal.
 """
 
 from __future__ import annotations
@@ -26,6 +33,89 @@ class Column:
     header: str
     align: str = "right"  # "left" for names and types
     show: Callable[[Any], str] | None = None  # how a value reads in a table; CSV and JSON keep the raw value
+    drop: int = 0  # > 0: may be left out of a narrow terminal table, highest first (see the module docstring)
+    overflow: str = "fold"  # a text column's overflow in rich: "fold" wraps inside words, "ellipsis" cuts one line
+    max_width: int | None = None  # a terminal table's widest cell (an "ellipsis" column is cut there)
+
+
+@dataclass(frozen=True)
+class View:
+    """One table: its rows, columns, title and notes (printed under it), and an optional totals footer."""
+
+    rows: Sequence[dict[str, Any]]
+    columns: Sequence[Column]
+    title: str | None = None
+    notes: Sequence[str] = ()
+    footer: dict[str, Any] | None = None
+    markdown_title: str | None = None  # when Markdown's title differs from the terminal's (None: the same)
+    plain_head: bool = False  # title and notes as plain lines around the table instead of title/caption
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a command returns: its tables, its JSON document, and (when a CSV is not the first table) its CSV."""
+
+    views: Sequence[View]
+    document: Any = None  # the JSON document (None: the first view's rows)
+    csv: View | None = None  # one CSV per output: its rows and columns (None: the first view)
+    markdown: str | None = None  # Markdown assembled by a domain module (reproduce), when it is more than tables
+
+
+def render(output: Output, format: Format) -> Any:
+    """``output`` in ``format``: text for csv/json/markdown, a rich renderable for the terminal table."""
+    if format is Format.JSON:
+        return to_json(output.document if output.document is not None else list(output.views[0].rows))
+    if format is Format.CSV:
+        view = output.csv or output.views[0]
+        return to_csv(view.rows, view.columns)
+    if format is Format.MARKDOWN:
+        if output.markdown is not None:
+            return output.markdown
+        return "\n".join(to_markdown(v.rows, v.columns, title=v.markdown_title or v.title, notes=v.notes)
+                         for v in output.views)
+    from rich.console import Group
+
+    parts = [_terminal(v) for v in output.views]
+    return parts[0] if len(parts) == 1 else Group(*parts)
+
+
+def _terminal(view: View) -> Any:
+    if not view.plain_head:
+        return Fitted(view)
+    from rich.console import Group
+    from rich.text import Text
+
+    # Plain lines around the table: a caption would wrap at the width of a narrow table.
+    return Group(*([Text(view.title)] if view.title else []), Fitted(View(view.rows, view.columns)),
+                 *(Text(n) for n in view.notes))
+
+
+class Fitted:
+    """A rich table that fits the console: droppable columns are left out, highest ``drop`` first, until the
+    narrowest layout (numbers whole, text folded) fits; the notes then say what was left out."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        view = self.view
+        columns = list(view.columns)
+        dropped: list[str] = []
+        droppable = sorted((c for c in columns if c.drop), key=lambda c: -c.drop)
+        while True:
+            table = to_rich(view.rows, columns, title=view.title, footer=view.footer)
+            if not droppable or _narrowest(view, columns) <= options.max_width:
+                break
+            gone = droppable.pop(0)
+            columns.remove(gone)
+            dropped.append(gone.header)
+        notes = list(view.notes)
+        if dropped:
+            notes.append(f"Left out at {options.max_width} columns: {', '.join(dropped)} (a wider terminal, "
+                         "--format csv or --format json shows every column).")
+        if notes:
+            table.caption = "\n".join(notes)
+        yield table
 
 
 def integer(value: Any) -> str:
@@ -75,6 +165,24 @@ def to_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, ti
     return "\n".join(lines) + "\n"
 
 
+def _narrowest(view: View, columns: Sequence[Column]) -> int:
+    """The narrowest a rich table of ``columns`` can be without cutting a figure: a column that does not wrap
+    (numbers, "ellipsis" text) keeps its widest cell (up to its max_width), a folding one its longest word; plus the
+    SIMPLE_HEAD box's padding (1 each side of a cell), separators and edges. (rich's own measurement lets no_wrap
+    columns shrink, which is what cuts numbers.)"""
+    from rich.cells import cell_len
+
+    total = 0
+    for c in columns:
+        cells = [_cell(c, row) for row in view.rows] + ([_cell(c, view.footer)] if view.footer else [])
+        if c.align == "right" or c.overflow != "fold":
+            width = max([cell_len(c.header), *map(cell_len, cells)])
+            total += min(width, c.max_width) if c.max_width else width
+        else:
+            total += max([cell_len(w) for text in [c.header, *cells] for w in text.split()] or [1])
+    return total + 3 * len(columns) + 1
+
+
 def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title: str | None = None,
             caption: str | None = None, footer: dict[str, Any] | None = None) -> Any:
     from rich import box
@@ -83,8 +191,10 @@ def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title:
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, show_footer=footer is not None,
                   caption_justify="left", title_justify="left")
     for c in columns:
-        table.add_column(c.header, justify="right" if c.align == "right" else "left",
-                         footer=_cell(c, footer) if footer is not None else "", overflow="fold")
+        number = c.align == "right"  # a figure: never split across lines
+        table.add_column(c.header, justify="right" if number else "left", no_wrap=number or c.overflow != "fold",
+                         footer=_cell(c, footer) if footer is not None else "",
+                         overflow="ellipsis" if number else c.overflow, max_width=c.max_width)
     for row in rows:
         table.add_row(*(_cell(c, row) for c in columns))
     return table

@@ -21,7 +21,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "resnet*", "--format", "json"], ["table", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["list"], ["list", "resnet*", "--format", "json"],
+                                  ["table", "--help"]])
 def test_help_and_list_do_not_import_torch(argv: list[str]) -> None:
     probe = ("import sys; from archcost.cli import run; code = run(%r); "
              "heavy = [m for m in ('torch', 'pandas', 'matplotlib') if m in sys.modules]; "
@@ -186,3 +187,21 @@ def test_timed_table_measures_every_shown_layer(capsys: pytest.CaptureFixture[st
 def test_timed_needs_a_real_device(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "table", "googlenet", "--timed")
     assert code == 2 and "add --device cpu" in err
+
+
+def test_version_prints_the_package_metadata_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    code, out, _ = _run(capsys, "--version")
+    assert code == 0
+    assert out == f"archcost {version('archcost')}\n"
+    assert _run(capsys, "-V")[1] == out
+
+
+def test_closed_option_sets_are_the_ones_the_code_knows() -> None:
+    from archcost.cli.options import Dtype, Level
+    from archcost.compare import LEVELS
+    from archcost.analysis import DTYPES
+
+    assert tuple(Level) == LEVELS
+    assert set(Dtype) == set(DTYPES)

@@ -19,5 +19,27 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("archcost")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"archcost {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_print_version,
+                                 help="Print archcost's version (from the package metadata) and exit."),
+) -> None:
+    """What a convolutional network costs, layer by layer."""
+
+
 # Each import below registers its commands on ``app``.
-from archcost.cli import bench, cache, compare, listing, plot, report, reproduce, table  # noqa: E402,F401
+from archcost.cli import bench, cache, compare, listing, plot, report, reproduce, table  # noqa: F401

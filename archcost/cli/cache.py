@@ -12,8 +12,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, OutOption
-from archcost.cli.output import check_writable, emit
-from archcost.render import Column, Format, integer, to_csv, to_json, to_markdown, to_rich
+from archcost.cli.output import check_writable, write
+from archcost.render import Column, Format, Output, View, integer
 
 cache_app = typer.Typer(help="The disk cache of `archcost table` results: show it or empty it.",
                         no_args_is_help=True)
@@ -26,14 +26,7 @@ CLEAR_COLUMNS = (Column("folder", "folder", "left"), Column("removed", "entries 
 
 
 def _emit(document: dict[str, Any], columns: tuple[Column, ...], schema: str, format: Format, out: Any) -> None:
-    if format is Format.JSON:
-        emit(to_json({"schema": schema, **document}), out)
-    elif format is Format.CSV:
-        emit(to_csv([document], columns), out)
-    elif format is Format.MARKDOWN:
-        emit(to_markdown([document], columns), out)
-    else:
-        emit(to_rich([document], columns), out)
+    write(Output([View([document], columns)], document={"schema": schema, **document}), format, out)
 
 
 @cache_app.command("info")

@@ -9,19 +9,21 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, OutOption
-from archcost.cli.output import check_writable, emit
-from archcost.render import Column, Format, to_csv, to_json, to_markdown, to_rich
+from archcost.cli.output import check_writable, write
+from archcost.render import Column, Format, Output, View
 
+# One line per entry in a terminal: text cells are cut with an ellipsis rather than wrapped (the full paper title and
+# the builder arguments are in `archcost list NAME`), and the arguments column is the first left out when narrow.
 COLUMNS = (
-    Column("name", "name", "left"),
-    Column("family", "family", "left"),
+    Column("name", "name", "left", overflow="ellipsis"),
+    Column("family", "family", "left", overflow="ellipsis"),
     Column("input", "native input"),
-    Column("dataset", "dataset", "left"),
+    Column("dataset", "dataset", "left", overflow="ellipsis", drop=1),
     Column("classes", "classes"),
-    Column("paper", "paper", "left"),
-    Column("arxiv", "arXiv", "left"),
+    Column("paper", "paper", "left", overflow="ellipsis", max_width=40),
+    Column("arxiv", "arXiv", "left", overflow="ellipsis", drop=2),
     Column("year", "year"),
-    Column("argument_names", "arguments (--set)", "left"),
+    Column("argument_names", "arguments (--set)", "left", overflow="ellipsis", max_width=40, drop=3),
 )
 ARGUMENT_COLUMNS = (
     Column("name", "argument", "left"),
@@ -44,7 +46,7 @@ def _row(entry: Any) -> dict[str, Any]:
     }
 
 
-def _detail(entry: Any, row: dict[str, Any], format: Format, out: Any) -> None:
+def _detail(entry: Any, row: dict[str, Any]) -> View:
     from archcost.zoo.arguments import described
 
     arguments = [{**a, "default": _REQUIRED if a["required"] else a["default"]}
@@ -60,14 +62,7 @@ def _detail(entry: Any, row: dict[str, Any], format: Format, out: Any) -> None:
         else "KEY=VALUE"
     notes.append(f"Set an argument with --set KEY=VALUE (a Python literal), e.g. "
                  f"archcost table {entry.name} --set {example}")
-    if format is Format.MARKDOWN:
-        emit(to_markdown(arguments, ARGUMENT_COLUMNS, title=title, notes=notes), out)
-        return
-    from rich.console import Group
-    from rich.text import Text
-
-    # Plain lines around the table: a caption would wrap at the width of the (narrow) argument table.
-    emit(Group(Text(title), to_rich(arguments, ARGUMENT_COLUMNS), *(Text(n) for n in notes)), out)
+    return View(arguments, ARGUMENT_COLUMNS, title=title, notes=notes, plain_head=True)
 
 
 @app.command("list")
@@ -88,13 +83,8 @@ def list_command(
         raise UsageError(f"no architecture matches {pattern!r}; run 'archcost list' to see the zoo")
     rows = [_row(e) for e in found]
     exact = pattern is not None and len(found) == 1 and found[0].name == pattern.lower()
-    if format is Format.JSON:
-        emit(to_json({"schema": "archcost.list/1", "architectures": rows}), out)
-    elif format is Format.CSV:
-        emit(to_csv(rows, (*COLUMNS, Column("table", "table"), Column("notes", "notes"))), out)
-    elif exact:
-        _detail(found[0], rows[0], format, out)
-    elif format is Format.MARKDOWN:
-        emit(to_markdown(rows, COLUMNS), out)
-    else:
-        emit(to_rich(rows, COLUMNS, caption=f"{len(rows)} architectures"), out)
+    view = _detail(found[0], rows[0]) if exact else View(rows, COLUMNS, notes=[f"{len(rows)} architectures"])
+    if format is Format.MARKDOWN and not exact:
+        view = View(rows, COLUMNS)  # the Markdown list has no count line
+    write(Output([view], document={"schema": "archcost.list/1", "architectures": rows},
+                 csv=View(rows, (*COLUMNS, Column("table", "table"), Column("notes", "notes")))), format, out)

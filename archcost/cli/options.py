@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional, Sequence
 
 import typer
 
 from archcost.render import Format
+
+
+class Style(StrEnum):
+    """``table --style``: a published layout of the same figures."""
+
+    PAPER = "paper"
+    KERAS = "keras"
+
+
+class Dtype(StrEnum):
+    """``--dtype``: the element type activation bytes are counted in."""
+
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT64 = "float64"
+
+
+class Level(StrEnum):
+    """``compare --by``: the block level of the diff (archcost.compare.LEVELS; a test keeps the two equal)."""
+
+    AUTO = "auto"
+    BRANCH = "branch"
+    STAGE = "stage"
+    BLOCK = "block"
+    TOP = "top"
+
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
 OutOption = Annotated[

@@ -54,8 +54,9 @@ def emit(text: str | Any, out: Path | None) -> None:
         if out is None:
             from rich.console import Console
 
-            # A pipe or a file gets wide lines rather than folded cells; a terminal keeps its own width.
-            Console(width=None if sys.stdout.isatty() else 200).print(text)
+            # A pipe or a file gets wide lines rather than folded cells; a terminal keeps its own width, and so does
+            # a pipe when COLUMNS says how wide (rich reads it).
+            Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200).print(text)
             return
         text = rich_to_text(text)
     if out is None:
@@ -63,3 +64,11 @@ def emit(text: str | Any, out: Path | None) -> None:
         sys.stdout.flush()
     else:
         write_atomic(out, text)
+
+
+def write(output: Any, format: Any, out: Path | None) -> None:
+    """The one way a command's result leaves: ``output`` (a render.Output) in ``format``, to stdout or ``out``.
+    bench and plot can hand their tables over the same way (an Output of Views)."""
+    from archcost.render import render
+
+    emit(render(output, format), out)

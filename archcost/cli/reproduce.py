@@ -8,8 +8,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, OutOption
-from archcost.cli.output import check_writable, emit, write_atomic
-from archcost.render import Format, to_json
+from archcost.cli.output import check_writable, emit, write, write_atomic
+from archcost.render import Format, Output, View
 
 
 @app.command("reproduce")
@@ -50,16 +50,7 @@ def reproduce_command(
 def _render(reproductions: list, format: Format, out: object) -> None:
     from archcost.reproduce import tables
 
-    if format is Format.JSON:
-        documents = [r.to_dict() for r in reproductions]
-        emit(to_json(documents[0] if len(documents) == 1 else documents), out)  # type: ignore[arg-type]
-    elif format is Format.CSV:
-        emit(tables.csv_many(reproductions), out)  # type: ignore[arg-type]
-    elif format is Format.MARKDOWN:
-        emit("\n".join(tables.markdown(r) for r in reproductions), out)  # type: ignore[arg-type]
-    elif out is None and len(reproductions) == 1:
-        emit(tables.rich(reproductions[0]), out)  # type: ignore[arg-type]
-    else:
-        from rich.console import Group
-
-        emit(Group(*(tables.rich(r) for r in reproductions)), out)  # type: ignore[arg-type]
+    documents = [r.to_dict() for r in reproductions]
+    write(Output([tables.view(r) for r in reproductions], document=documents[0] if len(documents) == 1 else documents,
+                 csv=View(*tables.csv_rows(reproductions)),
+                 markdown="\n".join(tables.markdown(r) for r in reproductions)), format, out)  # type: ignore[arg-type]

@@ -6,14 +6,24 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from archcost.cli import layouts
 from archcost.cli.app import app
-from archcost.cli.options import (BatchOption, FormatOption, InputOption, OutOption, SetOption, builder_arguments,
-                                  input_argument)
-from archcost.cli.output import check_writable, emit
+from archcost.cli.options import (
+    BatchOption,
+    Dtype,
+    FormatOption,
+    InputOption,
+    OutOption,
+    SetOption,
+    Style,
+    builder_arguments,
+    input_argument,
+)
+from archcost.cli.output import check_writable, write
 from archcost.cli.train import Mode, train_table
 from archcost.counting.opclass import Backend, Convention, Device
+from archcost.render import Column, Format, Output, View, decimal, integer, percent
 from archcost.training.optimizers import Optimizer
-from archcost.render import Column, Format, decimal, integer, percent, to_csv, to_json, to_markdown, to_rich
 
 OTHER_CLASSES = ("adds", "muls", "cmps", "divs", "exps", "norm")
 
@@ -23,11 +33,13 @@ def _shape(value: Any) -> str:
 
 
 def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Column]:
+    """The per-layer columns; ``drop``: left out of a narrow terminal in this order (input shape first: the previous
+    row's output is the input; then intensity, kernel, other ops), never the counts the table is for."""
     columns = [
         Column("layer", "layer", "left"),
         Column("type", "type", "left"),
-        Column("kernel", "k/s", "left"),
-        Column("input_shape", "input", show=_shape),
+        Column("kernel", "k/s", "left", drop=2),
+        Column("input_shape", "input", show=_shape, drop=4),
         Column("output_shape", "output", show=_shape),
         Column("params", "params", show=integer),
         Column("macs", "MACs", show=integer),
@@ -38,9 +50,9 @@ def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Colu
     if convention is not Convention.PAPER:
         columns.append(Column("ops", f"ops ({convention.value})", show=integer))
     columns += [
-        Column("other_ops", "other ops", show=integer),
+        Column("other_ops", "other ops", show=integer, drop=1),
         Column("activations", "activations", show=integer),
-        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1)),
+        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1), drop=3),
     ]
     if backend is not Backend.NATIVE:
         columns += [Column("backend", backend.value, show=integer), Column("backend_diff", "diff", show=integer)]
@@ -64,34 +76,6 @@ def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None
     return rows
 
 
-def _explain(analysis: Any, layer: str, format: Format, out: Any) -> None:
-    ops = analysis.explain(layer)
-    if format is Format.JSON:
-        emit(to_json({"schema": "archcost.explain/1", "model": analysis.model, "layer": layer,
-                      "convention": analysis.convention.value, "ops": ops}), out)
-        return
-    rows = []
-    for op in ops:
-        terms = op["terms"]
-        if terms is None:
-            rows.append({**op, "shapes": ", ".join(op["shapes"]), "class": "UNCOUNTED", "explanation": "no rule"})
-            continue
-        for term in terms or [{"class": "none", "explanation": "moves data only", "count": 0, "in_convention": False}]:
-            rows.append({"module": op["module"], "op": op["op"], "shapes": ", ".join(op["shapes"]),
-                         "class": term["class"], "explanation": term["explanation"],
-                         "counted": "yes" if term["in_convention"] else ""})
-    columns = [Column("module", "module", "left"), Column("op", "aten op", "left"),
-               Column("shapes", "argument shapes", "left"), Column("class", "class", "left"),
-               Column("explanation", "formula = dimensions = count", "left"),
-               Column("counted", f"in '{analysis.convention.value}'", "left")]
-    if format is Format.CSV:
-        emit(to_csv(rows, columns), out)
-    elif format is Format.MARKDOWN:
-        emit(to_markdown(rows, columns, title=f"{analysis.model}: {layer}"), out)
-    else:
-        emit(to_rich(rows, columns, title=f"{analysis.model} — {layer or 'whole model'}: every op, by hand"), out)
-
-
 @app.command("table")
 def table_command(
     arch: Annotated[str, typer.Argument(help="Registry name, torchvision:NAME, timm:NAME or package.module:callable.")],
@@ -107,12 +91,14 @@ def table_command(
     = Device.AUTO,
     backend: Annotated[Backend, typer.Option(help="Cross-check against torch.utils.flop_counter or fvcore.")]
     = Backend.NATIVE,
-    dtype: Annotated[str, typer.Option(help="float32, float16, bfloat16 or float64 (activation bytes).")] = "float32",
+    dtype: Annotated[Dtype, typer.Option(help="Element type of the activation bytes.", case_sensitive=False)]
+    = Dtype.FLOAT32,
     explain: Annotated[Optional[str], typer.Option("--explain", help="Show every op of LAYER with its formula "
                                                    "and the dimensions substituted ('' for the whole model).")] = None,
     flops: Annotated[bool, typer.Option("--flops", help="Also show FLOPs (= 2 x MACs).")] = False,
-    style: Annotated[Optional[str], typer.Option(help="'paper' lays GoogLeNet out as the paper's Table 1; "
-                                                 "'keras' prints Keras-style parameter totals.")] = None,
+    style: Annotated[Optional[Style], typer.Option(help="paper: GoogLeNet laid out as the paper's Table 1; keras: "
+                                                   "Keras's per-layer model.summary() and its three totals.",
+                                                   case_sensitive=False)] = None,
     timed: Annotated[bool, typer.Option("--timed", help="Measure each layer's time on the real device "
                                         "(--device cpu or cuda) and show it beside its MACs.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse again even if this machine has the "
@@ -120,100 +106,110 @@ def table_command(
     mode: Annotated[Mode, typer.Option(help="inference: one forward pass; train: one training step (forward, "
                                        "loss, backward, optimizer step) on meta.")] = Mode.INFERENCE,
     optimizer: Annotated[Optimizer, typer.Option(help="The optimizer step of --mode train.")] = Optimizer.SGD,
+    master_dtype: Annotated[Optional[Dtype], typer.Option(help="--mode train, mixed precision: float32 master "
+                                                          "weights and optimizer state beside --dtype weights.",
+                                                          case_sensitive=False)] = None,
+    checkpoint: Annotated[Optional[list[str]], typer.Option(help="--mode train: recompute this block (a module "
+                                                            "name, e.g. layer1) in the backward instead of keeping "
+                                                            "its activations; repeatable.")] = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
     """Per-layer parameters, MACs, other ops and activations of one network."""
+    inputs = input_argument(input)  # a malformed shape fails before torch is imported
+    overrides = builder_arguments(sets, [arch])
+    _check_request(input, batch, depth, timed, device, out)
+    if mode is Mode.TRAIN:
+        return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
+                           dtype=dtype.value, depth=depth, format=format, out=out, overrides=overrides,
+                           master_dtype=master_dtype.value if master_dtype else None, checkpoint=checkpoint or [])
+    # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
+    # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
+    # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
+    cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
+                 and explain is None)
+    key = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
+    analysis = _analysis(arch, inputs, key, batch=batch, device=device.value, convention=convention.value,
+                         backend=backend.value, dtype=dtype.value, **overrides)
+    if explain is not None:
+        write(layouts.explain(analysis, explain), format, out)
+    elif style is Style.KERAS:
+        write(layouts.keras(analysis), format, out)
+    elif style is Style.PAPER:
+        write(layouts.paper(analysis), format, out)
+    else:
+        timing = _layer_timing(arch, analysis, device, overrides) if timed else None
+        write(_layers(analysis, depth, format, _columns(convention, flops, backend), timing), format, out)
+
+
+def _check_request(input: list[str] | None, batch: int | None, depth: int | None, timed: bool, device: Device,
+                   out: Any) -> None:
+    """Usage errors, all before torch is imported."""
     from archcost.errors import UsageError
     from archcost.shapes import parse_shape
 
-    inputs = input_argument(input)  # a malformed shape fails before torch is imported
     for text in input or []:
-        parse_shape(text, batch=batch)  # so does a --batch that contradicts one
-    overrides = builder_arguments(sets, [arch])
+        parse_shape(text, batch=batch)  # a --batch that contradicts an --input fails here
     if depth is not None and depth < 0:
         raise UsageError("--depth must be 0 or more")
-    if style not in (None, "keras", "paper"):
-        raise UsageError(f"unknown --style {style!r}; choose paper or keras")
     if timed and device in (Device.META, Device.AUTO):
         raise UsageError("--timed measures real kernels: add --device cpu (or cuda)")
     if timed and len(input or []) > 1:
         raise UsageError("--timed feeds one input; give a single --input")
     if out is not None:
         check_writable(out)
-    if mode == Mode.TRAIN:
-        return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
-                           dtype=dtype, depth=depth, format=format, out=out, overrides=overrides)
 
-    # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
-    # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
-    # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
-    cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
-                 and explain is None)
-    key = _cache_key(arch, input or [], batch, convention, dtype, overrides) if cacheable else None
+
+def _analysis(arch: str, inputs: Any, key: str | None, **options: Any) -> Any:
+    """The analysis from the disk cache under ``key``, or computed (and stored under ``key``)."""
     analysis = _cached(key) if key is not None else None
     if analysis is None:
         from archcost.analysis import analyze
 
-        analysis = analyze(arch, inputs, batch=batch, device=device.value, convention=convention.value,
-                           backend=backend.value, dtype=dtype, **overrides)
+        analysis = analyze(arch, inputs, **options)
         if key is not None:
             from archcost import cache
 
             cache.store(key, analysis.to_dict())
-    if explain is not None:
-        _explain(analysis, explain, format, out)
-        return
-    if style == "keras":
-        _keras(analysis, format, out)
-        return
-    if style == "paper":
-        _paper(analysis, format, out)
-        return
-    timing = _layer_timing(arch, analysis, device, overrides) if timed else None
+    return analysis
 
+
+def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
+    """The per-layer table: depth 2 by default in a terminal and in Markdown, every layer in CSV and JSON."""
     cross = analysis.cross_check
     if cross is not None:
         cross = dict(cross, native_layers=_native_layers(analysis, cross))
     shown_depth = depth if depth is not None else (2 if format in (Format.TABLE, Format.MARKDOWN) else None)
     rows = _display_rows(analysis, shown_depth, cross)
-    columns = _columns(convention, flops, backend)
-    if timing is not None:
-        for row in rows:
-            row["measured_ms"] = timing.times_ms.get(row["name"])
-        columns.insert(columns.index(next(c for c in columns if c.key == "macs_percent")) + 1,
-                       Column("measured_ms", "ms (measured)", show=lambda v: decimal(v, 3)))
-    totals = analysis.totals
-    if format is Format.JSON:
-        document = analysis.to_dict()
-        if depth is not None:
-            document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
-        if timing is not None:
-            for layer in document["layers"]:
-                layer["measured_ms"] = timing.times_ms.get(layer["name"])
-            document["timing"] = _timing_note(timing)
-        emit(to_json(document), out)
-        return
-    if format is Format.CSV:
-        fallback = analysis.provenance.get("fallback")
-        if fallback is not None:  # a CSV has no notes: every row says where it was counted and why
-            for row in rows:
-                row.update(device=analysis.device, fallback=f"{fallback['reason']}; seed {fallback['seed']}")
-        keys = [c for c in rows[0] if c not in ("layer",)]
-        emit(to_csv(rows, [Column(k, k) for k in keys]), out)
-        return
+    csv_rows = _display_rows(analysis, depth, cross) if shown_depth != depth else [dict(r) for r in rows]
+    document = analysis.to_dict()
+    if depth is not None:
+        document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
     notes = _notes(analysis)
     if timing is not None:
+        for row in [*rows, *csv_rows, *document["layers"]]:
+            row["measured_ms"] = timing.times_ms.get(row["name"])
+        document["timing"] = _timing_note(timing)
+        columns.insert(columns.index(next(c for c in columns if c.key == "macs_percent")) + 1,
+                       Column("measured_ms", "ms (measured)", show=lambda v: decimal(v, 3)))
         notes.append(_timing_line(timing))
-    if format is Format.MARKDOWN:
-        emit(to_markdown(rows, columns, title=_title(analysis), notes=notes), out)
-        return
+    fallback = analysis.provenance.get("fallback")
+    if fallback is not None:  # a CSV has no notes: every row says where it was counted and why
+        for row in csv_rows:
+            row.update(device=analysis.device, fallback=f"{fallback['reason']}; seed {fallback['seed']}")
+    keys = [c for c in csv_rows[0] if c not in ("layer",)]
+    return Output([View(rows, columns, title=_title(analysis), notes=notes, footer=_footer(analysis, cross))],
+                  document=document, csv=View(csv_rows, [Column(k, k) for k in keys]))
+
+
+def _footer(analysis: Any, cross: dict[str, Any] | None) -> dict[str, Any]:
+    totals = analysis.totals
     footer = {"layer": "total", "params": totals["params"], "macs": totals["macs"], "macs_percent": 100.0,
               "flops": 2 * totals["macs"], "ops": totals["ops"],
               "other_ops": sum(totals[k] for k in OTHER_CLASSES), "activations": totals["activations"]}
     if cross is not None:
         footer.update(backend=cross["total"], backend_diff=cross["difference"])
-    emit(to_rich(rows, columns, title=_title(analysis), caption="\n".join(notes), footer=footer), out)
+    return footer
 
 
 def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str,
@@ -282,47 +278,6 @@ def _notes(analysis: Any) -> list[str]:
         notes.append(f"Cross-check {c['backend']}: {c['total']:,} vs archcost '{c['compared_with_convention']}' "
                      f"{c['native_total']:,} (difference {c['difference']:,}).")
     return notes
-
-
-def _keras(analysis: Any, format: Format, out: Any) -> None:
-    t = analysis.totals
-    figures = {
-        "total_params": t["keras_params"],
-        "trainable_params": t["trainable_params"],
-        "non_trainable_params": t["keras_non_trainable_params"],
-    }
-    if format is Format.JSON:
-        emit(to_json({"schema": "archcost.keras/1", "model": analysis.model, **figures}), out)
-        return
-    lines = [f"Total params: {figures['total_params']:,} ({figures['total_params'] * 4 / 2**20:.2f} MB)",
-             f"Trainable params: {figures['trainable_params']:,} ({figures['trainable_params'] * 4 / 2**20:.2f} MB)",
-             f"Non-trainable params: {figures['non_trainable_params']:,} "
-             f"({figures['non_trainable_params'] * 4 / 2**10:.2f} KB)"]
-    if format is Format.CSV:
-        emit("quantity,value\n" + "".join(f"{k},{v}\n" for k, v in figures.items()), out)
-    else:
-        emit("\n".join(lines) + "\n", out)
-
-
-def _paper(analysis: Any, format: Format, out: Any) -> None:
-    from archcost.errors import UsageError
-    from archcost.reproduce.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
-
-    if not any(r["type"] == "Inception" for r in analysis.rows):
-        raise UsageError(f"--style paper lays out GoogLeNet-family networks as the paper's Table 1; "
-                         f"{analysis.model} has no inception modules")
-    rows = paper_style_rows(analysis)
-    if format is Format.JSON:
-        emit(to_json({"schema": "archcost.paper-table/1", "model": analysis.model,
-                      "convention": analysis.convention.value,
-                      "rows": [{k: v for k, v in r.items() if k != "modules"} for r in rows]}), out)
-    elif format is Format.CSV:
-        emit(to_csv(rows, PAPER_STYLE_COLUMNS), out)
-    elif format is Format.MARKDOWN:
-        emit(to_markdown(rows, PAPER_STYLE_COLUMNS, title=f"{analysis.model} as Table 1 (computed)"), out)
-    else:
-        emit(to_rich(rows, PAPER_STYLE_COLUMNS, title=f"{analysis.model} as the paper's Table 1, every figure "
-                     f"computed (ops: '{analysis.convention.value}' convention)"), out)
 
 
 def _layer_timing(arch: str, analysis: Any, device: Device, overrides: dict[str, Any]) -> Any:

@@ -10,16 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from archcost.cli.output import emit
-from archcost.render import (
-    Column,
-    Format,
-    integer,
-    to_csv,
-    to_json,
-    to_markdown,
-    to_rich,
-)
+from archcost.cli.output import write
+from archcost.render import Column, Format, Output, View, integer
 
 
 class Mode(StrEnum):
@@ -27,48 +19,48 @@ class Mode(StrEnum):
     TRAIN = "train"
 
 
+# drop: left out of a narrow terminal in this order (other backward ops first, then the type), never the counts.
 _COLUMNS = [
     Column("layer", "layer", "left"),
-    Column("type", "type", "left"),
+    Column("type", "type", "left", drop=2),
     Column("params", "params", show=integer),
     Column("macs", "forward MACs", show=integer),
     Column("grad_input_macs", "grad-input MACs", show=integer),
     Column("grad_weight_macs", "grad-weight MACs", show=integer),
-    Column("input_grad", "input grad", "left"),
-    Column("backward_other_ops", "backward other ops", show=integer),
+    Column("input_grad", "input grad", "left", drop=3),
+    Column("backward_other_ops", "backward other", show=integer, drop=1),
     Column("optimizer_ops", "optimizer ops", show=integer),
 ]
 
 
 def train_table(arch: str, inputs: Any, *, batch: int | None, optimizer: str, convention: str, dtype: str,
-                depth: int | None, format: Format, out: Path | None, overrides: dict[str, Any]) -> None:
+                depth: int | None, format: Format, out: Path | None, overrides: dict[str, Any],
+                master_dtype: str | None = None, checkpoint: list[str] | None = None) -> None:
     from archcost.analysis import analyze
 
     analysis = analyze(arch, inputs, batch=batch, convention=convention, dtype=dtype, mode="train",
-                       optimizer=optimizer, **overrides)
-    if format is Format.JSON:
-        document = analysis.to_dict()
-        if depth is not None:
-            document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
-        emit(to_json(document), out)
-        return
+                       optimizer=optimizer, master_dtype=master_dtype, checkpoint=tuple(checkpoint or ()),
+                       **overrides)
+    write(_output(analysis, depth, format), format, out)
+
+
+def _output(analysis: Any, depth: int | None, format: Format) -> Output:
+    """Depth 2 by default in a terminal and in Markdown; every layer in CSV; the whole document in JSON."""
+    document = analysis.to_dict()
+    if depth is not None:
+        document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
     shown_depth = depth if depth is not None else (2 if format in (Format.TABLE, Format.MARKDOWN) else None)
     rows = [dict(r, layer="  " * r["depth"] + (r["name"].rpartition(".")[2] if r["name"] else analysis.model))
             for r in analysis.rows if shown_depth is None or r["depth"] <= shown_depth]
-    if format is Format.CSV:
-        emit(to_csv(rows, [Column(k, k) for k in rows[0] if k != "layer"]), out)
-        return
     title = (f"{analysis.model} — one training step, input {'x'.join(map(str, analysis.input_shape))}, "
              f"{analysis.dtype}, optimizer {analysis.provenance['optimizer']}")
-    notes = train_notes(analysis)
-    if format is Format.MARKDOWN:
-        emit(to_markdown(rows, _COLUMNS, title=title, notes=notes), out)
-        return
     t = analysis.totals
     footer = {"layer": "total", "params": t["params"], "macs": t["forward_macs"],
               "grad_input_macs": t["grad_input_macs"], "grad_weight_macs": t["grad_weight_macs"],
               "backward_other_ops": t["backward_other_ops"], "optimizer_ops": t["optimizer_ops"]}
-    emit(to_rich(rows, _COLUMNS, title=title, caption="\n".join(notes), footer=footer), out)
+    view = View(rows, _COLUMNS, title=title, notes=train_notes(analysis), footer=footer)
+    csv = View(rows, [Column(k, k) for k in rows[0] if k != "layer"])
+    return Output([view], document=document, csv=csv)
 
 
 def train_notes(analysis: Any) -> list[str]:
@@ -100,9 +92,11 @@ def _memory_detail(memory: dict[str, Any]) -> list[str]:
     lines = [f"Saved for the backward, largest layers (bytes): {largest or 'none'}."]
     precision = memory["dtype"] + (f" with {memory['master_dtype']} master weights" if memory["master_dtype"] else "")
     lines.append(f"Memory dtype: {precision}.")
-    for block, kept in memory["checkpoint_kept_bytes"].items():
-        lines.append(f"Checkpointed {block}: keeps {kept:,} bytes of inputs, recomputes "
-                     f"{memory['recomputed_macs'].get(block, 0):,} forward MACs in the backward.")
+    kept, recomputed = memory["checkpoint_kept_bytes"], memory["recomputed_macs"]
+    for block in sorted(set(kept) | set(recomputed)):
+        lines.append(f"Checkpointed {block}: keeps {kept.get(block, 0):,} bytes of inputs of its own (inputs saved "
+                     f"elsewhere are not counted twice), recomputes {recomputed.get(block, 0):,} forward MACs in "
+                     "the backward.")
     return lines
 
 

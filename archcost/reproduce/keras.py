@@ -62,3 +62,99 @@ def reproduce() -> Reproduction:
     rows = judge(params) + judge(shapes) + judge(sums) + judge(sizes)
     return Reproduction(TARGET, "The lecture's Keras summary of GoogLeNet on Fashion-MNIST", rows, [],
                         sources(load(TARGET)))
+
+
+# --- Keras's per-layer ``model.summary()`` for any network (``archcost table NET --style keras``) ---------------
+# Keras names a layer after its type and numbers repeats in creation order (conv2d, conv2d_1, ...); archcost's module
+# order is the creation order of the equivalent Keras code. Module types map to Keras's (snake name, class name).
+KERAS_TYPES = {
+    "Conv1d": ("conv1d", "Conv1D"), "Conv2d": ("conv2d", "Conv2D"), "Conv3d": ("conv3d", "Conv3D"),
+    "Linear": ("dense", "Dense"), "BatchNorm1d": ("batch_normalization", "BatchNormalization"),
+    "BatchNorm2d": ("batch_normalization", "BatchNormalization"),
+    "BatchNorm3d": ("batch_normalization", "BatchNormalization"),
+    "MaxPool2d": ("max_pooling2d", "MaxPooling2D"), "AvgPool2d": ("average_pooling2d", "AveragePooling2D"),
+    "AdaptiveAvgPool2d": ("global_average_pooling2d", "GlobalAveragePooling2D"),
+    "Dropout": ("dropout", "Dropout"), "Flatten": ("flatten", "Flatten"), "Embedding": ("embedding", "Embedding"),
+    "LayerNorm": ("layer_normalization", "LayerNormalization"),
+}
+ACTIVATIONS = {"ReLU", "ReLU6", "SiLU", "GELU", "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "LeakyReLU", "ELU",
+               "Softmax"}
+# Containers whose forward merges their children's outputs: a Keras merge layer after the children.
+MERGES = {"Inception": ("concatenate", "Concatenate")}
+WEIGHTED = {"Conv1d", "Conv2d", "Conv3d", "Linear"}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def keras_shape(shape: tuple[int, ...] | list[int]) -> str:
+    """N x C x H x W -> "(None, H, W, C)": Keras is channels-last and leaves the batch open."""
+    dims = list(shape[1:])
+    if len(dims) >= 2:
+        dims = [*dims[1:], dims[0]]
+    return "(" + ", ".join(["None", *map(str, dims)]) + ")"
+
+
+def _keras_kind(row: dict[str, Any], previous: str | None, leaf: bool) -> tuple[str, str] | None:
+    """(snake name, class name) of the Keras layer ``row`` is, or None when Keras has no layer for it: a container
+    (unless it merges), and an activation right after a convolution or dense layer (Keras's ``activation=``)."""
+    kind = row["type"]
+    if not leaf:
+        return MERGES.get(kind)
+    if kind in ACTIVATIONS:
+        return None if previous in WEIGHTED else ("activation", "Activation")
+    return KERAS_TYPES.get(kind, (_snake(kind), kind))
+
+
+def summary_rows(analysis: Any) -> list[dict[str, Any]]:
+    """One row per Keras layer: name, type, output shape (Keras's text) and Param # (batch-norm moving statistics
+    count, as Keras counts them), in module order; a merge layer follows the branches it merges."""
+    names = [r["name"] for r in analysis.rows]
+    counts: dict[str, int] = {}
+    rows = [{"name": "input_layer", "type": "InputLayer", "output_shape": keras_shape(analysis.input_shape),
+             "params": 0}]
+    pending: list[tuple[str, dict[str, Any]]] = []  # merge containers waiting for their last child
+    previous: str | None = None
+
+    def add(snake: str, kind: str, row: dict[str, Any], params: int) -> None:
+        number = counts.get(snake, 0)
+        counts[snake] = number + 1
+        shape = row["output_shape"]
+        if kind.startswith("Global"):
+            shape = shape[:2]  # Keras' global pooling also flattens
+        rows.append({"name": snake if not number else f"{snake}_{number}", "type": kind,
+                     "output_shape": keras_shape(shape), "params": params, "module": row["name"]})
+
+    for row in analysis.rows[1:]:
+        while pending and not row["name"].startswith(pending[-1][0] + "."):
+            _, merged = pending.pop()
+            add(*MERGES[merged["type"]], merged, merged["own_params"])
+        leaf = not any(n.startswith(row["name"] + ".") for n in names)
+        kind = _keras_kind(row, previous, leaf)
+        if not leaf:
+            if kind is not None:
+                pending.append((row["name"], row))
+            continue
+        previous = row["type"]
+        if kind is not None:
+            add(*kind, row, row["params"] + row["moving_statistics"])
+    for _, merged in reversed(pending):
+        add(*MERGES[merged["type"]], merged, merged["own_params"])
+    return rows
+
+
+def readable_size(count: int) -> str:
+    """Parameters' float32 size as Keras prints it: 22.81 MB, 2.00 KB (powers of 1024, two decimals)."""
+    size = float(count * BYTES_PER_PARAM)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def summary_totals(analysis: Any) -> list[tuple[str, int]]:
+    t = analysis.totals
+    return [("Total params", t["keras_params"]), ("Trainable params", t["trainable_params"]),
+            ("Non-trainable params", t["keras_non_trainable_params"])]

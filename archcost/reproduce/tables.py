@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from archcost.render import Column, to_csv, to_markdown, to_rich
+from archcost.render import Column, View, to_csv, to_markdown
 from archcost.reproduce.core import Reproduction
 from archcost.reproduce.status import STATUSES
 
@@ -76,12 +76,30 @@ def csv(reproduction: Reproduction) -> str:
 
 
 def csv_many(reproductions: list[Reproduction]) -> str:
+    return to_csv(*csv_rows(reproductions))
+
+
+def csv_rows(reproductions: list[Reproduction]) -> tuple[list[dict[str, Any]], tuple[Column, ...]]:
     records = [{"target": r.target, **x} for r in reproductions for x in _records(r)]
-    return to_csv(records, (Column("target", "target"), *CSV_COLUMNS))
+    return records, (Column("target", "target"), *CSV_COLUMNS)
+
+
+def view(reproduction: Reproduction) -> View:
+    """The terminal table: each explanation becomes a numbered reference, ``[1]``, with its text in the notes under
+    the table (one number per distinct explanation), so the figures keep the width and the prose reads whole."""
+    rows = [*map(asdict, reproduction.rows), *({**asdict(c), "row": f"claim: {c.row}"} for c in reproduction.claims)]
+    numbers: dict[str, int] = {}
+    for row in rows:
+        text = row.get("explanation") or ""
+        if text:
+            row["explanation"] = f"[{numbers.setdefault(text, len(numbers) + 1)}]"
+    explained = [f"[{n}] {text}" for text, n in numbers.items()]
+    columns = tuple(Column(c.key, "note", "left") if c.key == "explanation" else c for c in COLUMNS)
+    return View(rows, columns, title=f"{reproduction.title} ({reproduction.target})",
+                notes=[*explained, *notes(reproduction)])
 
 
 def rich(reproduction: Reproduction) -> Any:
-    rows = [*reproduction.rows, *({**asdict(c), "row": f"claim: {c.row}"} for c in reproduction.claims)]
-    shown = [asdict(r) if not isinstance(r, dict) else r for r in rows]
-    return to_rich(shown, COLUMNS, title=f"{reproduction.title} ({reproduction.target})",
-                   caption="\n".join(notes(reproduction)))
+    from archcost.render import Fitted
+
+    return Fitted(view(reproduction))
