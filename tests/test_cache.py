@@ -271,11 +271,11 @@ def test_the_cache_command_does_not_import_torch(tmp_path: Path) -> None:
 
 # -- the memory store: registry networks only -------------------------------------------------------------------------
 def test_a_registry_network_is_remembered_and_handed_out_as_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    import archcost.analysis
+    import archcost.prepare
 
     builds: list[str] = []
-    original = archcost.analysis.construct
-    monkeypatch.setattr(archcost.analysis, "construct", lambda name, **kw: builds.append(name) or original(name, **kw))
+    original = archcost.prepare.construct  # where analysis builds a named network (prepare.build_named)
+    monkeypatch.setattr(archcost.prepare, "construct", lambda name, **kw: builds.append(name) or original(name, **kw))
     first = archcost.analyze("resnet20", "3x40x40")
     first.totals["macs"] = -1  # the caller's copy is the caller's
     second = archcost.analyze("resnet20", "3x40x40")

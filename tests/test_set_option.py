@@ -4,6 +4,7 @@ key in one line, and VGG's ``input_size`` taken from ``--input``."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -178,7 +179,10 @@ def test_list_shows_the_arguments_without_importing_torch() -> None:
     probe = ("import sys, json; from archcost.cli import run; code = run(['list', 'vgg16']); "
              "run(['list', '--format', 'json']); print('HEAVY', 'torch' in sys.modules, file=sys.stderr); "
              "sys.exit(code)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=Path(__file__).parent)
+    # A pipe renders at COLUMNS when it is set (pytest's children get 80): ask for a wide one, as a file gets.
+    env = dict(os.environ, COLUMNS="200")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=Path(__file__).parent,
+                          env=env)
     assert done.returncode == 0, done.stderr
     assert "HEAVY False" in done.stderr
     assert "num_classes   1000" in done.stdout and "input_size    224" in done.stdout
