@@ -58,8 +58,14 @@ def draw_macs_latency(chart: ChartData) -> Any:
         axes.set_ylabel("measured latency at batch 1 (ms, log scale)")
         axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=11)
         place_labels(axes, [(r["macs"] / 1e9, r["median_ms"], f"{r['arch']} x{r['deviation_ratio']:.2f}", 5.0,
-                             f"label:{r['arch']}") for r in rows], fontsize=10)
+                             f"label:{r['arch']}") for r in rows], fontsize=10, lines=[_fit_polyline(fit, low, high)])
     return figure
+
+
+def _fit_polyline(fit: dict, low: float, high: float, steps: int = 40) -> list[tuple[float, float]]:
+    """The fitted line as short segments in data coordinates, straight on the log axes (an obstacle for labels)."""
+    xs = [low * (high / low) ** (i / steps) for i in range(steps + 1)]
+    return [(x, 10 ** (fit["intercept_log10_ms"] + fit["slope"] * (9 + math.log10(x)))) for x in xs]
 
 
 def draw_layer_roofline(chart: ChartData) -> Any:
