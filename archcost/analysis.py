@@ -24,11 +24,10 @@ from archcost.errors import (ArchcostError, DataDependentError, DeviceError, For
                              InputTooSmallError, UsageError, UserForwardError, first_line)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make
-from archcost.prepare import DTYPES, build_named as _build, native_examples as _examples  # noqa: F401
+from archcost.prepare import DTYPES, build_named as _build, model_and_name, native_examples as _examples  # noqa: F401
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
 from archcost.zoo import registry, user_code
-from archcost.zoo.resolve import Resolved
 
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
@@ -174,18 +173,8 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
              dev: Device, conv: Convention, back: Backend, dtype: str, replay_repeats: bool,
              overrides: dict[str, Any]) -> Analysis:
     first_device = Device.META if dev is Device.AUTO else dev
-    resolved: Resolved | None = None
     given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
-    built_how: dict[str, Any] = {}
-    if isinstance(model_or_name, str):
-        model, resolved, built_how = _build(model_or_name, first_device, dtype, overrides, given)
-        name = resolved.name
-    elif isinstance(model_or_name, torch.nn.Module):
-        model, name = model_or_name, type(model_or_name).__name__
-        if overrides:
-            raise UsageError("overrides apply to registry names only, not to a model instance")
-    else:
-        raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
+    model, resolved, name, built_how = model_and_name(model_or_name, first_device, dtype, overrides, given)
     # A zoo network built here, held by no one, from literal builder arguments (no user code inside).
     from_registry = resolved is not None and resolved.entry is not None and cache.is_literal(overrides)
     examples = given if given is not None else _examples(model, resolved, name, batch, dtype)

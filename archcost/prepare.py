@@ -40,3 +40,16 @@ def native_examples(model: torch.nn.Module, resolved: Resolved | None, name: str
     if found is None:
         raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
     return found
+
+
+def model_and_name(model_or_name: Any, device: Device, dtype: str, overrides: dict[str, Any],
+                   given: list[Example] | None) -> tuple[torch.nn.Module, Resolved | None, str, dict[str, Any]]:
+    """A name is built on ``device`` (with what it resolved to and how it was built); a module is taken as given."""
+    if isinstance(model_or_name, str):
+        model, resolved, built_how = build_named(model_or_name, device, dtype, overrides, given)
+        return model, resolved, resolved.name, built_how
+    if isinstance(model_or_name, torch.nn.Module):
+        if overrides:
+            raise UsageError("overrides apply to registry names only, not to a model instance")
+        return model_or_name, None, type(model_or_name).__name__, {}
+    raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")

@@ -11,12 +11,10 @@ def write_measured_charts(folder: Path, measured: dict[str, Any], *, svg: bool =
                                                                                                 list[str]]:
     """Write every chart :func:`archcost.plots.measured_data.measured_charts` can draw from ``measured``; returns
     the paths written (PNG first per chart) and one line per chart that could not be drawn, with why."""
-    from archcost.cli.output import write_atomic
     from archcost.errors import ArchcostError
     from archcost.plots.draw_measured import draw_any
     from archcost.plots.measured_data import measured_charts
-    from archcost.plots.style import figure_bytes
-    from archcost.render import to_json
+    from archcost.plots.report import write_chart
 
     charts = Path(folder) / "charts"
     charts.mkdir(parents=True, exist_ok=True)
@@ -26,12 +24,5 @@ def write_measured_charts(folder: Path, measured: dict[str, Any], *, svg: bool =
     except ArchcostError as error:  # e.g. no timed network has a published accuracy
         computed, problems = {}, [f"measured charts: {error}"]
     for stem, data in computed.items():
-        figure = draw_any(data)
-        for fmt in ("png", "svg") if svg else ("png",):
-            path = charts / f"{stem}.{fmt}"
-            write_atomic(path, figure_bytes(figure, fmt))
-            written.append(path)
-        path = charts / f"{stem}.json"
-        write_atomic(path, to_json(data.to_dict()))
-        written.append(path)
+        written += write_chart(charts, stem, data, draw_any(data), svg=svg)
     return written, problems

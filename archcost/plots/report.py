@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from archcost.plots.chart_data import ChartData
 
@@ -29,10 +29,7 @@ def write_report_charts(folder: Path, *, svg: bool = True) -> list[Path]:
     (``<name>.json``, what ``archcost plot ... --format json`` prints); returns the paths written, PNGs first per
     chart. Files are written atomically and are identical from one run to the next on one machine; across machines
     the pixels may differ (font rasterising, float rounding), so ``tests/test_report.py`` compares the JSON."""
-    from archcost.cli.output import write_atomic
     from archcost.plots.figures import draw
-    from archcost.plots.style import figure_bytes
-    from archcost.render import to_json
 
     if not REPORT_CHARTS:
         _register()
@@ -41,12 +38,22 @@ def write_report_charts(folder: Path, *, svg: bool = True) -> list[Path]:
     written = []
     for stem, compute in REPORT_CHARTS.items():
         data = compute()
-        figure = draw(data)
-        for fmt in ("png", "svg") if svg else ("png",):
-            path = charts / f"{stem}.{fmt}"
-            write_atomic(path, figure_bytes(figure, fmt))
-            written.append(path)
-        path = charts / f"{stem}.json"
-        write_atomic(path, to_json(data.to_dict()))
+        written += write_chart(charts, stem, data, draw(data), svg=svg)
+    return written
+
+
+def write_chart(charts: Path, stem: str, data: Any, figure: Any, *, svg: bool) -> list[Path]:
+    """One chart's images (PNG, and SVG when asked) and its data JSON under ``charts``; the paths written."""
+    from archcost.cli.output import write_atomic
+    from archcost.plots.style import figure_bytes
+    from archcost.render import to_json
+
+    written = []
+    for fmt in ("png", "svg") if svg else ("png",):
+        path = charts / f"{stem}.{fmt}"
+        write_atomic(path, figure_bytes(figure, fmt))
         written.append(path)
+    path = charts / f"{stem}.json"
+    write_atomic(path, to_json(data.to_dict()))
+    written.append(path)
     return written

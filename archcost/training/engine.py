@@ -151,7 +151,7 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
                   dtype: str, optimizer: str, overrides: dict[str, Any],
                   memory_options: dict[str, Any] | None = None) -> Analysis:
     """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
-    from archcost.prepare import build_named, native_examples
+    from archcost.prepare import model_and_name, native_examples
     from archcost.counting.opclass import Device
     from archcost.inputs import from_user, make
 
@@ -159,16 +159,7 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
     if Device(device) not in (Device.META, Device.AUTO):
         raise UsageError("--mode train traces the step on meta; drop --device (or use --device meta)")
     given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
-    resolved = None
-    if isinstance(model_or_name, str):
-        model, resolved, _ = build_named(model_or_name, Device.META, dtype, overrides, given)
-        name = resolved.name
-    elif isinstance(model_or_name, torch.nn.Module):
-        model, name = model_or_name, type(model_or_name).__name__
-        if overrides:
-            raise UsageError("overrides apply to registry names only, not to a model instance")
-    else:
-        raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
+    model, resolved, name, _ = model_and_name(model_or_name, Device.META, dtype, overrides, given)
     examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
     return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
