@@ -95,41 +95,28 @@ def analyze(
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
 
     ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
-    ``nn.Module``.
-
-    ``input_shape`` gives the forward's inputs; None takes the network's native input (``batch`` replaces its N).
+    ``nn.Module``. ``input_shape`` gives the forward's inputs; None takes the network's native input (``batch`` replaces its N).
     One rule for strings and tuples alike: a shape of three or fewer dimensions is per sample and gets the batch
     prepended (``batch``, default 1): ``"3x224x224"`` and ``(3, 224, 224)`` are (1, 3, 224, 224), ``"16x100"`` is
     (1, 16, 100); four or more dimensions are the exact example shape, batch included (``"1x3x16x112x112"``), and a
     ``batch`` that contradicts it is an error. A string may end in a dtype, ``"128:int64"`` (integer inputs are zeros,
     valid token ids), and start with a keyword name, ``"attention_mask=128:int64"``. An example tensor is exact.
-    Several inputs: a list or tuple whose items are each a string, a tuple of ints or a tensor, one per positional
-    argument of ``forward`` (``NAME=`` strings go by keyword), or a dict ``{name: input}``. A tuple of ints is always
-    one shape; a mix of ints and other items is refused.
+    Several inputs: a list or tuple (one string, int tuple or tensor per positional argument of ``forward``;
+    ``NAME=`` strings go by keyword) or a dict ``{name: input}``; a tuple of ints is always one shape.
 
     ``device="auto"`` (the default) runs on meta, where no weight and no activation is allocated; if the forward of a
     model that is not a registry network needs tensor values there (``nonzero``, ``nms``, ``.item()``), it is analysed
     again on CPU with random weights and inputs from a fixed seed (``provenance["fallback"]`` says so; a CPU instance
     keeps its own weights). ``"meta"`` is strict: such a forward is one error naming the op. ``"cpu"``/``"cuda"`` run
-    real tensors. On meta a block that repeats one already traced (same structure, same input shape) has its ops
-    copied instead of run again; ``replay_repeats=False`` runs every block (same figures: see ``counting/replay.py``).
-    In a registry network a repeated block's ops are copied (replay); any other model runs every block. The model
-    is never changed, also when its forward raises (``counting/isolation.py``).
+    real tensors. In a registry network on meta a repeated block's ops are copied (``counting/replay.py``;
+    ``replay_repeats=False`` runs every block, same figures). The model is never changed, also when its forward
+    raises (``counting/isolation.py``).
 
-    ``mode="train"`` counts one training step instead (forward, loss, backward, ``optimizer`` step: sgd,
-    sgd-momentum, adam, adamw) on meta: see ``archcost/training/``. Its ``memory`` (provenance and JSON) takes
-    ``master_dtype`` (mixed precision: weights in ``dtype``, float32 masters and state in the optimizer) and
-    ``checkpoint`` (module names whose blocks are recomputed in the backward instead of keeping their activations).
+    ``mode="train"`` counts one training step on meta (forward, loss, backward, ``optimizer`` step: sgd,
+    sgd-momentum, adam, adamw; ``archcost/training/``); its ``memory`` takes ``master_dtype`` (float32 masters beside
+    ``dtype`` weights) and ``checkpoint`` (blocks recomputed in the backward instead of keeping their activations).
     """
-    try:
-        conv, back, dev = Convention(convention), Backend(backend), Device(device)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    if dtype not in DTYPES:
-        raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    _check_device(dev)
-    if mode not in ("inference", "train"):
-        raise UsageError(f"unknown mode {mode!r}; choose inference or train")
+    conv, back, dev = _checked(convention, backend, device, dtype, mode)
     if mode == "train":
         from archcost.training.engine import analyze_train
 
@@ -140,16 +127,28 @@ def analyze(
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
     key = _memory_key(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
-    if key is not None:
-        cached = cache.recall(key)
-        if cached is not None:
-            return cached
-
+    cached = cache.recall(key) if key is not None else None
+    if cached is not None:
+        return cached
     with gc_paused():
         analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
     if key is not None:
         cache.remember(key, analysis)
     return analysis
+
+
+def _checked(convention: str, backend: str, device: str, dtype: str, mode: str) -> tuple[Convention, Backend, Device]:
+    """The closed options of :func:`analyze`, each checked: one UsageError naming the choices."""
+    try:
+        conv, back, dev = Convention(convention), Backend(backend), Device(device)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if dtype not in DTYPES:
+        raise UsageError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    _check_device(dev)
+    if mode not in ("inference", "train"):
+        raise UsageError(f"unknown mode {mode!r}; choose inference or train")
+    return conv, back, dev
 
 
 def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: Device, conv: Convention,

@@ -20,7 +20,14 @@ from archcost.cli.options import (
     input_argument,
 )
 from archcost.cli.output import check_writable, write
-from archcost.cli.train import Mode, train_table
+from archcost.cli.train import (
+    CheckpointOption,
+    MasterDtypeOption,
+    Mode,
+    ModeOption,
+    OptimizerOption,
+    train_table,
+)
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, Output, View, decimal, integer, percent
 from archcost.training.optimizers import Optimizer
@@ -103,15 +110,10 @@ def table_command(
                                         "(--device cpu or cuda) and show it beside its MACs.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse again even if this machine has the "
                                            "result of the same request and code on disk.")] = False,
-    mode: Annotated[Mode, typer.Option(help="inference: one forward pass; train: one training step (forward, "
-                                       "loss, backward, optimizer step) on meta.")] = Mode.INFERENCE,
-    optimizer: Annotated[Optimizer, typer.Option(help="The optimizer step of --mode train.")] = Optimizer.SGD,
-    master_dtype: Annotated[Optional[Dtype], typer.Option(help="--mode train, mixed precision: float32 master "
-                                                          "weights and optimizer state beside --dtype weights.",
-                                                          case_sensitive=False)] = None,
-    checkpoint: Annotated[Optional[list[str]], typer.Option(help="--mode train: recompute this block (a module "
-                                                            "name, e.g. layer1) in the backward instead of keeping "
-                                                            "its activations; repeatable.")] = None,
+    mode: ModeOption = Mode.INFERENCE,
+    optimizer: OptimizerOption = Optimizer.SGD,
+    master_dtype: MasterDtypeOption = None,
+    checkpoint: CheckpointOption = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:

@@ -8,15 +8,31 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
+import typer
+
+from archcost.cli.options import Dtype
 from archcost.cli.output import write
 from archcost.render import Column, Format, Output, View, integer
+from archcost.training.optimizers import Optimizer
 
 
 class Mode(StrEnum):
     INFERENCE = "inference"
     TRAIN = "train"
+
+
+# The train-mode options of ``archcost table``, defined once.
+ModeOption = Annotated[Mode, typer.Option(help="inference: one forward pass; train: one training step (forward, "
+                                          "loss, backward, optimizer step) on meta.")]
+OptimizerOption = Annotated[Optimizer, typer.Option(help="The optimizer step of --mode train.")]
+MasterDtypeOption = Annotated[Optional[Dtype], typer.Option(help="--mode train, mixed precision: float32 master "
+                                                            "weights and optimizer state beside --dtype weights.",
+                                                            case_sensitive=False)]
+CheckpointOption = Annotated[Optional[list[str]], typer.Option(help="--mode train: recompute this block (a module "
+                                                               "name, e.g. layer1) in the backward instead of "
+                                                               "keeping its activations; repeatable.")]
 
 
 # drop: left out of a narrow terminal in this order (other backward ops first, then the type), never the counts.
