@@ -96,8 +96,10 @@ def _versions(python: str) -> str:
 
 
 def _machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    from archcost.bench.procfs import proc_field  # torch-free
+
+    model = proc_field("/proc/cpuinfo", "model name") or (platform.processor() if Path("/proc/cpuinfo").exists()
+                                                          else "")
     return f"{platform.system()} {platform.machine()}, {model}, {os.cpu_count()} cores"
 
 

@@ -174,14 +174,9 @@ class Outcome:
 
 
 def _vm_rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+    from archcost.bench.procfs import proc_kib_bytes  # torch-free
+
+    return proc_kib_bytes(f"/proc/{pid}/status", "VmRSS") or 0  # 0: gone or unreadable, so never over the cap
 
 
 def run_child(argv: Sequence[str], *, timeout_s: float, memory_cap_bytes: int, log_path: str,

@@ -183,10 +183,14 @@ def _cli(results: Results) -> str:
 
 
 def render(results: Results, checks: list[Check], *, command: str, limits: dict[str, Any]) -> str:
-    m = results.machine
-    base_rss, base_wall = results.baseline_rss_mb(), results.baseline_wall_s()
-    machine_rows = [[k, str(v)] for k, v in m.items()]
-    parts = [
+    parts = [*_intro(results, checks, command), *_cold_sections(results, limits), *_other_sections(results)]
+    return "\n".join(parts)
+
+
+def _intro(results: Results, checks: list[Check], command: str) -> list[str]:
+    """The title, how it was written, the machine and the checks."""
+    machine_rows = [[k, str(v)] for k, v in results.machine.items()]
+    return [
         "# Analysis speed and memory: archcost against its peers",
         "",
         f"Written by `{command}`. Timings are what this machine gave during the run, other work included (see the "
@@ -203,6 +207,13 @@ def render(results: Results, checks: list[Check], *, command: str, limits: dict[
         *[c.line() for c in checks],
         "```",
         "",
+    ]
+
+
+def _cold_sections(results: Results, limits: dict[str, Any]) -> list[str]:
+    """Fresh processes: wall and CPU time, and where the time goes."""
+    base_rss, base_wall = results.baseline_rss_mb(), results.baseline_wall_s()
+    return [
         "## Cold: wall time of a fresh process (interpreter start, imports, build, count)",
         "",
         f"Baseline `import torch` alone: {_seconds(base_wall)}, peak RSS {base_rss:.0f} MB "
@@ -227,6 +238,12 @@ def render(results: Results, checks: list[Check], *, command: str, limits: dict[
         "",
         _count_phase(results),
         "",
+    ]
+
+
+def _other_sections(results: Results) -> list[str]:
+    """Memory, warm analyses, totals, command-line start-up and the zoo."""
+    return [
         "## Peak RSS in MB (in brackets: above `import torch` alone)",
         "",
         _rss(results),
@@ -252,4 +269,3 @@ def render(results: Results, checks: list[Check], *, command: str, limits: dict[
         _zoo(results),
         "",
     ]
-    return "\n".join(parts)

@@ -86,13 +86,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _read(path: str, key: str) -> str:
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(key):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
+    from archcost.bench.procfs import proc_field  # torch-free
+
+    return proc_field(path, key) or "unknown"
 
 
 def _version(package: str) -> str:
@@ -210,41 +206,54 @@ def measure(args: argparse.Namespace) -> Results:
                            results.devices)
         for _ in range(3):
             results.baseline.append(runner.child("import torch (baseline)", json.dumps({"tool": "torch"})))
-        for case in cases:
-            if case.arch not in known:
-                results.unregistered[case.label] = case.arch
-                sys.stderr.write(f"      {case.label}: {case.arch} is not registered, skipped\n")
-                continue
-            chw = case.input_chw or registry.get(case.arch).input_shape
-            results.cases.append(case.label)
-            results.inputs[case.label] = "x".join(map(str, chw))
-            runs: dict[str, list[Outcome]] = {tool: [] for tool in results.tools}
-            for _ in range(args.repeat):
-                for tool in results.tools:
-                    spec = case.spec(tool, chw, device=results.devices[tool])
-                    runs[tool].append(runner.child(f"{tool} {case.label}", spec))
-            for tool, outcomes in runs.items():
-                results.cold[(case.label, tool)] = summarise(outcomes)
-            results.warm[case.label] = runner.child(f"warm {case.label}", case.spec("warm", chw, reps=args.warm_reps),
-                                                    timeout_s=4 * args.timeout_s)
+        _measure_cases(runner, cases, known, results, args)
         results.zoo = [runner.child(f"zoo in one process ({run + 1}/{args.zoo_runs})", json.dumps({"tool": "zoo"}),
                                     timeout_s=600) for run in range(args.zoo_runs)]
-        base = _archcost_command()
-        for label, arguments in CLI_COMMANDS.items():
-            argv = [args.python, "-c", "pass"] if arguments is None else base + arguments
-            runner.command(argv, label)  # one untimed run: the file cache is warm for every command alike
-            walls, cpus = [], []
-            for _ in range(args.cli_runs):
-                outcome = runner.command(argv, label)
-                if not outcome.ok or outcome.wall_s is None or outcome.cpu_s is None:
-                    results.cli_failures[label] = f"{outcome.status} {outcome.error}"
-                    break
-                walls.append(outcome.wall_s)
-                cpus.append(outcome.cpu_s)
-            results.cli_s[label], results.cli_cpu_s[label] = walls, cpus
-            sys.stderr.write(f"      {label}: {', '.join(f'{w:.3f}' for w in walls)} s\n")
+        _measure_cli(runner, results, args)
     results.machine["load average at end (1/5/15 min)"] = "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
     return results
+
+
+def _measure_cases(runner: Runner, cases: list[Case], known: set[str], results: Results,
+                   args: argparse.Namespace) -> None:
+    """Every (tool, model) cold, ``--repeat`` times, then archcost and flop_counter warm in one process per model."""
+    from archcost.zoo import registry  # torch-free
+
+    for case in cases:
+        if case.arch not in known:
+            results.unregistered[case.label] = case.arch
+            sys.stderr.write(f"      {case.label}: {case.arch} is not registered, skipped\n")
+            continue
+        chw = case.input_chw or registry.get(case.arch).input_shape
+        results.cases.append(case.label)
+        results.inputs[case.label] = "x".join(map(str, chw))
+        runs: dict[str, list[Outcome]] = {tool: [] for tool in results.tools}
+        for _ in range(args.repeat):
+            for tool in results.tools:
+                spec = case.spec(tool, chw, device=results.devices[tool])
+                runs[tool].append(runner.child(f"{tool} {case.label}", spec))
+        for tool, outcomes in runs.items():
+            results.cold[(case.label, tool)] = summarise(outcomes)
+        results.warm[case.label] = runner.child(f"warm {case.label}", case.spec("warm", chw, reps=args.warm_reps),
+                                                timeout_s=4 * args.timeout_s)
+
+
+def _measure_cli(runner: Runner, results: Results, args: argparse.Namespace) -> None:
+    """The CLI commands' wall and CPU times, after one untimed run of each."""
+    base = _archcost_command()
+    for label, arguments in CLI_COMMANDS.items():
+        argv = [args.python, "-c", "pass"] if arguments is None else base + arguments
+        runner.command(argv, label)  # one untimed run: the file cache is warm for every command alike
+        walls, cpus = [], []
+        for _ in range(args.cli_runs):
+            outcome = runner.command(argv, label)
+            if not outcome.ok or outcome.wall_s is None or outcome.cpu_s is None:
+                results.cli_failures[label] = f"{outcome.status} {outcome.error}"
+                break
+            walls.append(outcome.wall_s)
+            cpus.append(outcome.cpu_s)
+        results.cli_s[label], results.cli_cpu_s[label] = walls, cpus
+        sys.stderr.write(f"      {label}: {', '.join(f'{w:.3f}' for w in walls)} s\n")
 
 
 def _write(path: Path, text: str) -> None:

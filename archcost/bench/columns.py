@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archcost.render import Column, decimal, integer
+from archcost.render import Column, decimal, integer, percent
 
 
 def _ms(value: Any) -> str:
@@ -14,7 +14,8 @@ def _ms(value: Any) -> str:
 
 
 def _percent(value: Any) -> str:
-    return "" if value is None else f"{100 * value:.1f}%"
+    """A fraction (0.132) as a percent (13.2%)."""
+    return percent(None if value is None else 100 * value)
 
 
 def _gmacs(value: Any) -> str:

@@ -18,11 +18,10 @@ from typing import Any
 
 import torch
 
+from archcost.bench.procfs import proc_field, proc_kib_bytes
 from archcost.bench.settings import BenchDevice, BenchDtype
-from archcost.errors import DeviceError
-
-TORCH_DTYPES = {BenchDtype.FLOAT32: torch.float32, BenchDtype.FLOAT16: torch.float16,
-                BenchDtype.BFLOAT16: torch.bfloat16}
+from archcost.errors import DeviceError, first_line
+from archcost.prepare import DTYPES
 
 # Substrings of the RuntimeError torch raises when a kernel has no implementation for a dtype on a device.
 UNSUPPORTED_DTYPE_MESSAGES = ("not implemented for", "unsupported dtype", "does not support", "not supported for")
@@ -61,25 +60,18 @@ def check_dtype(device: BenchDevice, dtype: BenchDtype) -> None:
     if device is BenchDevice.CUDA and dtype is BenchDtype.BFLOAT16 and not torch.cuda.is_bf16_supported():
         raise DeviceError(f"{torch.cuda.get_device_name()} cannot run bfloat16 (compute capability "
                           f"{'.'.join(map(str, torch.cuda.get_device_capability()))}); use float16 or float32")
-    torch_dtype = TORCH_DTYPES[dtype]
+    torch_dtype = DTYPES[dtype]
     try:
         with torch.inference_mode():
             model = _probe_model().to(device=device.value, dtype=torch_dtype).eval()
             model(torch.zeros(1, 3, 8, 8, device=device.value, dtype=torch_dtype))
     except Exception as error:  # noqa: BLE001  (any failure of the probe means the dtype cannot be used)
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DeviceError(f"{device.value} cannot run {dtype.value} convolutions with torch {torch.__version__}: "
-                          f"{first}") from None
+                          f"{first_line(error)}") from None
 
 
 def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return proc_field("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
 
 
 def describe(device: BenchDevice) -> dict[str, Any]:
@@ -130,13 +122,7 @@ class MemoryTracker:
 
 
 def _status_bytes(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024  # the kernel reports kB
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    return proc_kib_bytes("/proc/self/status", field)
 
 
 def _reset_high_water_mark() -> None:

@@ -13,13 +13,14 @@ import torch
 
 from archcost import __version__
 from archcost.bench.clock import measure
-from archcost.bench.device import (TORCH_DTYPES, MemoryTracker, check_device, check_dtype, describe,
+from archcost.bench.device import (MemoryTracker, check_device, check_dtype, describe,
                                    is_out_of_memory, is_unsupported_dtype, release_memory)
 from archcost.bench.failures import failure
 from archcost.bench.load import Load, assess, read_load
 from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
-from archcost.errors import ArchcostError, UsageError
+from archcost.errors import ArchcostError, UsageError, first_line
+from archcost.prepare import DTYPES
 
 SCHEMA = "archcost.bench/1"
 # (event, payload): "start", "progress" (phase "warmup"/"measure", runs, fraction), "result" or "failure"
@@ -67,27 +68,27 @@ def _method(settings: BenchSettings) -> str:
 _ENFORCE_PREFIX = re.compile(r"^\[enforce fail at [^\]]*\]\s*(err == 0\.\s*)?")
 
 
-def _first_line(error: BaseException, limit: int = 200) -> str:
-    text = str(error).strip()
-    line = _ENFORCE_PREFIX.sub("", text.splitlines()[0]) if text else type(error).__name__
+def _quoted(error: BaseException, limit: int = 200) -> str:
+    """The error's first line, without c10's assertion prefix, cut at ``limit`` characters."""
+    line = _ENFORCE_PREFIX.sub("", first_line(error))
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _classify(arch: str, batch: int, settings: BenchSettings, error: BaseException) -> dict[str, Any]:
     if is_out_of_memory(error):
         return failure(arch, batch, "out_of_memory", f"{arch} batch {batch}: out of memory on "
-                       f"{settings.device.value} ({_first_line(error)}); skipped")
+                       f"{settings.device.value} ({_quoted(error)}); skipped")
     if is_unsupported_dtype(error):
         return failure(arch, batch, "unsupported_dtype", f"{arch} batch {batch}: {settings.device.value} cannot run "
-                       f"it in {settings.dtype.value} ({_first_line(error)}); skipped")
+                       f"it in {settings.dtype.value} ({_quoted(error)}); skipped")
     if isinstance(error, ArchcostError):
         return failure(arch, batch, type(error).__name__, f"{arch} batch {batch}: {error}")
     return failure(arch, batch, "forward_error", f"{arch} batch {batch}: {type(error).__name__}: "
-                   f"{_first_line(error)}")
+                   f"{_quoted(error)}")
 
 
 def _prepare(model: torch.nn.Module, settings: BenchSettings) -> tuple[torch.nn.Module, Any]:
-    model = model.to(device=settings.device.value, dtype=TORCH_DTYPES[settings.dtype]).eval()
+    model = model.to(device=settings.device.value, dtype=DTYPES[settings.dtype]).eval()
     if settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
     forward: Any = torch.compile(model) if settings.compile else model
@@ -97,7 +98,7 @@ def _prepare(model: torch.nn.Module, settings: BenchSettings) -> tuple[torch.nn.
 def _example(shape: tuple[int, ...], settings: BenchSettings) -> torch.Tensor:
     generator = torch.Generator(device=settings.device.value).manual_seed(0)
     example = torch.randn(shape, generator=generator, device=settings.device.value,
-                          dtype=TORCH_DTYPES[settings.dtype])
+                          dtype=DTYPES[settings.dtype])
     if settings.channels_last and example.dim() == 4:
         example = example.contiguous(memory_format=torch.channels_last)
     return example

@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 import torch
 
-from archcost.bench.device import TORCH_DTYPES
 from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.prepare import DTYPES
 
 GEMM_SIDE_MAX = {BenchDevice.CPU: 2048, BenchDevice.CUDA: 8192}
 GEMM_SIDE_MIN = 256
@@ -113,7 +113,7 @@ def device_peak(device: BenchDevice, dtype: BenchDtype) -> DevicePeak:
         try:
             if device is BenchDevice.CUDA:
                 torch.backends.cuda.matmul.allow_tf32 = bool(tf32)
-            side, gemm_s, gemm_runs = _gemm_best_seconds(device, TORCH_DTYPES[dtype])
+            side, gemm_s, gemm_runs = _gemm_best_seconds(device, DTYPES[dtype])
         finally:
             torch.backends.cuda.matmul.allow_tf32 = saved
         copy_s, copy_runs = _copy_best_seconds(device)

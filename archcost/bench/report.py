@@ -143,7 +143,7 @@ def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
     reads) of ``measured`` under ``folder``."""
     from archcost.bench.columns import BATCH_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
     from archcost.cli.output import write_atomic
-    from archcost.render import Column, to_csv, to_json, to_markdown
+    from archcost.render import Column, Format, Output, View, render, to_json
 
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -155,12 +155,11 @@ def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
         if document is None or not document["results"]:
             continue
         notes = (["ms / image = median time of one batch / batch size."] if part == "scaling" else [])
-        for name, text in ((f"{stem}.md", to_markdown(document["results"], columns, title=title,
-                                                      notes=notes + device_lines(document))),
-                           (f"{stem}.csv", to_csv(csv_rows(document["results"]), [Column(k, k) for k in RESULT_KEYS])),
-                           (f"{stem}.json", to_json(document))):
-            write_atomic(folder / name, text)
-            written.append(folder / name)
+        output = Output([View(document["results"], columns, title=title, notes=notes + device_lines(document))],
+                        document=document, csv=View(csv_rows(document["results"]), [Column(k, k) for k in RESULT_KEYS]))
+        for suffix, format in (("md", Format.MARKDOWN), ("csv", Format.CSV), ("json", Format.JSON)):
+            write_atomic(folder / f"{stem}.{suffix}", render(output, format))
+            written.append(folder / f"{stem}.{suffix}")
     if measured.get("layers") is not None:
         write_atomic(folder / "layers.json", to_json(measured["layers"]))
         written.append(folder / "layers.json")

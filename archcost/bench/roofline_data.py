@@ -51,7 +51,8 @@ def roofline(name_or_model: Any, input_shape: str | tuple[int, ...] | None = Non
     import torch
 
     from archcost.analysis import analyze
-    from archcost.bench.device import TORCH_DTYPES, check_device, check_dtype, describe
+    from archcost.bench.device import check_device, check_dtype, describe
+    from archcost.prepare import DTYPES
     from archcost.bench.layers import layer_profile
     from archcost.bench.peak import device_peak
     from archcost.bench.settings import BenchDevice, BenchDtype
@@ -66,12 +67,12 @@ def roofline(name_or_model: Any, input_shape: str | tuple[int, ...] | None = Non
         model = build(name_or_model, device=device, **overrides)
     else:
         name, native, model = type(name_or_model).__name__, None, name_or_model
-    model = model.to(device=device, dtype=TORCH_DTYPES[bench_dtype]).eval()
+    model = model.to(device=device, dtype=DTYPES[bench_dtype]).eval()
     if input_shape is None and native is not None:
         input_shape = native
     # Counted on meta stand-ins of the converted model, so bytes (and intensity) are those of ``dtype``.
     analysis = analyze(model, input_shape, batch=batch, device="meta", dtype=dtype)
-    example = torch.randn(analysis.input_shape, device=device, dtype=TORCH_DTYPES[bench_dtype])
+    example = torch.randn(analysis.input_shape, device=device, dtype=DTYPES[bench_dtype])
     profile = layer_profile(model, example, runs=runs)
     peak = device_peak(bench_device, bench_dtype)
     return {

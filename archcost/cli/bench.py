@@ -12,8 +12,8 @@ import typer
 from archcost.bench.settings import BenchDevice, BenchDtype
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
-from archcost.cli.output import check_writable, emit
-from archcost.render import Format
+from archcost.cli.output import check_writable, write
+from archcost.render import Column, Format, Output, View
 
 
 def _batches_and_shape(batch: str | None, input: list[str] | None) -> tuple[tuple[int, ...], str | None]:
@@ -88,7 +88,7 @@ def bench_command(
     warning = report.load.warning() if report.load else None
     if warning:
         progress.console.print(f"archcost: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
-    _render(report.to_dict(), format, out)
+    write(bench_output(report.to_dict()), format, out)
     return 1 if report.failures else 0
 
 
@@ -160,38 +160,27 @@ def _overhead_note(result: dict[str, Any]) -> str:
             f"{o['overhead_us_per_module_call']:.1f} us per module call). Roof: min(peak, bandwidth x FLOP/byte).")
 
 
-def _render(document: dict[str, Any], format: Format, out: Any) -> None:
+def bench_output(document: dict[str, Any]) -> Output:
+    """An ``archcost.bench/1`` document as tables: the results, then (with ``--layers``) each result's layers at
+    depth <= 1. JSON is the document; CSV lists the layers when there are any, else the results."""
     from archcost.bench.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
-    from archcost.render import Column, to_csv, to_json, to_markdown, to_rich
 
     results = document["results"]
-    if format is Format.JSON:
-        emit(to_json(document), out)
-        return
     layered = any("layers" in r for r in results)
-    if format is Format.CSV:
-        if layered:
-            keys = ("arch", "batch", "name", "type", "depth", "macs", "memory_bytes", "intensity_flops_per_byte",
-                    "measured_ms", "achieved_gflops", "attainable_gflops", "attainable_fraction", "bound")
-            emit(to_csv(_layer_rows(document, None), [Column(k, k) for k in keys]), out)
-        else:
-            emit(to_csv(csv_rows(results), [Column(k, k) for k in RESULT_KEYS]), out)
-        return
     title = f"archcost bench — {document['device']['type']}: {document['device'].get('name', '')}"
-    notes = device_lines(document)
-    if format is Format.MARKDOWN:
-        parts = [to_markdown(results, RESULT_COLUMNS, title=title, notes=notes)]
-        for result in results if layered else []:
-            parts.append(to_markdown(_layer_rows({"results": [result]}, 1), LAYER_COLUMNS,
-                                     title=f"{result['arch']} batch {result['batch']}: measured time per layer "
-                                     "(depth <= 1)", notes=[_overhead_note(result)]))
-        emit("\n".join(parts), out)
-        return
-    from rich.console import Group
-
-    tables = [to_rich(results, RESULT_COLUMNS, title=title, caption="\n".join(notes))]
+    views = [View(results, RESULT_COLUMNS, title=title, notes=device_lines(document))]
     for result in results if layered else []:
-        tables.append(to_rich(_layer_rows({"results": [result]}, 1), LAYER_COLUMNS,
-                              title=f"{result['arch']} batch {result['batch']}: measured time per layer",
-                              caption=_overhead_note(result)))
-    emit(Group(*tables), out)
+        views.append(View(_layer_rows({"results": [result]}, 1), LAYER_COLUMNS,
+                          title=f"{result['arch']} batch {result['batch']}: measured time per layer",
+                          markdown_title=f"{result['arch']} batch {result['batch']}: measured time per layer "
+                          "(depth <= 1)", notes=[_overhead_note(result)]))
+    if layered:
+        csv = View(_layer_rows(document, None), [Column(k, k) for k in LAYER_CSV_KEYS])
+    else:
+        csv = View(csv_rows(results), [Column(k, k) for k in RESULT_KEYS])
+    return Output(views, document=document, csv=csv)
+
+
+# The CSV of `archcost bench --layers`: one row per module of every result.
+LAYER_CSV_KEYS = ("arch", "batch", "name", "type", "depth", "macs", "memory_bytes", "intensity_flops_per_byte",
+                  "measured_ms", "achieved_gflops", "attainable_gflops", "attainable_fraction", "bound")

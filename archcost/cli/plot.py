@@ -14,8 +14,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import InputOption, SetOption, builder_arguments
-from archcost.cli.output import check_writable, emit
-from archcost.render import Column, Format
+from archcost.cli.output import check_writable, write
+from archcost.render import Column, Format, Output, View, percent
 
 plot_app = typer.Typer(
     name="plot", no_args_is_help=True, add_completion=False,
@@ -75,33 +75,24 @@ def _shown(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def _percent(value: Any) -> str:
-    return "" if value is None else f"{value:.1f}%"
-
-
 def _finish(chart: Any, image: str | None, format: Format | None, out: Path | None) -> None:
-    from archcost.render import to_csv, to_json, to_markdown, to_rich
-
     if image is not None:
         from archcost.cli.output import write_atomic
         from archcost.plots.figures import render
 
         write_atomic(out, render(chart, image))  # type: ignore[arg-type]
         return
-    if format is Format.JSON:
-        emit(to_json(chart.to_dict()), out)
-        return
-    if format is Format.CSV:
-        rows = [{k: ("x".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()} for r in chart.rows]
-        emit(to_csv(rows, [Column(k, k) for k in chart.columns]), out)
-        return
+    write(chart_output(chart), format, out)
+
+
+def chart_output(chart: Any) -> Output:
+    """The data behind a chart as one table (its title, its caption as notes); CSV cells join lists as ``AxB``."""
     first = chart.rows[0] if chart.rows else {}
     columns = [Column(k, k.replace("_", " "), "left" if isinstance(first.get(k), str) else "right",
-                      show=_percent if k.endswith("_percent") else _shown) for k in chart.columns]
-    if format is Format.MARKDOWN:
-        emit(to_markdown(chart.rows, columns, title=chart.title, notes=chart.caption), out)
-    else:
-        emit(to_rich(chart.rows, columns, title=chart.title, caption="\n".join(chart.caption)), out)
+                      show=percent if k.endswith("_percent") else _shown) for k in chart.columns]
+    rows = [{k: ("x".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()} for r in chart.rows]
+    return Output([View(chart.rows, columns, title=chart.title, notes=chart.caption)], document=chart.to_dict(),
+                  csv=View(rows, [Column(k, k) for k in chart.columns]))
 
 
 @plot_app.command("accuracy")

@@ -96,8 +96,6 @@ def _latency(bench: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: str = "macs",
                    bench: dict[str, Any] | None = None) -> ChartData:
     """Top-1 accuracy against computed cost (Canziani et al. 2016, Fig. 2): bubble area proportional to parameters."""
-    from archcost.zoo.registry import get
-
     if x not in X_AXES:
         raise UsageError(f"unknown --x {x!r}; choose one of {', '.join(X_AXES)}")
     if x == "latency" and bench is None:
@@ -106,26 +104,11 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
     timings = _latency(bench) if bench is not None else {}
     points, untimed = [], []
     for row in published:
-        entry = get(row.arch)
-        input_text = f"{entry.input_shape[0]}x{row.resolution}x{row.resolution}"
-        totals = cost(row.arch, input_text)
-        point = {
-            "arch": row.arch, "family": entry.family, "dataset": row.dataset, "input_shape": totals["input_shape"],
-            "top1_percent": row.top1_percent, "top5_percent": row.top5_percent,
-            "macs": totals["macs"], "flops": 2 * totals["macs"], "params": totals["params"],
-        }
-        if x == "latency":
-            result = timings.get(row.arch)
-            if result is None:
-                untimed.append(row.arch)
-                continue
-            point.update(latency_ms_per_image=result["median_ms"] / result["batch"], bench_batch=result["batch"])
-            point["x"] = point["latency_ms_per_image"]
+        point = _accuracy_point(row, x, timings)
+        if point is None:
+            untimed.append(row.arch)
         else:
-            point["x"] = {"macs": point["macs"] / 1e9, "flops": point["flops"] / 1e9,
-                          "params": point["params"] / 1e6}[x]
-        point.update(evaluation=row.evaluation, crops=row.crops, source_kind=row.source_kind, source=row.cite(), notes=row.notes)
-        points.append(point)
+            points.append(point)
     if not points:
         raise UsageError("nothing to plot: none of the networks has a timing in the bench file" if untimed
                          else f"no published {dataset} accuracy for the registered networks")
@@ -140,11 +123,9 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
         "(no other network is both cheaper and more accurate). A dotted outline marks an accuracy averaged over "
         "10 crops per image (a solid one: a single crop), so the two are not read as equals.",
         "Top-1 accuracy sources: " + "; ".join(_sources(published, {p["arch"] for p in points})) + ".",
+        *([f"No timing in the bench file for: {', '.join(untimed)}."] if untimed else []),
+        *([f"Not yet in the zoo: {', '.join(unregistered)}."] if unregistered else []),
     ]
-    if untimed:
-        caption.append(f"No timing in the bench file for: {', '.join(untimed)}.")
-    if unregistered:
-        caption.append(f"Not yet in the zoo: {', '.join(unregistered)}.")
     return ChartData(
         kind="accuracy", title=f"{_DATASET_TITLES[DATASETS[dataset]]}: top-1 accuracy against cost",
         rows=points, columns=("arch", "family", "dataset", "input_shape", "top1_percent", "top5_percent", "macs",
@@ -155,6 +136,31 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
               "unit": "MAC (one multiply-accumulate); flops = 2 * macs", "dataset": DATASETS[dataset],
               "not_registered": unregistered, "untimed": untimed},
     )
+
+
+def _accuracy_point(row: PublishedAccuracy, x: str, timings: dict[str, Any]) -> dict[str, Any] | None:
+    """One network's bubble: its computed cost at the resolution its accuracy was measured, and its x; None when
+    ``x`` is latency and the bench file has no timing for it."""
+    from archcost.zoo.registry import get
+
+    entry = get(row.arch)
+    totals = cost(row.arch, f"{entry.input_shape[0]}x{row.resolution}x{row.resolution}")
+    point = {
+        "arch": row.arch, "family": entry.family, "dataset": row.dataset, "input_shape": totals["input_shape"],
+        "top1_percent": row.top1_percent, "top5_percent": row.top5_percent,
+        "macs": totals["macs"], "flops": 2 * totals["macs"], "params": totals["params"],
+    }
+    if x == "latency":
+        result = timings.get(row.arch)
+        if result is None:
+            return None
+        point.update(latency_ms_per_image=result["median_ms"] / result["batch"], bench_batch=result["batch"])
+        point["x"] = point["latency_ms_per_image"]
+    else:
+        point["x"] = {"macs": point["macs"] / 1e9, "flops": point["flops"] / 1e9, "params": point["params"] / 1e6}[x]
+    point.update(evaluation=row.evaluation, crops=row.crops, source_kind=row.source_kind, source=row.cite(),
+                 notes=row.notes)
+    return point
 
 
 _DATASET_TITLES = {"imagenet": "ImageNet", "cifar-10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST"}

@@ -8,7 +8,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from archcost.errors import ArchcostError, BuildError, UsageError
+from archcost.errors import ArchcostError, BuildError, UsageError, first_line
 from archcost.zoo import registry
 
 
@@ -152,7 +152,7 @@ def _build_on(resolved: Resolved, called: dict[str, Any], device: str,
                 decisive = _decisive(resolved, called, error, attempts)
                 if decisive is not None:
                     raise decisive from None
-                first = first or f"{type(error).__name__}: {_first_line(error)}"
+                first = first or f"{type(error).__name__}: {first_line(error)}"
                 last = error  # the previous one's frames (and what they held) are let go
                 continue
             break
@@ -172,12 +172,6 @@ def _build_on(resolved: Resolved, called: dict[str, Any], device: str,
     return model, path, notes
 
 
-def _first_line(error: BaseException) -> str:
-    from archcost.zoo.user_code import first_line
-
-    return first_line(error)
-
-
 def _decisive(resolved: Resolved, called: dict[str, Any], error: Exception,
               attempts: list[str]) -> ArchcostError | None:
     """A failure no other build path can mend: a refused argument, the network, archcost's own error."""
@@ -188,10 +182,10 @@ def _decisive(resolved: Resolved, called: dict[str, Any], error: Exception,
     key = arguments.unexpected_keyword(error, called)
     if key is not None:
         return UsageError(f"{resolved.name} does not take the builder argument {key!r} "
-                          f"({type(error).__name__}: {_first_line(error)})")
+                          f"({type(error).__name__}: {first_line(error)})")
     if attempts:
         return BuildError(f"building {resolved.name} tried to download (from {attempts[0]}), which archcost never "
-                          f"does: build it without weights ({type(error).__name__}: {_first_line(error)})")
+                          f"does: build it without weights ({type(error).__name__}: {first_line(error)})")
     return None
 
 
@@ -202,7 +196,7 @@ def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) 
     found = located(error)
     if found is not None:
         return UserCodeError(found)
-    message = f"{type(error).__name__}: {_first_line(error)}"
+    message = f"{type(error).__name__}: {first_line(error)}"
     if resolved.entry is not None:
         if called and isinstance(error, (TypeError, ValueError)):
             given = ", ".join(f"{k}={v!r}" for k, v in called.items())
