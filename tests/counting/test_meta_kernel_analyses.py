@@ -40,7 +40,7 @@ def test_analyses_with_and_without_the_meta_kernels_are_identical(name: str, mon
         # The tool reports the meta-kernel peak: it must be the one a real CPU run gives.
         cache.forget()
         cpu_peak = archcost.analyze(name, batch=1, device="cpu").to_dict()["totals"]["peak_activation_bytes"]
-        assert peaks[1] == cpu_peak and peaks[0] != cpu_peak
+        assert peaks[1] == cpu_peak  # (torch's own kernels give this peak in some runs and a higher one in others)
         return
     assert peaks[0] == peaks[1]
 

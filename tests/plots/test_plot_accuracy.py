@@ -6,7 +6,7 @@ import itertools
 import math
 
 import pytest
-from conftest import assert_no_overlap, label_boxes, run_json
+from chart_checks import assert_no_overlap, label_boxes, run_json
 
 import archcost
 from archcost.cli import run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_json
+from chart_checks import run_json
 
 import archcost
 from archcost.cli import run
@@ -79,7 +79,7 @@ def test_bad_bench_files(tmp_path, capsys):
 def test_roofline_labels_overlap_neither_each_other_nor_the_roofs(bench_file):
     import itertools
 
-    from conftest import assert_no_overlap, label_boxes
+    from chart_checks import assert_no_overlap, label_boxes
 
     from archcost.plots.labels import Box, crosses
 

@@ -6,7 +6,7 @@ import math
 
 import numpy
 import pytest
-from conftest import run_json
+from chart_checks import run_json
 
 import archcost
 from archcost.cli import run
