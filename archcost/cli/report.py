@@ -10,8 +10,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption
-from archcost.cli.output import emit
-from archcost.render import Column, Format, to_csv, to_json, to_markdown
+from archcost.cli.output import emit, write
+from archcost.render import Column, Format, Output, View
 
 
 @app.command("report")
@@ -49,16 +49,12 @@ def report_command(
     from archcost.report import write_report
 
     written = write_report(out, timings=timings, measure=_measure(full_timings, device, threads) if timings else None)
-    rows = [{"file": str(p)} for p in written]
-    columns = [Column("file", "file", "left")]
-    if format is Format.JSON:
-        emit(to_json({"schema": "archcost.report/1", "folder": str(out), "files": [str(p) for p in written]}), None)
-    elif format is Format.CSV:
-        emit(to_csv(rows, columns), None)
-    elif format is Format.MARKDOWN:
-        emit(to_markdown(rows, columns), None)
-    else:
+    if format is Format.TABLE:  # a terminal gets one line; the file list is for csv, json and markdown
         emit(f"wrote {len(written)} files under {out}/ (index: {out / 'README.md'})\n", None)
+        return
+    document = {"schema": "archcost.report/1", "folder": str(out), "files": [str(p) for p in written]}
+    view = View([{"file": str(p)} for p in written], [Column("file", "file", "left")])
+    write(Output([view], document=document), format, None)
 
 
 def _measure(full: bool, device: str, threads: int | None) -> Any:
