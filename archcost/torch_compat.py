@@ -3,6 +3,12 @@
 torch may move or rename anything whose name starts with an underscore in any release; tests/test_torch_compat.py
 calls each adapter on the installed torch, so a release that moves one fails there by name, not as a wrong figure
 elsewhere. CI runs that file on both torch versions it tests (see .ci/run).
+
+One private layout is read in place rather than through an adapter: nn.Module's own tables in its ``__dict__``
+(``_parameters``, ``_buffers``, ``_modules``, ``_non_persistent_buffers_set``), read and swapped on the counting
+engine's hot paths (counting/params.py, structure.py, replay.py, isolation.py, blocks/repeat.py,
+zoo/empty_weights.py), where a call per module would cost; MODULE_TABLES names them and
+tests/test_torch_compat.py pins what archcost relies on about them.
 """
 
 from __future__ import annotations
@@ -11,19 +17,29 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.nn.modules.module import _IncompatibleKeys
+from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._python_dispatch import TorchDispatchMode
 
 __all__ = [
+    "MODULE_TABLES",
     "TorchDispatchMode",
+    "argument_schema",
     "disable_torch_dispatch",
     "disable_torch_function",
+    "incompatible_keys",
     "is_view",
     "make_subclass",
     "math_sdpa_enabled",
     "never_compiled",
+    "reparametrized",
     "sdpa_switches",
     "set_math_sdpa",
+    "storage_key",
 ]
+
+# nn.Module's own tables in its __dict__, name -> tensor or None (a registered None) / child module or None.
+MODULE_TABLES = ("_parameters", "_buffers", "_modules")
 
 # The SDPA backend switches: (getter, setter) pairs on torch._C, as torch.nn.attention.sdpa_kernel flips them.
 SDPA_FLAGS = ("flash", "mem_efficient", "cudnn", "fa3", "overrideable")
@@ -45,6 +61,31 @@ def is_view(tensor: torch.Tensor) -> bool:
 
 
 make_subclass: Callable[..., torch.Tensor] = torch.Tensor._make_subclass
+
+
+def storage_key(tensor: torch.Tensor) -> int:
+    """One int per storage, shared by its views (StorageImpl's address, UntypedStorage._cdata).
+
+    Not data_ptr(): every meta storage has data pointer 0.
+    """
+    return tensor.untyped_storage()._cdata
+
+
+def argument_schema(func: Any) -> list[Any]:
+    """The arguments of an op overload's schema (OpOverload._schema.arguments): each has name and alias_info."""
+    return list(func._schema.arguments)
+
+
+def reparametrized(module: torch.nn.Module, tensors: dict[str, torch.Tensor], *, tie_weights: bool) -> Any:
+    """A context in which ``module``'s parameters and buffers named in ``tensors`` are those tensors, put back on
+    exit, also when the body raises (torch.nn.utils.stateless._reparametrize_module, functional_call's swap; held
+    open here so that a backward sees the swap too)."""
+    return _reparametrize_module(module, tensors, tie_weights=tie_weights)
+
+
+def incompatible_keys(missing: list[str], unexpected: list[str]) -> Any:
+    """What Module.load_state_dict returns (torch.nn.modules.module._IncompatibleKeys)."""
+    return _IncompatibleKeys(missing, unexpected)
 
 
 def sdpa_switches() -> list[tuple[Callable[[], bool], Callable[[bool], None]]]:

@@ -84,3 +84,75 @@ def test_never_compiled_marks_the_wrapped_dispatch() -> None:
         assert getattr(original, "__dynamo_disable") is original
     with Mode():
         assert torch.ones(1, device="meta").add(1).is_meta
+
+
+def test_storage_key_is_shared_by_views_and_tells_meta_storages_apart() -> None:
+    x, y = torch.ones(4, 4, device="meta"), torch.ones(4, 4, device="meta")
+    assert x.untyped_storage().data_ptr() == y.untyped_storage().data_ptr()  # why data_ptr cannot be the key
+    assert torch_compat.storage_key(x) == torch_compat.storage_key(x[1]) == torch_compat.storage_key(x.t())
+    assert torch_compat.storage_key(x) != torch_compat.storage_key(y)
+    assert isinstance(torch_compat.storage_key(x), int)
+
+
+def test_argument_schema_names_the_written_arguments() -> None:
+    def written(func):
+        return [(i, a.name) for i, a in enumerate(torch_compat.argument_schema(func))
+                if a.alias_info is not None and a.alias_info.is_write]
+
+    assert written(torch.ops.aten.add_.Tensor) == [(0, "self")]
+    assert written(torch.ops.aten.add.Tensor) == []
+    assert written(torch.ops.aten.add.out) == [(3, "out")]
+
+
+def test_reparametrized_swaps_tied_weights_and_puts_them_back_when_the_body_raises() -> None:
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3, device="meta"), torch.nn.Linear(3, 3, device="meta"))
+    model[1].weight = model[0].weight  # tied: one tensor, two names
+    original, bias = model[0].weight, model[1].bias
+    stand_in = torch.empty(3, 3, device="meta", requires_grad=True)
+    try:
+        with torch_compat.reparametrized(model, {"0.weight": stand_in}, tie_weights=True):
+            assert model[0].weight is stand_in and model[1].weight is stand_in and model[1].bias is bias
+            raise RuntimeError("body failed")
+    except RuntimeError:
+        pass
+    assert model[0].weight is original and model[1].weight is original and type(original) is torch.nn.Parameter
+
+
+def test_incompatible_keys_is_what_load_state_dict_returns() -> None:
+    model = torch.nn.Linear(2, 2)
+    returned = model.load_state_dict(model.state_dict())
+    made = torch_compat.incompatible_keys([], [])
+    assert type(made) is type(returned) and made == returned
+    assert made.missing_keys == [] and made.unexpected_keys == [] and str(made) == "<All keys matched successfully>"
+
+
+def test_module_tables_hold_what_archcost_reads_in_place() -> None:
+    # Hot paths read these straight from a module's __dict__ (see torch_compat's docstring).
+    model = torch.nn.BatchNorm2d(4, device="meta")
+    model.register_parameter("absent", None)
+    model.register_buffer("scratch", torch.empty(2, device="meta"), persistent=False)
+    parameters, buffers, modules = (model.__dict__[name] for name in torch_compat.MODULE_TABLES)
+    assert type(parameters) is dict and type(buffers) is dict and type(modules) is dict
+    assert list(parameters) == ["weight", "bias", "absent"] and parameters["absent"] is None
+    assert [n for n, _ in model.named_parameters(recurse=False)] == ["weight", "bias"]
+    assert list(buffers) == ["running_mean", "running_var", "num_batches_tracked", "scratch"]
+    assert model.__dict__["_non_persistent_buffers_set"] == {"scratch"} and "scratch" not in model.state_dict()
+    outer = torch.nn.Sequential(model)
+    assert outer.__dict__["_modules"] == {"0": model}
+
+
+def test_the_reset_methods_skipped_while_building_are_where_empty_weights_looks() -> None:
+    # zoo/empty_weights.py skips these private classes' own reset methods by name; a torch that moves one would
+    # leave it running (slow, or a crash on meta) rather than fail by name.
+    import importlib
+
+    from archcost.zoo.empty_weights import _RESETS
+
+    for module, name, method in _RESETS:
+        cls = getattr(importlib.import_module(module), name)
+        assert method in cls.__dict__, (module, name, method)
+    for layer in (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear, torch.nn.BatchNorm2d,
+                  torch.nn.InstanceNorm2d):
+        owners = {cls.__name__ for cls in layer.__mro__ for _, name, method in _RESETS
+                  if cls.__name__ == name and method in cls.__dict__}
+        assert owners, layer

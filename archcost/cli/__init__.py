@@ -18,7 +18,7 @@ def _fail(message: str, code: int) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code instead of exiting (used by ``main`` and by tests)."""
-    from archcost.cli.app import app
+    from archcost.cli.commands import app
     from archcost.errors import ArchcostError
 
     try:

@@ -1,4 +1,5 @@
-"""The typer application: each command lives in its own module and registers itself here.
+"""The typer application and its global options. Each command lives in its own module and registers itself on
+``app``; archcost/cli/commands.py imports them all (this module imports none, so imports go one way).
 
 Command modules import nothing heavy at module level: ``archcost --help`` and ``archcost list`` stay torch-free.
 """
@@ -20,7 +21,6 @@ app = typer.Typer(
 )
 
 
-
 def _print_version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -40,6 +40,3 @@ def _options(
 ) -> None:
     """What a convolutional network costs, layer by layer."""
 
-
-# Each import below registers its commands on ``app``.
-from archcost.cli import bench, cache, compare, listing, plot, report, reproduce, table  # noqa: F401

@@ -181,5 +181,3 @@ def roofline_command(bench: BenchOption, format: DataFormatOption = None, out: I
 
     _finish(roofline_chart(bench=load_bench(bench)), image, format, out)
 
-
-from archcost.cli import plot_memory as _plot_memory  # noqa: F401  (registers "plot memory")

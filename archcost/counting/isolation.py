@@ -140,7 +140,7 @@ def _written_arguments(func: Any) -> tuple[tuple[int, str], ...]:
     written = _WRITTEN.get(func)
     if written is None:
         written = _WRITTEN[func] = tuple(
-            (i, a.name) for i, a in enumerate(func._schema.arguments)
+            (i, a.name) for i, a in enumerate(torch_compat.argument_schema(func))
             if a.alias_info is not None and a.alias_info.is_write)
     return written
 

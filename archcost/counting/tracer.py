@@ -174,7 +174,7 @@ class Tracer(TorchDispatchMode):
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        name = func._overloadpacket.__name__
+        name = func.overloadpacket.__name__
         rule = RULES.get(name)
         if rule is None:
             # Under inference_mode composite ops (conv2d, linear, batch_norm) reach the mode whole. Decomposing them

@@ -13,17 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.nn.utils.stateless import _reparametrize_module
-from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.checkpoint import checkpoint as torch_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
 from archcost.errors import UsageError
-
-
-def storage_key(tensor: torch.Tensor) -> int:
-    """One key per storage: views of one tensor share it and are counted once."""
-    return tensor.untyped_storage()._cdata
+from archcost.torch_compat import TorchDispatchMode, reparametrized, storage_key
 
 
 def storage_bytes(tensor: torch.Tensor) -> int:
@@ -150,7 +144,7 @@ def trace_saved(model: torch.nn.Module, state: dict[str, torch.Tensor], args: tu
     try:
         # The stand-ins replace the model's tensors for the forward AND the backward: a checkpointed block's
         # recompute runs in the backward and must see them too (torch.func.functional_call covers the forward only).
-        with _reparametrize_module(model, state, tie_weights=True):
+        with reparametrized(model, state, tie_weights=True):
             with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
                     torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
                 loss = form_loss(model(*args))

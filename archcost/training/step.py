@@ -54,7 +54,7 @@ class TrainTracer(Tracer):
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         start = len(self.trace.records)
         out = super().__torch_dispatch__(func, types, args, kwargs)
-        name = func._overloadpacket.__name__
+        name = func.overloadpacket.__name__
         for i in range(start, len(self.trace.records)):
             self.phases.append(self.phase)
             weight = False

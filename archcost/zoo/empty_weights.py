@@ -88,6 +88,8 @@ def _on_meta(tensor: Any, moved: Moved) -> Any:
     import torch
     from torch.nn.parameter import UninitializedTensorMixin
 
+    from archcost.torch_compat import make_subclass
+
     if tensor is None or tensor.is_meta or isinstance(tensor, UninitializedTensorMixin):
         return tensor  # lazy modules' placeholders have no shape to give a meta tensor
     known = moved.get(id(tensor))
@@ -95,8 +97,8 @@ def _on_meta(tensor: Any, moved: Moved) -> Any:
     if twin is None:
         empty = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
         if isinstance(tensor, torch.nn.Parameter):
-            # _make_subclass keeps the parameter's class (and its attributes) without calling its constructor.
-            twin = torch.Tensor._make_subclass(type(tensor), empty, tensor.requires_grad)
+            # make_subclass keeps the parameter's class (and its attributes) without calling its constructor.
+            twin = make_subclass(type(tensor), empty, tensor.requires_grad)
             twin.__dict__.update(tensor.__dict__)
         else:
             twin = empty if type(tensor) is torch.Tensor else tensor.to("meta")

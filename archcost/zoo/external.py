@@ -114,14 +114,15 @@ def no_downloads() -> Iterator[None]:
 def _load_nothing() -> Iterator[None]:
     """Weights give an empty state dict and loading it changes nothing: the builder keeps its fresh tensors."""
     import torch
-    from torch.nn.modules.module import _IncompatibleKeys
-    from torchvision.models._api import WeightsEnum
+    from torchvision.models import WeightsEnum
+
+    from archcost.torch_compat import incompatible_keys
 
     def empty_state_dict(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {}
 
     def load_nothing(self: Any, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        return _IncompatibleKeys([], [])
+        return incompatible_keys([], [])
 
     with _set_attr(WeightsEnum, "get_state_dict", empty_state_dict), \
             _set_attr(torch.nn.Module, "load_state_dict", load_nothing):
