@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from test_import_cycles import _imported, cycles_among, module_files
+from test_import_cycles import _imported, cycles_among, import_graph
 
 ROOT = "archcost"
 
@@ -30,16 +30,7 @@ def _type_checking_only(tree: ast.AST) -> set[int]:
 
 def runtime_graph() -> dict[str, set[str]]:
     """module -> the archcost modules it can import while running (module- and function-level imports)."""
-    files = module_files()
-    known = set(files)
-    graph: dict[str, set[str]] = {}
-    for module, path in files.items():
-        tree = ast.parse(path.read_text(), filename=str(path))
-        hidden = _type_checking_only(tree)
-        targets = {t for node in ast.walk(tree) if id(node) not in hidden
-                   for t in _imported(node, module, path.name == "__init__.py", known)}
-        graph[module] = {t for t in targets if t in known and t not in (module, ROOT)}
-    return graph
+    return import_graph(skip=_type_checking_only, leave_out=(ROOT,))
 
 
 CLI = "archcost.cli"

@@ -46,20 +46,25 @@ def draw_macs_latency(chart: ChartData) -> Any:
         line_y = [10 ** (fit["intercept_log10_ms"] + fit["slope"] * (9 + math.log10(x))) for x in line_x]
         axes.plot(line_x, line_y, color=GREY, linestyle="--", linewidth=1.6, zorder=2, gid="fit",
                   label=f"least squares in log space (slope {fit['slope']:.2f})")
-        axes.set_xscale("log")
-        axes.set_yscale("log")
         times = [r["median_ms"] for r in rows] + line_y
-        axes.set_xlim(low, high)
-        axes.set_ylim(min(times) / 1.5, max(times) * 1.5)
-        _log_axis(axes.set_xticks, low, high)
-        _log_axis(axes.set_yticks, *axes.get_ylim())
-        axes.minorticks_off()
+        _log_axes(axes, (low, high), (min(times) / 1.5, max(times) * 1.5))
         axes.set_xlabel("GMACs per image (computed, log scale)")
         axes.set_ylabel("measured latency at batch 1 (ms, log scale)")
         axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=11)
         place_labels(axes, [(r["macs"] / 1e9, r["median_ms"], f"{r['arch']} x{r['deviation_ratio']:.2f}", 5.0,
                              f"label:{r['arch']}") for r in rows], fontsize=10, lines=[_fit_polyline(fit, low, high)])
     return figure
+
+
+def _log_axes(axes: Any, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    """Both axes logarithmic over these limits, with the readable major ticks of ``_log_axis`` and no minor ones."""
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlim(*xlim)
+    axes.set_ylim(*ylim)
+    _log_axis(axes.set_xticks, *xlim)
+    _log_axis(axes.set_yticks, *axes.get_ylim())
+    axes.minorticks_off()
 
 
 def _fit_polyline(fit: dict, low: float, high: float, steps: int = 40) -> list[tuple[float, float]]:
@@ -86,13 +91,7 @@ def draw_layer_roofline(chart: ChartData) -> Any:
                          s=45, color=PALETTE[index % len(PALETTE)], marker=MARKERS[index % len(MARKERS)],
                          edgecolors="#222222", linewidths=0.5, zorder=3, alpha=0.85, label=kind,
                          gid=f"layers:{kind}")
-        axes.set_xscale("log")
-        axes.set_yscale("log")
-        axes.set_xlim(low, high)
-        axes.set_ylim(min(achieved) / 3, max(achieved + [peak]) * 2)
-        _log_axis(axes.set_xticks, low, high)
-        _log_axis(axes.set_yticks, *axes.get_ylim())
-        axes.minorticks_off()
+        _log_axes(axes, (low, high), (min(achieved) / 3, max(achieved + [peak]) * 2))
         axes.set_xlabel("arithmetic intensity (FLOP per byte moved, computed, log scale)")
         axes.set_ylabel("achieved GFLOP/s per layer (log scale)")
         axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=11)

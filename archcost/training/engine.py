@@ -151,9 +151,9 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
                   dtype: str, optimizer: str, overrides: dict[str, Any],
                   memory_options: dict[str, Any] | None = None) -> Analysis:
     """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
-    from archcost.prepare import model_and_name, native_examples
     from archcost.counting.opclass import Device
     from archcost.inputs import from_user, make
+    from archcost.prepare import model_and_name, native_examples
 
     chosen = parse_optimizer(optimizer)
     if Device(device) not in (Device.META, Device.AUTO):

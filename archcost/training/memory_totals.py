@@ -17,9 +17,9 @@ TOP_LAYERS = 5  # how many of the layers holding the most saved activations the 
 
 def memory_of(model: torch.nn.Module, examples: list[Any], *, optimizer: Optimizer, dtype: str,
               master_dtype: str | None = None, checkpoint: Sequence[str] = ()) -> dict[str, Any]:
-    from archcost.prepare import DTYPES
     from archcost.errors import UsageError
     from archcost.inputs import make
+    from archcost.prepare import DTYPES
 
     if master_dtype is not None and master_dtype not in DTYPES:
         raise UsageError(f"unknown master dtype {master_dtype!r}; choose one of {', '.join(DTYPES)}")

@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from archcost.errors import UsageError
 from archcost.torch_compat import TorchDispatchMode, reparametrized, storage_key
+from archcost.training.loss import form_loss
 
 
 def storage_bytes(tensor: torch.Tensor) -> int:
@@ -48,23 +49,6 @@ class _LargestOutput(TorchDispatchMode):
         produced = {storage_key(t): storage_bytes(t) for t in flat if isinstance(t, torch.Tensor)}
         self.largest_bytes = max(self.largest_bytes, sum(produced.values()))
         return out
-
-
-def form_loss(output: Any) -> torch.Tensor:
-    """Cross-entropy for [N, C] logits (class-0 targets), else the sum of the first floating-point output."""
-    first = output
-    while isinstance(first, (tuple, list)) and first:
-        first = first[0]
-    if isinstance(first, dict) and first:
-        first = next(iter(first.values()))
-    if not isinstance(first, torch.Tensor) or not first.is_floating_point():
-        raise UsageError("cannot form a loss: the forward returned no floating-point tensor")
-    if not first.requires_grad:
-        raise UsageError("cannot form a loss: the output does not depend on any trainable parameter")
-    if first.dim() == 2:
-        target = torch.zeros(first.shape[0], dtype=torch.int64, device=first.device)
-        return torch.nn.functional.cross_entropy(first, target)
-    return first.sum()
 
 
 @contextlib.contextmanager
@@ -147,7 +131,7 @@ def trace_saved(model: torch.nn.Module, state: dict[str, torch.Tensor], args: tu
         with reparametrized(model, state, tie_weights=True):
             with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
                     torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                loss = form_loss(model(*args))
+                loss, _ = form_loss(model(*args))
             largest = _LargestOutput()
             with largest:
                 torch.autograd.grad(loss, [t for t in state.values() if t.requires_grad], allow_unused=True)

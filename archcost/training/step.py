@@ -18,8 +18,8 @@ from typing import Any
 import torch
 
 from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
-from archcost.errors import UsageError
 from archcost.training import backward_rules
+from archcost.training.loss import form_loss
 from archcost.training.optimizers import Optimizer, make
 
 
@@ -83,19 +83,6 @@ def _is_weight_grad(module: torch.nn.Module, out: Any, input_shape: tuple[int, .
         if p.requires_grad and (shape == tuple(p.shape) or shape == tuple(reversed(p.shape))):
             return True
     return False
-
-
-def form_loss(output: Any) -> tuple[torch.Tensor, str]:
-    """Cross-entropy for [N, C] logits (int64 targets of class 0), else the sum of the output's first tensor."""
-    first = _first_tensor_in(output)
-    if first is None or not first.is_floating_point():
-        raise UsageError("cannot form a loss: the forward returned no floating-point tensor")
-    if not first.requires_grad:
-        raise UsageError("cannot form a loss: the output does not depend on any trainable parameter")
-    if first.dim() == 2:
-        target = torch.zeros(first.shape[0], dtype=torch.int64, device=first.device)
-        return torch.nn.functional.cross_entropy(first, target), "cross-entropy of the [N, C] logits, int64 targets"
-    return first.sum(), f"sum of the {first.dim()}-d output (not [N, C] logits)"
 
 
 def _tag_graph(root: Any, module_index: int, tags: dict[Any, int]) -> None:
