@@ -18,6 +18,7 @@ from archcost.counting.opclass import Convention, OpClass
 from archcost.errors import ArchcostError, UsageError
 from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
+from archcost.training.memory_trace import SavedTrace
 from archcost.training.optimizers import Optimizer
 from archcost.training.step import Phase, TrainTrace, trace_step
 
@@ -50,8 +51,10 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
         with model_guard(modules, device="meta", owned=owned):
             model.train()
             step = trace_step(model, modules, args, kwargs, optimizer)
-            # Inside the guard and with stochastic depth still hidden: the memory trace sees the same full step.
-            memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, **(memory_options or {}))
+            # Inside the guard and with stochastic depth still hidden: a checkpointed step's memory trace sees the
+            # same full step; otherwise the memory is what this step's trace saw.
+            memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, saved=_saved(step, names),
+                               **(memory_options or {}))
     except ArchcostError:
         raise
     except Exception as error:  # noqa: BLE001  (any failure of the step is one line naming the model)
@@ -71,6 +74,12 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
         analysis.totals["expected_training_step_macs"] = analysis.totals["training_step_macs"] - sum(
             (1.0 - float(p)) * step_macs[index[id(m)]] for m, p in stochastic)
     return analysis
+
+
+def _saved(step: TrainTrace, names: list[str]) -> SavedTrace:
+    found = step.saved
+    return SavedTrace(saved=dict(found.bytes_by_storage), owner={k: names[i] for k, i in found.owner.items()},
+                      backward_transient_bytes=found.largest_backward_output_bytes)
 
 
 def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list[torch.nn.Module],

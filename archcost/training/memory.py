@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from archcost.errors import UsageError
-from archcost.training.memory_trace import trace_saved
+from archcost.training.memory_trace import SavedTrace, trace_saved
 from archcost.training.optimizer_state import (
     as_dtype,
     check_optimizer,
@@ -78,12 +78,13 @@ def _unique_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
 
 def training_memory(model: torch.nn.Module, example_inputs: Any, *, optimizer: str,
                     dtype: torch.dtype | str = torch.float32, master_dtype: torch.dtype | str | None = None,
-                    checkpoint: tuple[str, ...] = ()) -> TrainMemory:
+                    checkpoint: tuple[str, ...] = (), saved: SavedTrace | None = None) -> TrainMemory:
     """Training memory of one step of ``model`` on ``example_inputs`` (tensors, any device: only shapes are read).
 
     Parameters and their gradients are in ``dtype``; with ``master_dtype`` (mixed precision, e.g. bfloat16 weights
     and float32 masters) the optimizer keeps float32 master weights and state. ``checkpoint`` names blocks whose
-    activations are recomputed in the backward instead of saved."""
+    activations are recomputed in the backward instead of saved. ``saved``: what a step traced elsewhere saved
+    (a train-mode analysis notes it in its own trace, training/step.py); without it the step is traced here."""
     check_optimizer(optimizer)
     dt = as_dtype(dtype)
     master = as_dtype(master_dtype) if master_dtype is not None else None
@@ -91,8 +92,10 @@ def training_memory(model: torch.nn.Module, example_inputs: Any, *, optimizer: s
     trainable = sum(p.numel() for p in params if p.requires_grad)
     if trainable == 0:
         raise UsageError("cannot train: the model has no trainable parameter")
-    state = _stand_ins(model, dt)
-    trace = trace_saved(model, state, _meta_inputs(example_inputs, dt), tuple(checkpoint))
+    if saved is not None and checkpoint:
+        raise ValueError("a step traced elsewhere has no checkpointed blocks: trace it here")
+    trace = saved if saved is not None else \
+        trace_saved(model, _stand_ins(model, dt), _meta_inputs(example_inputs, dt), tuple(checkpoint))
     by_layer: dict[str, int] = {}
     for key, nbytes in trace.saved.items():
         by_layer[trace.owner[key]] = by_layer.get(trace.owner[key], 0) + nbytes

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
+from archcost.torch_compat import storage_key
 from archcost.training import backward_rules
 from archcost.training.loss import form_loss
 from archcost.training.optimizers import Optimizer, make
@@ -32,6 +33,18 @@ class Phase(StrEnum):
 
 
 @dataclass
+class SavedTensors:
+    """What autograd saved for the backward in this step (training memory is read from it: training/memory.py).
+
+    One entry per storage (views and tensors sharing memory count once; the model's parameters and buffers are
+    not activations), the module whose forward saved it first, and the most bytes one backward op produced."""
+
+    bytes_by_storage: dict[int, int] = field(default_factory=dict)
+    owner: dict[int, int] = field(default_factory=dict)  # storage key -> module index
+    largest_backward_output_bytes: int = 0
+
+
+@dataclass
 class TrainTrace:
     trace: Trace
     phases: list[Phase] = field(default_factory=list)  # one per record
@@ -39,6 +52,7 @@ class TrainTrace:
     split_terms: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=dict)
     input_needs_grad: list[bool | None] = field(default_factory=list)  # per module: None where never called
     loss: str = ""
+    saved: SavedTensors = field(default_factory=SavedTensors)
 
 
 class TrainTracer(Tracer):
@@ -50,11 +64,27 @@ class TrainTracer(Tracer):
         self.phases: list[Phase] = []
         self.split_terms: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self.weight_grad: list[bool] = []
+        self.saved = SavedTensors()
+        self.state_storages: set[int] = set()  # the model's parameters and buffers: saved, but not activations
+
+    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
+        """saved_tensors_hooks' pack: note the storage autograd keeps for the backward (the tensor is unchanged)."""
+        key = storage_key(tensor)
+        saved = self.saved
+        if key not in self.state_storages and key not in saved.bytes_by_storage:
+            saved.bytes_by_storage[key] = tensor.untyped_storage().nbytes()
+            saved.owner[key] = self.stack[-1]
+        return tensor
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         start = len(self.trace.records)
         out = super().__torch_dispatch__(func, types, args, kwargs)
         name = func.overloadpacket.__name__
+        if self.phase is Phase.BACKWARD:
+            flat = out if isinstance(out, (tuple, list)) else (out,)
+            produced = {storage_key(t): t.untyped_storage().nbytes() for t in flat if isinstance(t, torch.Tensor)}
+            self.saved.largest_backward_output_bytes = max(self.saved.largest_backward_output_bytes,
+                                                           sum(produced.values()))
         for i in range(start, len(self.trace.records)):
             self.phases.append(self.phase)
             weight = False
@@ -123,13 +153,15 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
             _tag_graph(first.grad_fn, i, tags)
 
     def step(*a: Any, **k: Any) -> Any:
-        output = model(*a, **k)
-        root_output = _first_tensor_in(output)
-        if root_output is not None and root_output.grad_fn is not None:
-            _tag_graph(root_output.grad_fn, 0, tags)
-        tracer.phase = Phase.LOSS
-        stack_top = tracer.stack[-1]
-        loss, result["loss"] = form_loss(output)
+        # Every tensor the forward and the loss save is noted (training memory); the backward saves none.
+        with torch.autograd.graph.saved_tensors_hooks(tracer.pack, _unpack):
+            output = model(*a, **k)
+            root_output = _first_tensor_in(output)
+            if root_output is not None and root_output.grad_fn is not None:
+                _tag_graph(root_output.grad_fn, 0, tags)
+            tracer.phase = Phase.LOSS
+            stack_top = tracer.stack[-1]
+            loss, result["loss"] = form_loss(output)
         for node in list(tags):
             node.register_prehook(_setter(tracer, tags[node]))
         tracer.phase = Phase.BACKWARD
@@ -140,6 +172,7 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
         return output
 
     params = [p for p in model.parameters() if p.requires_grad]
+    tracer.state_storages = {storage_key(t) for t in (*model.parameters(), *model.buffers())}
     handles = [register_module_forward_pre_hook(pre), register_module_forward_hook(post)]
     try:
         trace = tracer.run(step, *args, **kwargs)
@@ -149,7 +182,12 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
         for p in params:
             p.grad = None
         tags.clear()
-    return TrainTrace(trace, tracer.phases, tracer.weight_grad, tracer.split_terms, input_grad, result["loss"])
+    return TrainTrace(trace, tracer.phases, tracer.weight_grad, tracer.split_terms, input_grad, result["loss"],
+                      tracer.saved)
+
+
+def _unpack(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
 
 
 def _setter(tracer: TrainTracer, module_index: int) -> Any:
