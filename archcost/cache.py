@@ -25,7 +25,9 @@ shows and empties it.
 its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, replay and torch's
 default dtype; the disk key adds the code fingerprint. Callers (analysis.py for memory, ``archcost table`` for disk)
 pass what they have and never hash anything themselves. The block templates of ``blocks/repeat.py`` are a third,
-process-wide store (:data:`TEMPLATES`, keyed by :func:`template_key`); :func:`forget` empties both process stores.
+process-wide store (:data:`TEMPLATES`, keyed by :func:`template_key`), and the optimizer steps a train-mode analysis
+traced (``training/step.py``) a fourth (:data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`); :func:`forget` empties
+the process stores.
 The replay recordings of ``counting/replay.py`` are not kept here on purpose: they live and die with one trace,
 keyed by the block's structural key and its input metadata, so they share nothing across requests.
 """
@@ -200,10 +202,36 @@ def keep_template(key: Any, module: Any) -> None:
         TEMPLATES.popitem(last=False)
 
 
+# -- optimizer steps -------------------------------------------------------------------------------------------------
+OPTIMIZER_STEPS_SIZE = 1024
+OPTIMIZER_STEPS: OrderedDict[Any, Any] = OrderedDict()  # optimizer_step_key -> one traced step (training/step.py)
+
+
+def optimizer_step_key(optimizer: str, tensors: Any, default_dtype: Any, torch_version: str) -> Any:
+    """A traced optimizer step's key: the optimizer (a closed set with fixed settings), the metadata of every
+    parameter and gradient it updates (shape, stride, dtype), torch's default dtype (its step counters') and torch's
+    version (its update code). On meta nothing else reaches the step: there are no values to branch on."""
+    return (optimizer, tensors, default_dtype, torch_version)
+
+
+def optimizer_step(key: Any) -> Any:
+    found = OPTIMIZER_STEPS.get(key)
+    if found is not None:
+        OPTIMIZER_STEPS.move_to_end(key)
+    return found
+
+
+def keep_optimizer_step(key: Any, step: Any) -> None:
+    OPTIMIZER_STEPS[key] = step
+    while len(OPTIMIZER_STEPS) > OPTIMIZER_STEPS_SIZE:
+        OPTIMIZER_STEPS.popitem(last=False)
+
+
 def forget() -> None:
-    """Empty both process stores (analyses and block templates); the disk store has :func:`clear`."""
+    """Empty the process stores (analyses, block templates, optimizer steps); the disk store has :func:`clear`."""
     MEMORY.clear()
     TEMPLATES.clear()
+    OPTIMIZER_STEPS.clear()
 
 
 # -- disk ------------------------------------------------------------------------------------------------------------

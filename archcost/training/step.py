@@ -11,6 +11,7 @@ single-threaded backward (meta and CPU run every node on the calling thread, one
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -197,39 +198,71 @@ def _setter(tracer: TrainTracer, module_index: int) -> Any:
     return set_module
 
 
-def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimizer: Optimizer) -> None:
-    """One optimizer per module's own parameters, so each update is attributed to the module holding it. The
-    counted step is the second: the first creates the state (momentum buffer, Adam's moments) and costs less than
-    every later step, so it runs in the uncounted warm-up phase.
+@dataclass(frozen=True)
+class _StepTemplate:
+    """One module's traced optimizer step: its records, the ops it ran without a rule, and the live bytes it added
+    at its peak (its state and temporaries, all freed after the step)."""
 
-    A single-tensor torch.optim step runs the same ops for the same parameter shapes and dtypes (no branch reads a
-    value), so a module whose own parameters match one already stepped gets that step's records copied: on meta the
-    elementwise kernels' Python shape logic dominates the whole analysis otherwise (ResNet-50: 161 parameter sets,
-    a few dozen distinct)."""
-    records = tracer.trace.records
-    stepped: dict[tuple[Any, ...], list[Any]] = {}
+    records: tuple[Any, ...]
+    uncounted: Counter[str]
+    inner_peak_bytes: int
+
+
+def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimizer: Optimizer) -> None:
+    """One optimizer per module's own parameters, so each update is attributed to the module holding it.
+
+    A single-tensor (foreach off) torch.optim step on meta tensors is a function of its settings and of the metadata
+    of the parameters and gradients it updates: there are no values to branch on. A module whose tensors match a
+    step traced before (in this analysis or an earlier one: cache.OPTIMIZER_STEPS) gets that step's records; on
+    meta the elementwise kernels' Python shape logic would dominate the analysis otherwise (ResNet-50: 161
+    parameter sets, 34 distinct)."""
+    from archcost import cache
+
     for i, module in enumerate(modules):
         own = [p for p in module.parameters(recurse=False) if p.requires_grad and p.grad is not None]
         if not own:
             continue
-        key = tuple((tuple(p.shape), p.dtype) for p in own)
-        copied = stepped.get(key)
-        if copied is not None:
-            for record in copied:
-                records.append(replace(record, module=i))
-                tracer.phases.append(Phase.OPTIMIZER)
-                tracer.weight_grad.append(False)
-                if record.terms is None:
-                    tracer.trace.uncounted[record.op] += 1
+        metadata = tuple((tuple(t.shape), t.stride(), t.dtype) for p in own for t in (p, p.grad))
+        key = cache.optimizer_step_key(optimizer.value, metadata, torch.get_default_dtype(), torch.__version__)
+        template = cache.optimizer_step(key)
+        if template is None:
+            template = _trace_module_step(tracer, i, own, optimizer)
+            if template is not None:
+                cache.keep_optimizer_step(key, template)
             continue
-        start = len(records)
-        tracer.stack.append(i)
-        try:
-            opt = make(optimizer, own)
-            tracer.phase = Phase.WARMUP
-            opt.step()
-            tracer.phase = Phase.OPTIMIZER
-            opt.step()
-        finally:
-            tracer.stack.pop()
-        stepped[key] = [r for r, p in zip(records[start:], tracer.phases[start:]) if p is Phase.OPTIMIZER]
+        trace = tracer.trace
+        trace.records.extend(replace(record, module=i) for record in template.records)
+        tracer.phases.extend([Phase.OPTIMIZER] * len(template.records))
+        tracer.weight_grad.extend([False] * len(template.records))
+        trace.uncounted.update(template.uncounted)
+        trace.peak_live_bytes = max(trace.peak_live_bytes, tracer.live_bytes + template.inner_peak_bytes)
+
+
+def _trace_module_step(tracer: TrainTracer, index: int, own: list[torch.nn.Parameter],
+                       optimizer: Optimizer) -> _StepTemplate | None:
+    """Run two steps of one module's optimizer under the tracer; the second is the counted one. The first creates
+    the state (momentum buffer, Adam's moments) and costs less than every later step: its records are dropped.
+    Returns the template, or None when the step left live bytes behind (then it is not reused)."""
+    trace = tracer.trace
+    live_before, peak_before = tracer.live_bytes, trace.peak_live_bytes
+    trace.peak_live_bytes = live_before
+    uncounted_before = Counter(trace.uncounted)
+    start = len(trace.records)
+    tracer.stack.append(index)
+    try:
+        opt = make(optimizer, own)
+        tracer.phase = Phase.WARMUP
+        opt.step()
+        del trace.records[start:], tracer.phases[start:], tracer.weight_grad[start:]
+        trace.uncounted = Counter(uncounted_before)
+        tracer.phase = Phase.OPTIMIZER
+        opt.step()
+        opt.state.clear()  # the state is freed now, not whenever a cycle collector reaches the optimizer
+        del opt
+    finally:
+        tracer.stack.pop()
+    inner_peak = trace.peak_live_bytes - live_before
+    trace.peak_live_bytes = max(peak_before, trace.peak_live_bytes)
+    if tracer.live_bytes != live_before:
+        return None
+    return _StepTemplate(tuple(trace.records[start:]), trace.uncounted - uncounted_before, inner_peak)
