@@ -121,7 +121,7 @@ def analyze(
         from archcost.training.engine import analyze_train
 
         return analyze_train(model_or_name, input_shape, batch=batch, device=device, convention=conv, dtype=dtype,
-                             optimizer=optimizer, overrides=overrides,
+                             optimizer=optimizer, overrides=overrides, replay=replay_repeats,
                              memory_options={"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")

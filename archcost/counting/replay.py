@@ -126,60 +126,97 @@ class Replayer:
 
     def _record(self, index: int, slot: tuple[int, Any], original: Callable[..., Any], args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
-        tracer, trace = self.tracer, self.tracer.trace
         size = self.structure.sizes[index]
-        state_before = _state(self.tracer.modules[index:index + size])
-        subtree = trace.calls[index + 1:index + size]  # the module itself is counted by its own hooks
-        before = [(c.calls, c.input_shape, c.output_elements, c.output_bytes) for c in subtree]
-        first_record, hooks_before = len(trace.records), tracer.hook_calls
-        uncounted_before = Counter(trace.uncounted)
-        saved_peak, live_before = trace.peak_live_bytes, tracer.live_bytes
-        trace.peak_live_bytes = live_before
+        before = begin(self.tracer, index, size)
         out = original(*args, **kwargs)
-        inner_peak = trace.peak_live_bytes - live_before
-        trace.peak_live_bytes = max(saved_peak, trace.peak_live_bytes)
-
-        records = trace.records[first_record:]
-        deltas = []
-        for offset, (call, (calls, input_shape, elements, nbytes)) in enumerate(zip(subtree, before), start=1):
-            if call.calls != calls:
-                deltas.append(_CallDelta(offset, call.calls - calls, call.input_shape if input_shape is None else None,
-                                         call.output_shape, call.output_elements - elements, call.output_bytes - nbytes))
-        pure = (
-            type(out) is torch.Tensor and not torch_compat.is_view(out) and all(out is not a for a in args)
-            and _same(state_before, _state(self.tracer.modules[index:index + size]))  # the forward changed no state
-            and all(index <= r.module < index + size for r in records)
-            and tracer.hook_calls - hooks_before == sum(d.calls for d in deltas)
-            and tracer.live_bytes - live_before == out.numel() * out.element_size()
-        )
-        self.recordings[slot] = _Recording(
-            records=[(r.module - index, r) for r in records], calls=deltas,
-            uncounted=Counter(trace.uncounted) - uncounted_before, inner_peak_bytes=inner_peak,
-            output=(tuple(out.shape), out.stride(), out.dtype),
-        ) if pure else None
+        recording, pure, live_delta = end(self.tracer, index, size, before, out, args)
+        pure = pure and live_delta == out.numel() * out.element_size()  # nothing else left alive
+        self.recordings[slot] = recording if pure else None
         return out
 
     def _replay(self, index: int, recording: _Recording) -> torch.Tensor:
-
-        tracer, trace = self.tracer, self.tracer.trace
-        trace.records.extend(OpRecord(index + offset, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes)
-                             for offset, r in recording.records)
-        calls = trace.calls
-        for d in recording.calls:
-            call = calls[index + d.offset]
-            call.calls += d.calls
-            if call.input_shape is None:
-                call.input_shape = d.input_shape
-            if d.output_shape is not None:
-                call.output_shape = d.output_shape
-            call.output_elements += d.output_elements
-            call.output_bytes += d.output_bytes
-            tracer.hook_calls += d.calls
-        trace.uncounted.update(recording.uncounted)
-        trace.peak_live_bytes = max(trace.peak_live_bytes, tracer.live_bytes + recording.inner_peak_bytes)
-        shape, stride, dtype = recording.output
-        with torch_compat.disable_torch_dispatch():  # the stand-in output is not an op of the network
-            out = torch.empty_strided(shape, stride, dtype=dtype, device="meta")
-        tracer.track(out)
-        trace.replayed_calls += 1
+        apply_forward(self.tracer, index, recording)
+        out = stand_in(recording)
+        self.tracer.track(out)
         return out
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What a block's recording compares against: the trace as it was before the block ran."""
+
+    state: list[list[Any]]
+    calls: list[tuple[int, tuple[int, ...] | None, int, int]]
+    first_record: int
+    hook_calls: int
+    uncounted: Counter[str]
+    peak_before: int
+    live_before: int
+
+
+def begin(tracer: Tracer, index: int, size: int) -> Snapshot:
+    """Note the trace before block ``index`` (``size`` modules) runs; its peak restarts from the live bytes now."""
+    trace = tracer.trace
+    subtree = trace.calls[index + 1:index + size]  # the module itself is counted by its own hooks
+    snapshot = Snapshot(_state(tracer.modules[index:index + size]),
+                        [(c.calls, c.input_shape, c.output_elements, c.output_bytes) for c in subtree],
+                        len(trace.records), tracer.hook_calls, Counter(trace.uncounted), trace.peak_live_bytes,
+                        tracer.live_bytes)
+    trace.peak_live_bytes = tracer.live_bytes
+    return snapshot
+
+
+def end(tracer: Tracer, index: int, size: int, before: Snapshot, out: Any,
+        args: tuple[Any, ...]) -> tuple[_Recording, bool, int]:
+    """The recording of the block that ran since :func:`begin`, whether it behaved like a pure function of its inputs
+    (all but what it left alive, which is the third value: live bytes now above those at the start)."""
+    trace = tracer.trace
+    inner_peak = trace.peak_live_bytes - before.live_before
+    trace.peak_live_bytes = max(before.peak_before, trace.peak_live_bytes)
+    records = trace.records[before.first_record:]
+    deltas = []
+    subtree = trace.calls[index + 1:index + size]
+    for offset, (call, (calls, input_shape, elements, nbytes)) in enumerate(zip(subtree, before.calls), start=1):
+        if call.calls != calls:
+            deltas.append(_CallDelta(offset, call.calls - calls, call.input_shape if input_shape is None else None,
+                                     call.output_shape, call.output_elements - elements, call.output_bytes - nbytes))
+    pure = (
+        type(out) is torch.Tensor and not torch_compat.is_view(out) and all(out is not a for a in args)
+        and _same(before.state, _state(tracer.modules[index:index + size]))  # the forward changed no state
+        and all(index <= r.module < index + size for r in records)
+        and tracer.hook_calls - before.hook_calls == sum(d.calls for d in deltas)
+    )
+    recording = _Recording(
+        records=[(r.module - index, r) for r in records], calls=deltas,
+        uncounted=Counter(trace.uncounted) - before.uncounted, inner_peak_bytes=inner_peak,
+        output=(tuple(out.shape), out.stride(), out.dtype) if isinstance(out, torch.Tensor) else ((), (), None),
+    )
+    return recording, pure, tracer.live_bytes - before.live_before
+
+
+def apply_forward(tracer: Tracer, index: int, recording: _Recording) -> None:
+    """Add a recorded block's ops, module calls, uncounted ops and peak to the trace, for the block at ``index``."""
+    trace = tracer.trace
+    trace.records.extend(OpRecord(index + offset, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes)
+                         for offset, r in recording.records)
+    calls = trace.calls
+    for d in recording.calls:
+        call = calls[index + d.offset]
+        call.calls += d.calls
+        if call.input_shape is None:
+            call.input_shape = d.input_shape
+        if d.output_shape is not None:
+            call.output_shape = d.output_shape
+        call.output_elements += d.output_elements
+        call.output_bytes += d.output_bytes
+        tracer.hook_calls += d.calls
+    trace.uncounted.update(recording.uncounted)
+    trace.peak_live_bytes = max(trace.peak_live_bytes, tracer.live_bytes + recording.inner_peak_bytes)
+    trace.replayed_calls += 1
+
+
+def stand_in(recording: _Recording) -> torch.Tensor:
+    """A fresh meta tensor with the recorded output's metadata; not an op of the network, so not dispatched."""
+    shape, stride, dtype = recording.output
+    with torch_compat.disable_torch_dispatch():
+        return torch.empty_strided(shape, stride, dtype=dtype, device="meta")

@@ -280,6 +280,9 @@ class Tracer(TorchDispatchMode):
 
         return pre_hook, post_hook
 
+    def _make_replayer(self, structure: StructuralKeys) -> Replayer:
+        return Replayer(self, structure)
+
     def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
         """Route the forward of each repeated composite module through the replayer, as an instance attribute
         (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
@@ -288,7 +291,7 @@ class Tracer(TorchDispatchMode):
         if not structure.tree_is_plain:
             return []
         self.trace.keys = structure.keys
-        self.replayer = Replayer(self, structure)
+        self.replayer = self._make_replayer(structure)
         wrapped = []
         for i in self.replayer.candidates():
             module = self.modules[i]

@@ -20,8 +20,10 @@ from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
 from archcost.training.memory_trace import SavedTrace
 from archcost.training.optimizers import Optimizer
+from archcost.training.replay import ReplayUnsound
 from archcost.training.step import Phase, TrainTrace, trace_step
 
+_REPLAY_ATTEMPTS = 4  # a failed attempt names the block to run in full; past this many, every block runs
 _TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
 
 
@@ -35,8 +37,10 @@ def parse_optimizer(optimizer: str) -> Optimizer:
 
 def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                  examples: list[Any], *, dtype: str, convention: Convention, optimizer: Optimizer,
-                 owned: bool, memory_options: dict[str, Any] | None = None) -> Analysis:
-    """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks)."""
+                 owned: bool, memory_options: dict[str, Any] | None = None, replay: bool = False) -> Analysis:
+    """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks).
+    ``replay``: archcost built the model from the registry, so its repeated blocks may be copied
+    (training/replay.py)."""
     named = list(model.named_modules())
     names, modules = [n for n, _ in named], [m for _, m in named]
     if not any(p.requires_grad for p in model.parameters()):
@@ -50,7 +54,7 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     try:
         with model_guard(modules, device="meta", owned=owned):
             model.train()
-            step = trace_step(model, modules, args, kwargs, optimizer)
+            step = _traced_step(model, modules, args, kwargs, optimizer, replay=replay)
             # Inside the guard and with stochastic depth still hidden: a checkpointed step's memory trace sees the
             # same full step; otherwise the memory is what this step's trace saw.
             memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, saved=_saved(step, names),
@@ -74,6 +78,20 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
         analysis.totals["expected_training_step_macs"] = analysis.totals["training_step_macs"] - sum(
             (1.0 - float(p)) * step_macs[index[id(m)]] for m, p in stochastic)
     return analysis
+
+
+def _traced_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], optimizer: Optimizer, *, replay: bool) -> TrainTrace:
+    """The step with repeated blocks copied where every check of the copies holds; run in full otherwise."""
+    run_in_full: frozenset[int] = frozenset()
+    for _ in range(_REPLAY_ATTEMPTS if replay else 0):
+        try:
+            return trace_step(model, modules, args, kwargs, optimizer, replay=True, run_in_full=run_in_full)
+        except ReplayUnsound as unsound:
+            if not unsound.blocks:
+                break
+            run_in_full |= frozenset(unsound.blocks)
+    return trace_step(model, modules, args, kwargs, optimizer)
 
 
 def _saved(step: TrainTrace, names: list[str]) -> SavedTrace:
@@ -158,7 +176,7 @@ def memory_dict(memory: Any) -> dict[str, Any]:
 
 def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,
                   dtype: str, optimizer: str, overrides: dict[str, Any],
-                  memory_options: dict[str, Any] | None = None) -> Analysis:
+                  memory_options: dict[str, Any] | None = None, replay: bool = True) -> Analysis:
     """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
     from archcost.counting.opclass import Device
     from archcost.inputs import from_user, make
@@ -171,5 +189,10 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
     model, resolved, name, _ = model_and_name(model_or_name, Device.META, dtype, overrides, given)
     examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
+    from archcost import cache
+
+    # A zoo network built here, held by no one, from literal builder arguments: its blocks are archcost's own.
+    from_registry = resolved is not None and resolved.entry is not None and cache.is_literal(overrides)
     return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
-                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})
+                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {},
+                        replay=from_registry and replay)

@@ -23,6 +23,7 @@ from archcost.torch_compat import storage_key
 from archcost.training import backward_rules
 from archcost.training.loss import form_loss
 from archcost.training.optimizers import Optimizer, make
+from archcost.training.replay import TrainReplayer
 
 
 class Phase(StrEnum):
@@ -59,21 +60,34 @@ class TrainTrace:
 class TrainTracer(Tracer):
     """The inference tracer plus a phase per op and, in the backward, the split into grad-input and grad-weight."""
 
-    def __init__(self, modules: list[torch.nn.Module]) -> None:
-        super().__init__(modules, replay=False)
+    def __init__(self, modules: list[torch.nn.Module], *, replay: bool = False, built_here: bool = False) -> None:
+        super().__init__(modules, replay=replay, built_here=built_here)
         self.phase = Phase.FORWARD
         self.phases: list[Phase] = []
         self.split_terms: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self.weight_grad: list[bool] = []
         self.saved = SavedTensors()
         self.state_storages: set[int] = set()  # the model's parameters and buffers: saved, but not activations
+        self.input_needs_grad: list[bool | None] = [None] * len(modules)  # per module: None where never called
+        self.packing = True  # off while a replayed block's stand-in saves what the recorded block saved
+        self.pack_log: list[tuple[int, int, int]] | None = None  # while a block is recorded: its saves
+        self.allocation_log: set[int] | None = None  # while a block is recorded: the storages it made
+        self.run_in_full: frozenset[int] = frozenset()  # blocks not to copy (training/replay.py)
+
+    def _make_replayer(self, structure: Any) -> Any:
+        return TrainReplayer(self, structure, self.run_in_full)
 
     def pack(self, tensor: torch.Tensor) -> torch.Tensor:
         """saved_tensors_hooks' pack: note the storage autograd keeps for the backward (the tensor is unchanged)."""
         key = storage_key(tensor)
+        if not self.packing or key in self.state_storages:
+            return tensor
         saved = self.saved
-        if key not in self.state_storages and key not in saved.bytes_by_storage:
-            saved.bytes_by_storage[key] = tensor.untyped_storage().nbytes()
+        nbytes = tensor.untyped_storage().nbytes()
+        if self.pack_log is not None:
+            self.pack_log.append((key, nbytes, self.stack[-1]))
+        if key not in saved.bytes_by_storage:
+            saved.bytes_by_storage[key] = nbytes
             saved.owner[key] = self.stack[-1]
         return tensor
 
@@ -81,6 +95,9 @@ class TrainTracer(Tracer):
         start = len(self.trace.records)
         out = super().__torch_dispatch__(func, types, args, kwargs)
         name = func.overloadpacket.__name__
+        if self.allocation_log is not None:  # every output, statistics included: what a recorded block made
+            flat = out if isinstance(out, (tuple, list)) else (out,)
+            self.allocation_log.update(storage_key(t) for t in flat if isinstance(t, torch.Tensor))
         if self.phase is Phase.BACKWARD:
             flat = out if isinstance(out, (tuple, list)) else (out,)
             produced = {storage_key(t): t.untyped_storage().nbytes() for t in flat if isinstance(t, torch.Tensor)}
@@ -127,9 +144,11 @@ def _tag_graph(root: Any, module_index: int, tags: dict[Any, int]) -> None:
 
 
 def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tuple[Any, ...],
-               kwargs: dict[str, Any], optimizer: Optimizer) -> TrainTrace:
+               kwargs: dict[str, Any], optimizer: Optimizer, *, replay: bool = False,
+               run_in_full: frozenset[int] = frozenset()) -> TrainTrace:
     """Forward (train mode), loss, backward and optimizer step of ``model`` under one tracer. Hooks and grads are
-    removed afterwards, also when a phase raises."""
+    removed afterwards, also when a phase raises. ``replay``: copy repeated blocks (training/replay.py; archcost's
+    own networks only); raises ReplayUnsound when a check of the copies fails."""
     from torch.nn.modules.module import (
         register_module_forward_hook,
         register_module_forward_pre_hook,
@@ -137,8 +156,9 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
 
     index = {id(m): i for i, m in enumerate(modules)}
     tags: dict[Any, int] = {}
-    input_grad: list[bool | None] = [None] * len(modules)
-    tracer = TrainTracer(modules)
+    tracer = TrainTracer(modules, replay=replay, built_here=replay)
+    tracer.run_in_full = run_in_full
+    input_grad = tracer.input_needs_grad
     result: dict[str, Any] = {}
 
     def pre(module: torch.nn.Module, inputs: tuple[Any, ...]) -> None:
@@ -163,10 +183,15 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
             tracer.phase = Phase.LOSS
             stack_top = tracer.stack[-1]
             loss, result["loss"] = form_loss(output)
+        replayer = tracer.replayer if isinstance(tracer.replayer, TrainReplayer) else None
+        if replayer is not None:
+            replayer.verify(loss, tags)
         for node in list(tags):
-            node.register_prehook(_setter(tracer, tags[node]))
+            node.register_prehook(_setter(tracer, tags[node], replayer))
         tracer.phase = Phase.BACKWARD
         loss.backward()
+        if replayer is not None:
+            replayer.finish()
         tracer.stack[-1] = stack_top
         tracer.phase = Phase.OPTIMIZER
         _optimizer_step(tracer, modules, optimizer)
@@ -191,9 +216,14 @@ def _unpack(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def _setter(tracer: TrainTracer, module_index: int) -> Any:
-    def set_module(grad_outputs: Any) -> None:
-        tracer.stack[-1] = module_index
+def _setter(tracer: TrainTracer, module_index: int, replayer: TrainReplayer | None) -> Any:
+    if replayer is None:
+        def set_module(grad_outputs: Any) -> None:
+            tracer.stack[-1] = module_index
+    else:
+        def set_module(grad_outputs: Any) -> None:
+            tracer.stack[-1] = module_index
+            replayer.enter(module_index)
 
     return set_module
 

@@ -1,0 +1,435 @@
+"""Replay of repeated blocks in a training step: a block seen before is not run, forward or backward.
+
+Inference replays a block by copying its forward ops (counting/replay.py). A training step also runs the block's
+backward, which autograd drives from the graph the forward built, so a replayed block stands in the graph as one
+node (:class:`_StandIn`, a ``torch.autograd.Function``) that keeps what the real block would keep alive and, in the
+backward, hands its inputs gradients with their metadata. The backward ops of the block are copied from the
+recorded block's, once the whole backward has run: a ResNet stage's recorded block is its first, whose backward runs
+after those of the blocks that copy it.
+
+Soundness is checked, not assumed. On meta a block's backward is a function of what its forward saved (fixed by the
+forward's key and its inputs' metadata), of which inputs need a gradient (in the key here) and of the metadata of
+the gradient reaching its output. What a copy cannot see is checked against the recording, and any difference makes
+the whole step run again with every block run (:class:`ReplayUnsound`, caught in training/engine.py):
+
+- after the forward: every gradient edge into a block (its inputs, its parameters) comes from the block alone, so
+  no gradient is summed with one from outside it (which would add ops a copy does not have);
+- in the backward: the recorded block's nodes run as one stretch (its *region*, up to the next node outside it);
+- after the backward: each copy got an output gradient with the recorded metadata, the gradients it handed out
+  (inputs: like the input; parameters: like the parameter) have the recorded ones' metadata, and its region changed
+  the live bytes by what the recorded region did.
+
+Saved tensors (training memory) are replayed by storage: each storage a recorded block saved is its input's, its
+output's or one it made, and a copy saves the same kinds again (tests/training/test_train_replay.py compares a
+replayed step with a fully run one on every registry network).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from archcost.counting import replay as forward_replay
+from archcost.counting.records import OpRecord
+from archcost.torch_compat import disable_torch_dispatch, storage_key
+
+if TYPE_CHECKING:
+    from archcost.training.step import TrainTracer
+
+Meta = tuple[tuple[int, ...], tuple[int, ...], torch.dtype]
+
+
+class ReplayUnsound(Exception):
+    """A replay check failed: the step must be traced again, without copying ``blocks`` (all blocks when empty)."""
+
+    def __init__(self, reason: str, blocks: tuple[int, ...] = ()) -> None:
+        super().__init__(reason)
+        self.blocks = blocks
+
+
+def _meta(tensor: Any) -> Meta | None:
+    return None if tensor is None else (tuple(tensor.shape), tensor.stride(), tensor.dtype)
+
+
+def _edge(tensor: torch.Tensor) -> tuple[Any, int] | None:
+    if not tensor.requires_grad:
+        return None
+    with disable_torch_dispatch():  # a leaf's edge is found through a view op: not one of the network's
+        edge = torch.autograd.graph.get_gradient_edge(tensor)
+    return (edge.node, edge.output_nr)
+
+
+@dataclass
+class Region:
+    """A block's stretch of the backward: from the first of its nodes to run to the next node outside it."""
+
+    first_record: int
+    live_open: int
+    peak_before: int
+    largest_before: int
+    uncounted_before: Counter[str]
+    last_record: int = -1
+    inner_peak_bytes: int = 0
+    largest_output_bytes: int = 0
+    live_delta_bytes: int = 0
+    uncounted: Counter[str] = field(default_factory=Counter)
+    records: list[tuple[int, OpRecord, bool, Any]] = field(default_factory=list)  # offset, record, weight, split
+
+
+@dataclass(eq=False)
+class Recording:
+    """A block run for real in this step, its forward's copy and what its backward did."""
+
+    index: int
+    size: int
+    forward: Any  # counting/replay.py's _Recording
+    retained_bytes: int  # what the forward left alive beyond its output: tensors saved for the backward
+    packs: list[tuple[str, int, int, int]]  # per save: kind ('arg', 'out', 'new'), which, bytes, owner offset
+    input_grad: list[tuple[int, bool]]  # (offset, whether the module's first input needed a gradient)
+    saves_args: tuple[int, ...]  # positions of the tensor arguments the graph keeps alive
+    saves_output: bool
+    edges: list[tuple[Any, int]]  # the gradient edges into the block (inputs, trainable parameters)
+    params: list[torch.nn.Parameter]
+    used: bool = False
+    grad_output: Meta | None = None
+    arg_grads: dict[int, Meta | None] = field(default_factory=dict)
+    param_grads: list[Meta | None] = field(default_factory=list)
+    region: Region | None = None
+    hooks: list[Any] = field(default_factory=list)
+
+    def owns(self, module: int) -> bool:
+        return self.index <= module < self.index + self.size
+
+
+@dataclass(eq=False)
+class Replay:
+    """A copy of a recording standing in the graph for block ``index``."""
+
+    index: int
+    recording: Recording
+    arg_metas: list[Meta]
+    needs: tuple[bool, ...]  # per tensor argument: whether autograd asks its gradient
+    edges: list[tuple[Any, int]]
+    params: list[torch.nn.Parameter]
+    ballast: torch.Tensor | None  # live bytes standing for the tensors the real block's graph would keep
+    node: Any = None
+    grad_output: Meta | None = None
+    ran: bool = False
+    region: Region | None = None
+
+
+class _StandIn(torch.autograd.Function):
+    """One graph node for a replayed block: its output has the recorded metadata, its backward hands out gradients
+    (no op runs; the recorded ops are added to the trace afterwards)."""
+
+    @staticmethod
+    def forward(ctx: Any, replay: Replay, replayer: TrainReplayer, *tensors: torch.Tensor) -> torch.Tensor:
+        ctx.set_materialize_grads(False)  # an absent gradient must not become a zeros op
+        ctx.replay, ctx.replayer = replay, replayer
+        out = forward_replay.stand_in(replay.recording.forward)
+        kept = [tensors[i] for i in replay.recording.saves_args]
+        ctx.save_for_backward(*kept, *([out] if replay.recording.saves_output else []))
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor | None) -> Any:
+        grads = ctx.replayer.hand_out(ctx.replay, grad_output)
+        return (None, None, *grads, *([None] * len(ctx.replay.params)))
+
+
+class TrainReplayer(forward_replay.Replayer):
+    """Wraps the forward of every repeated composite module of a training step; see the module docstring."""
+
+    def __init__(self, tracer: TrainTracer, structure: Any, run_in_full: frozenset[int] = frozenset()) -> None:
+        super().__init__(tracer, structure)
+        self.run_in_full = run_in_full  # blocks a failed attempt showed must run (a different output gradient)
+        self.tracer: TrainTracer = tracer
+        self.train_recordings: dict[Any, Recording | None] = {}
+        self.replays: list[Replay] = []
+        self.recording_open = False
+        self.owners: dict[int, Recording | Replay] = {}
+        self.current: Recording | Replay | None = None
+        self.failure: str | None = None
+        self._fresh_keys = itertools.count(-1, -1)  # storage keys for a copy's own saved tensors: no address is < 0
+
+    def wrap(self, index: int, original: Any) -> Any:
+        key = self.structure.keys[index]
+        size = self.structure.sizes[index]
+        params = [p for m in self.tracer.modules[index:index + size] for p in m.parameters(recurse=False)]
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            signature = forward_replay._signature(args, kwargs)
+            if signature is None or kwargs or self.recording_open or index in self.run_in_full \
+                    or any(p.grad is not None for p in params):
+                return original(*args, **kwargs)
+            needs = tuple(a.requires_grad for a in args if isinstance(a, torch.Tensor))
+            slot = (key, signature, needs, torch.is_grad_enabled())
+            if slot not in self.train_recordings:
+                return self._record_step(index, slot, original, args, params)
+            recording = self.train_recordings[slot]
+            if recording is None:
+                return original(*args, **kwargs)
+            return self._replay_step(index, recording, args, params)
+
+        setattr(forward, forward_replay.REPLAY_WRAPPER, True)
+        return forward
+
+    # -- forward ------------------------------------------------------------------------------------------------
+    def _record_step(self, index: int, slot: Any, original: Any, args: tuple[Any, ...],
+                     params: list[torch.nn.Parameter]) -> Any:
+        tracer, size = self.tracer, self.structure.sizes[index]
+        flags_before = tracer.input_needs_grad[index + 1:index + size]
+        before = forward_replay.begin(tracer, index, size)
+        tracer.pack_log, tracer.allocation_log = [], set()
+        self.recording_open = True
+        try:
+            out = original(*args)
+        finally:
+            self.recording_open = False
+            packs, allocated = tracer.pack_log, tracer.allocation_log
+            tracer.pack_log, tracer.allocation_log = None, None
+        recording, pure, live_delta = forward_replay.end(tracer, index, size, before, out, args)
+        self.train_recordings[slot] = None
+        if not pure or any(f is not None for f in flags_before):
+            return out
+        retained = live_delta - out.numel() * out.element_size()
+        saved = _classify(packs, allocated, args, out, index)
+        if retained < 0 or saved is None or (retained and not out.requires_grad):
+            return out  # (alive without a graph to keep it: not a pure function of the inputs)
+        flags = [(o, bool(f)) for o, f in enumerate(tracer.input_needs_grad[index + 1:index + size], start=1)
+                 if f is not None]
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        trainable = [p for p in params if p.requires_grad]
+        kinds = {kind_which for kind_which, *_ in saved}
+        rec = Recording(index, size, recording, retained, [(k, w, b, o) for (k, w), b, o in saved], flags,
+                        tuple(sorted(w for k, w in kinds if k == "arg")), ("out", 0) in kinds,
+                        [e for e in map(_edge, [*tensors, *trainable]) if e is not None], trainable)
+        if out.requires_grad:
+            rec.hooks.append(out.register_hook(lambda g: setattr(rec, "grad_output", _meta(g))))
+        for position, tensor in enumerate(tensors):
+            if tensor.requires_grad:
+                rec.hooks.append(tensor.register_hook(
+                    lambda g, position=position: rec.arg_grads.__setitem__(position, _meta(g))))
+        self.train_recordings[slot] = rec
+        return out
+
+    def _replay_step(self, index: int, recording: Recording, args: tuple[Any, ...],
+                     params: list[torch.nn.Parameter]) -> torch.Tensor:
+        tracer = self.tracer
+        recording.used = True
+        start = len(tracer.trace.records)
+        forward_replay.apply_forward(tracer, index, recording.forward)
+        added = len(tracer.trace.records) - start
+        tracer.phases.extend([tracer.phase] * added)
+        tracer.weight_grad.extend([False] * added)
+        for offset, flag in recording.input_grad:
+            tracer.input_needs_grad[index + offset] = bool(tracer.input_needs_grad[index + offset]) or flag
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        trainable = [p for p in params if p.requires_grad]
+        if not any(t.requires_grad for t in (*tensors, *trainable)):
+            out = forward_replay.stand_in(recording.forward)  # no graph, no backward: the forward's copy is all
+            tracer.track(out)
+            return out
+        ballast = None
+        if recording.retained_bytes:
+            with disable_torch_dispatch():
+                ballast = torch.empty((recording.retained_bytes,), dtype=torch.uint8, device="meta")
+            tracer.track(ballast)
+        replay = Replay(index, recording, [_meta(t) for t in tensors], tuple(t.requires_grad for t in tensors),
+                        [e for e in map(_edge, [*tensors, *trainable]) if e is not None], trainable, ballast)
+        tracer.packing = False  # what the stand-in keeps alive is saved below, as the recording's saves
+        try:
+            out = _StandIn.apply(replay, self, *tensors, *trainable)
+        finally:
+            tracer.packing = True
+        replay.node = out.grad_fn
+        tracer.track(out)
+        self._save_like(replay, tensors, out)
+        self.replays.append(replay)
+        return out
+
+    def _save_like(self, replay: Replay, tensors: list[torch.Tensor], out: torch.Tensor) -> None:
+        """Note the storages the recorded block saved, as this copy's: its inputs', its output's, new ones."""
+        saved = self.tracer.saved
+        fresh: dict[int, int] = {}
+        for kind, which, nbytes, owner in replay.recording.packs:
+            if kind == "arg":
+                key, nbytes = storage_key(tensors[which]), tensors[which].untyped_storage().nbytes()
+            elif kind == "out":
+                key, nbytes = storage_key(out), out.untyped_storage().nbytes()
+            else:
+                key = fresh.setdefault(which, next(self._fresh_keys))
+            if key not in saved.bytes_by_storage:
+                saved.bytes_by_storage[key] = nbytes
+                saved.owner[key] = replay.index + owner
+
+    # -- between forward and backward ---------------------------------------------------------------------------
+    def verify(self, loss: torch.Tensor, tags: dict[Any, int]) -> None:
+        """Every gradient edge into a replayed or copied block comes from that block's own nodes alone."""
+        if not self.replays:
+            return
+        consumers: defaultdict[tuple[Any, int], list[Any]] = defaultdict(list)
+        seen: set[Any] = set()
+        stack = [loss.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is None or node in seen:
+                continue
+            seen.add(node)
+            for target, number in node.next_functions:
+                if target is not None:
+                    consumers[(target, number)].append(node)
+                    stack.append(target)
+        used = {id(r.recording): r.recording for r in self.replays}
+        for rec in used.values():
+            if not all(rec.owns(tags.get(c, -1)) for e in rec.edges for c in consumers[e]):
+                raise ReplayUnsound("a recorded block's input or parameter is also used outside it",
+                                    self._same_key(rec.index))
+            for j in range(rec.index, rec.index + rec.size):
+                self.owners[j] = rec
+        for replay in self.replays:
+            if not all(c is replay.node for e in replay.edges for c in consumers[e]):
+                raise ReplayUnsound("a copied block's input or parameter is also used outside it",
+                                    self._same_key(replay.index))
+            if replay.index in self.owners:
+                raise ReplayUnsound("a copied block inside a recorded one")
+            self.owners[replay.index] = replay
+
+    # -- backward -----------------------------------------------------------------------------------------------
+    def enter(self, module: int) -> None:
+        """A node of ``module`` is about to run: close the open region if it is not this module's, open its own."""
+        owner = self.owners.get(module)
+        if owner is self.current:
+            return
+        if self.current is not None:
+            self._close(self.current)
+        if owner is None:
+            return
+        if owner.region is not None:
+            self.failure = f"the backward of block {owner.index} ran in pieces"
+            return
+        tracer, trace = self.tracer, self.tracer.trace
+        owner.region = Region(len(trace.records), tracer.live_bytes, trace.peak_live_bytes,
+                              tracer.saved.largest_backward_output_bytes, Counter(trace.uncounted))
+        trace.peak_live_bytes = tracer.live_bytes
+        tracer.saved.largest_backward_output_bytes = 0
+        self.current = owner
+
+    def _close(self, owner: Recording | Replay) -> None:
+        tracer, trace, region = self.tracer, self.tracer.trace, owner.region
+        assert region is not None
+        region.inner_peak_bytes = trace.peak_live_bytes - region.live_open
+        trace.peak_live_bytes = max(region.peak_before, trace.peak_live_bytes)
+        region.largest_output_bytes = tracer.saved.largest_backward_output_bytes
+        tracer.saved.largest_backward_output_bytes = max(region.largest_before, region.largest_output_bytes)
+        region.live_delta_bytes = tracer.live_bytes - region.live_open
+        region.last_record = len(trace.records)
+        region.uncounted = Counter(trace.uncounted) - region.uncounted_before
+        region.records = [(r.module - owner.index, r, tracer.weight_grad[i], tracer.split_terms.get(i))
+                          for i, r in enumerate(trace.records[region.first_record:], start=region.first_record)]
+        self.current = None
+
+    def hand_out(self, replay: Replay, grad_output: torch.Tensor | None) -> list[torch.Tensor | None]:
+        """The stand-in's backward: gradients for its inputs like the inputs (checked against the recording in
+        :meth:`finish`); the live bytes the real block kept for its backward are let go."""
+        tracer, trace = self.tracer, self.tracer.trace
+        replay.ran, replay.grad_output = True, _meta(grad_output)
+        if replay.grad_output != replay.recording.forward.output:
+            # A copy's recording gets its gradient from the next copy, which hands out one like its input: the
+            # last block of a run (before a pooling, a wider stage) gets another. Stop now, run it in full.
+            raise ReplayUnsound(f"block {replay.index}: another output gradient", (replay.index,))
+        replay.ballast = None
+        peak = trace.peak_live_bytes
+        grads: list[torch.Tensor | None] = []
+        for meta, need in zip(replay.arg_metas, replay.needs):
+            if not need:
+                grads.append(None)
+                continue
+            with disable_torch_dispatch():
+                grad = torch.empty_strided(meta[0], meta[1], dtype=meta[2], device="meta")
+            tracer.track(grad)
+            grads.append(grad)
+        with disable_torch_dispatch():  # as the real block's parameters get theirs (checked in finish())
+            for p in replay.params:
+                p.grad = torch.empty_strided(p.shape, p.stride(), dtype=p.dtype, device="meta")
+                tracer.track(p.grad)
+        trace.peak_live_bytes = peak  # the recorded region's peak is added in finish()
+        return grads
+
+    def finish(self) -> None:
+        """After the backward: check each copy against its recording, then add the recorded backward ops."""
+        if self.current is not None:
+            self._close(self.current)
+        if self.failure:
+            raise ReplayUnsound(self.failure)
+        for rec in {id(r.recording): r.recording for r in self.replays}.values():
+            rec.param_grads = [_meta(p.grad) for p in rec.params]
+            for hook in rec.hooks:
+                hook.remove()
+        for replay in self.replays:
+            self._check(replay)
+        for replay in self.replays:
+            self._emit(replay)
+
+    def _check(self, replay: Replay) -> None:
+        rec, region = replay.recording, replay.region
+        if rec.region is None or region is None or not replay.ran:
+            raise ReplayUnsound(f"block {replay.index} or its recording had no backward")
+        handed = {i: m for i, (m, need) in enumerate(zip(replay.arg_metas, replay.needs)) if need}
+        checks = [
+            (replay.grad_output == rec.grad_output, "output gradient"),
+            (handed == rec.arg_grads, "input gradients"),
+            (rec.param_grads == [_meta(p) for p in replay.params], "parameter gradients"),
+            (region.last_record == region.first_record and not region.uncounted, "ops of its own"),
+            (region.live_delta_bytes == rec.region.live_delta_bytes, "live bytes"),
+        ]
+        for ok, what in checks:
+            if not ok:
+                raise ReplayUnsound(f"block {replay.index}: {what} differ from the recording's",
+                                    self._same_key(replay.index))
+
+    def _same_key(self, index: int) -> tuple[int, ...]:
+        """Every block with the structural key of ``index``: a check that failed for one copy of a block fails
+        for its other copies (the same forward in the same context), so none of them is copied next time."""
+        key = self.structure.keys[index]
+        return tuple(i for i, k in enumerate(self.structure.keys) if k == key)
+
+    def _emit(self, replay: Replay) -> None:
+        tracer, trace, recorded = self.tracer, self.tracer.trace, replay.recording.region
+        assert recorded is not None and replay.region is not None
+        for offset, record, weight, split in recorded.records:
+            if split is not None:
+                tracer.split_terms[len(trace.records)] = split
+            trace.records.append(OpRecord(replay.index + offset, record.op, record.terms, record.bytes_in,
+                                          record.bytes_out, record.shapes))
+            tracer.phases.append(tracer.phase)
+            tracer.weight_grad.append(weight)
+        trace.uncounted.update(recorded.uncounted)
+        trace.peak_live_bytes = max(trace.peak_live_bytes, replay.region.live_open + recorded.inner_peak_bytes)
+        saved = tracer.saved
+        saved.largest_backward_output_bytes = max(saved.largest_backward_output_bytes, recorded.largest_output_bytes)
+
+
+def _classify(packs: list[tuple[int, int, int]], allocated: set[int], args: tuple[Any, ...], out: torch.Tensor,
+              index: int) -> list[tuple[tuple[str, int], int, int]] | None:
+    """Each save of a recording as (kind, which), bytes, owner offset; None when a saved storage is none of the
+    block's inputs, its output or one it made (then no copy could save the same)."""
+    arg_keys = {storage_key(a): i for i, a in enumerate(t for t in args if isinstance(t, torch.Tensor))}
+    out_key = storage_key(out)
+    local: dict[int, int] = {}
+    found = []
+    for key, nbytes, module in packs:
+        if key in arg_keys:
+            kind = ("arg", arg_keys[key])
+        elif key == out_key:
+            kind = ("out", 0)
+        elif key in allocated:
+            kind = ("new", local.setdefault(key, len(local)))
+        else:
+            return None
+        found.append((kind, nbytes, module - index))
+    return found
