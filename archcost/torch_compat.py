@@ -22,6 +22,7 @@ from torch.nn.utils.stateless import _reparametrize_module
 from torch.utils._python_dispatch import TorchDispatchMode
 
 __all__ = [
+    "current_autograd_node",
     "MODULE_TABLES",
     "TorchDispatchMode",
     "argument_schema",
@@ -53,6 +54,12 @@ def disable_torch_function() -> Any:
 def disable_torch_dispatch() -> Any:
     """A context in which dispatch modes do not see the ops run (torch._C._DisableTorchDispatch)."""
     return torch._C._DisableTorchDispatch()
+
+
+def current_autograd_node() -> Any:
+    """The autograd node whose backward is running now on this thread (None outside a backward, and while the engine
+    runs between nodes without one): torch._C._current_autograd_node."""
+    return torch._C._current_autograd_node()
 
 
 def is_view(tensor: torch.Tensor) -> bool:

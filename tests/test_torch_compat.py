@@ -156,3 +156,22 @@ def test_the_reset_methods_skipped_while_building_are_where_empty_weights_looks(
         owners = {cls.__name__ for cls in layer.__mro__ for _, name, method in _RESETS
                   if cls.__name__ == name and method in cls.__dict__}
         assert owners, layer
+
+
+def test_current_autograd_node_names_the_node_running_an_op() -> None:
+    seen = []
+
+    class Spy(torch_compat.TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append((func.overloadpacket.__name__, type(torch_compat.current_autograd_node()).__name__))
+            return func(*args, **(kwargs or {}))
+
+    x = torch.ones(3, device="meta", requires_grad=True)
+    y = (x * 2).relu()
+    assert torch_compat.current_autograd_node() is None
+    with Spy():
+        (y + y).sum().backward()
+    assert ("threshold_backward", "ReluBackward0") in seen
+    # The gradient of y, used twice, is summed while the node that made its second part is current.
+    assert ("add", "AddBackward0") in seen
+    assert seen[0][1] == "NoneType"  # the loss's first ops run before any node

@@ -107,7 +107,8 @@ def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list
                                            if p is Phase.FORWARD])
     columns, totals = aggregate(names, modules, forward, convention)
     own = _own_training_columns(len(modules), step)
-    parent = [-1] + [names.index(n.rpartition(".")[0]) if "." in n else 0 for n in names[1:]]
+    position = {n: i for i, n in enumerate(names)}
+    parent = [-1] + [position[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
     for key in _TRAIN_COLUMNS:
         inclusive = list(own[key])
         for i in range(len(modules) - 1, 0, -1):

@@ -240,13 +240,15 @@ class TrainReplayer(forward_replay.Replayer):
                 ballast = torch.empty((recording.retained_bytes,), dtype=torch.uint8, device="meta")
             tracer.track(ballast)
         replay = Replay(index, recording, [_meta(t) for t in tensors], tuple(t.requires_grad for t in tensors),
-                        [e for e in map(_edge, [*tensors, *trainable]) if e is not None], trainable, ballast)
+                        [], trainable, ballast)
         tracer.packing = False  # what the stand-in keeps alive is saved below, as the recording's saves
         try:
             out = _StandIn.apply(replay, self, *tensors, *trainable)
         finally:
             tracer.packing = True
         replay.node = out.grad_fn
+        # The gradient edges into the stand-in, one per tensor input (None where none is needed).
+        replay.edges = [(node, number) for node, number in replay.node.next_functions if node is not None]
         tracer.track(out)
         self._save_like(replay, tensors, out)
         self.replays.append(replay)
@@ -285,19 +287,20 @@ class TrainReplayer(forward_replay.Replayer):
                     consumers[(target, number)].append(node)
                     stack.append(target)
         used = {id(r.recording): r.recording for r in self.replays}
+        shared: set[int] = set()  # every failing block at once: one more attempt, not one per block
         for rec in used.values():
             if not all(rec.owns(tags.get(c, -1)) for e in rec.edges for c in consumers[e]):
-                raise ReplayUnsound("a recorded block's input or parameter is also used outside it",
-                                    self._same_key(rec.index))
+                shared.update(self._same_key(rec.index))
             for j in range(rec.index, rec.index + rec.size):
                 self.owners[j] = rec
         for replay in self.replays:
             if not all(c is replay.node for e in replay.edges for c in consumers[e]):
-                raise ReplayUnsound("a copied block's input or parameter is also used outside it",
-                                    self._same_key(replay.index))
+                shared.update(self._same_key(replay.index))
             if replay.index in self.owners:
                 raise ReplayUnsound("a copied block inside a recorded one")
             self.owners[replay.index] = replay
+        if shared:
+            raise ReplayUnsound("a block's input or parameter is also used outside it", tuple(sorted(shared)))
 
     # -- backward -----------------------------------------------------------------------------------------------
     def enter(self, module: int) -> None:
@@ -337,6 +340,8 @@ class TrainReplayer(forward_replay.Replayer):
         """The stand-in's backward: gradients for its inputs like the inputs (checked against the recording in
         :meth:`finish`); the live bytes the real block kept for its backward are let go."""
         tracer, trace = self.tracer, self.tracer.trace
+        tracer.stack[-1] = replay.index  # the stand-in's node runs no op that would say so
+        self.enter(replay.index)
         replay.ran, replay.grad_output = True, _meta(grad_output)
         if replay.grad_output != replay.recording.forward.output:
             # A copy's recording gets its gradient from the next copy, which hands out one like its input: the

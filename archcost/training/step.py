@@ -4,21 +4,25 @@ Attribution of the backward: autograd nodes carry no module stack, so each node 
 returns. A module's forward post-hook walks the autograd graph back from its output and tags every node not yet
 tagged with that module; post-hooks run innermost first, so a node belongs to the innermost module whose forward
 created it (as a forward op does). Nodes reached from the inputs (created before the module ran) are tagged already
-or are the inputs' own, where the walk stops. In the backward, a pre-hook on each tagged node sets the tracer's
-current module before the node runs, so its ops land on the module whose forward produced it. This is exact on a
-single-threaded backward (meta and CPU run every node on the calling thread, one at a time).
+or are the inputs' own, where the walk stops. In the backward, each op asks autograd which node is running it
+(torch_compat.current_autograd_node) and lands on that node's module; an op the engine runs between nodes (summing
+a gradient used twice) stays with the module of the node before, as a per-node pre-hook would put it (one hook per
+node cost more than the rest of a ResNet-1202 step). This is exact on a single-threaded backward (meta and CPU run
+every node on the calling thread, one at a time).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import torch
 
+from archcost.counting.records import OpRecord
 from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
+from archcost import torch_compat
 from archcost.torch_compat import storage_key
 from archcost.training import backward_rules
 from archcost.training.loss import form_loss
@@ -73,6 +77,9 @@ class TrainTracer(Tracer):
         self.pack_log: list[tuple[int, int, int]] | None = None  # while a block is recorded: its saves
         self.allocation_log: set[int] | None = None  # while a block is recorded: the storages it made
         self.run_in_full: frozenset[int] = frozenset()  # blocks not to copy (training/replay.py)
+        self.tags: dict[Any, int] = {}  # autograd node -> the module whose forward made it
+        self.region_watch: Any = None  # told each module the backward moves to (training/replay.py)
+        self._shapes: dict[int, frozenset[tuple[int, ...]]] = {}
 
     def _make_replayer(self, structure: Any) -> Any:
         return TrainReplayer(self, structure, self.run_in_full)
@@ -92,6 +99,8 @@ class TrainTracer(Tracer):
         return tensor
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
+        if self.phase is Phase.BACKWARD:
+            self._attribute(torch_compat.current_autograd_node())
         start = len(self.trace.records)
         out = super().__torch_dispatch__(func, types, args, kwargs)
         name = func.overloadpacket.__name__
@@ -111,13 +120,31 @@ class TrainTracer(Tracer):
                 if split is not None:
                     self.split_terms[i] = split
                 else:
-                    weight = _is_weight_grad(self.modules[self.trace.records[i].module], out,
-                                             self.trace.calls[self.trace.records[i].module].input_shape)
+                    module = self.trace.records[i].module
+                    weight = _is_weight_grad(self._trainable_shapes(module), out, self.trace.calls[module].input_shape)
             self.weight_grad.append(weight)
         return out
 
+    def _trainable_shapes(self, module: int) -> frozenset[tuple[int, ...]]:
+        """The shapes (and transposed shapes) of a module's own trainable parameters, once per module."""
+        found = self._shapes.get(module)
+        if found is None:
+            params = [p for p in self.modules[module].parameters(recurse=False) if p.requires_grad]
+            found = frozenset(s for p in params for s in (tuple(p.shape), tuple(reversed(p.shape))))
+            self._shapes[module] = found
+        return found
 
-def _is_weight_grad(module: torch.nn.Module, out: Any, input_shape: tuple[int, ...] | None) -> bool:
+    def _attribute(self, node: Any) -> None:
+        """A backward op belongs to the module whose forward made the autograd node running it (``tags``); ops the
+        engine runs between nodes (summing a gradient used twice) stay with the module of the node before."""
+        module = self.tags.get(node)
+        if module is not None and module != self.stack[-1]:
+            self.stack[-1] = module
+            if self.region_watch is not None:
+                self.region_watch(module)
+
+
+def _is_weight_grad(shapes: frozenset[tuple[int, ...]], out: Any, input_shape: tuple[int, ...] | None) -> bool:
     """An op of a module's backward that is not split by an output mask (linear's mm, a bias's sum) computes a
     parameter's gradient when its result has the shape of one of the module's own parameters (or its transpose)
     and not the shape of the module's input; see the README for the one ambiguity (batch equal to out_features)."""
@@ -127,10 +154,7 @@ def _is_weight_grad(module: torch.nn.Module, out: Any, input_shape: tuple[int, .
     shape = tuple(first.shape)
     if input_shape is not None and shape == tuple(input_shape):
         return False
-    for p in module.parameters(recurse=False):
-        if p.requires_grad and (shape == tuple(p.shape) or shape == tuple(reversed(p.shape))):
-            return True
-    return False
+    return shape in shapes
 
 
 def _tag_graph(root: Any, module_index: int, tags: dict[Any, int]) -> None:
@@ -155,8 +179,8 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
     )
 
     index = {id(m): i for i, m in enumerate(modules)}
-    tags: dict[Any, int] = {}
     tracer = TrainTracer(modules, replay=replay, built_here=replay)
+    tags = tracer.tags
     tracer.run_in_full = run_in_full
     input_grad = tracer.input_needs_grad
     result: dict[str, Any] = {}
@@ -186,8 +210,7 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
         replayer = tracer.replayer if isinstance(tracer.replayer, TrainReplayer) else None
         if replayer is not None:
             replayer.verify(loss, tags)
-        for node in list(tags):
-            node.register_prehook(_setter(tracer, tags[node], replayer))
+            tracer.region_watch = replayer.enter
         tracer.phase = Phase.BACKWARD
         loss.backward()
         if replayer is not None:
@@ -216,18 +239,6 @@ def _unpack(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def _setter(tracer: TrainTracer, module_index: int, replayer: TrainReplayer | None) -> Any:
-    if replayer is None:
-        def set_module(grad_outputs: Any) -> None:
-            tracer.stack[-1] = module_index
-    else:
-        def set_module(grad_outputs: Any) -> None:
-            tracer.stack[-1] = module_index
-            replayer.enter(module_index)
-
-    return set_module
-
-
 @dataclass(frozen=True)
 class _StepTemplate:
     """One module's traced optimizer step: its records, the ops it ran without a rule, and the live bytes it added
@@ -248,12 +259,15 @@ def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimiz
     parameter sets, 34 distinct)."""
     from archcost import cache
 
+    default_dtype = torch.get_default_dtype()
     for i, module in enumerate(modules):
-        own = [p for p in module.parameters(recurse=False) if p.requires_grad and p.grad is not None]
+        # module.parameters(recurse=False), without its generator machinery (a ResNet-1202 has 5,410 modules)
+        own = list(dict.fromkeys(p for p in module.__dict__["_parameters"].values()
+                                 if p is not None and p.requires_grad and p.grad is not None))
         if not own:
             continue
         metadata = tuple((tuple(t.shape), t.stride(), t.dtype) for p in own for t in (p, p.grad))
-        key = cache.optimizer_step_key(optimizer.value, metadata, torch.get_default_dtype(), torch.__version__)
+        key = cache.optimizer_step_key(optimizer.value, metadata, default_dtype, torch.__version__)
         template = cache.optimizer_step(key)
         if template is None:
             template = _trace_module_step(tracer, i, own, optimizer)
@@ -261,7 +275,7 @@ def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimiz
                 cache.keep_optimizer_step(key, template)
             continue
         trace = tracer.trace
-        trace.records.extend(replace(record, module=i) for record in template.records)
+        trace.records.extend(OpRecord(i, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes) for r in template.records)
         tracer.phases.extend([Phase.OPTIMIZER] * len(template.records))
         tracer.weight_grad.extend([False] * len(template.records))
         trace.uncounted.update(template.uncounted)
