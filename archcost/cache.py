@@ -26,8 +26,8 @@ its inputs (with dtypes and names), batch, device, convention, dtype, builder ar
 default dtype; the disk key adds the code fingerprint. Callers (analysis.py for memory, ``archcost table`` for disk)
 pass what they have and never hash anything themselves. The block templates of ``blocks/repeat.py`` are a third,
 process-wide store (:data:`TEMPLATES`, keyed by :func:`template_key`), and the optimizer steps a train-mode analysis
-traced (``training/step.py``) a fourth (:data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`); :func:`forget` empties
-the process stores.
+traced (``training/step.py``) a fourth (:data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`), and which blocks a
+network's training step must run in full a fifth (:data:`REPLAY_PLANS`); :func:`forget` empties the process stores.
 The replay recordings of ``counting/replay.py`` are not kept here on purpose: they live and die with one trace,
 keyed by the block's structural key and its input metadata, so they share nothing across requests.
 """
@@ -227,11 +227,34 @@ def keep_optimizer_step(key: Any, step: Any) -> None:
         OPTIMIZER_STEPS.popitem(last=False)
 
 
+# -- replay plans ----------------------------------------------------------------------------------------------------
+REPLAY_PLANS_SIZE = 256
+REPLAY_PLANS: OrderedDict[Any, Any] = OrderedDict()  # network -> blocks its training step runs in full, or False
+
+
+def replay_plan(key: Any) -> Any:
+    """What the last traced training step of this network needed (training/engine.py): the blocks it ran in full
+    (a frozenset), False when copying failed its checks, None when there is no plan. Only saves attempts: every
+    step is checked again, so a plan can never change a figure."""
+    found = REPLAY_PLANS.get(key)
+    if found is not None:
+        REPLAY_PLANS.move_to_end(key)
+    return found
+
+
+def keep_replay_plan(key: Any, plan: Any) -> None:
+    REPLAY_PLANS[key] = plan
+    while len(REPLAY_PLANS) > REPLAY_PLANS_SIZE:
+        REPLAY_PLANS.popitem(last=False)
+
+
 def forget() -> None:
-    """Empty the process stores (analyses, block templates, optimizer steps); the disk store has :func:`clear`."""
+    """Empty the process stores (analyses, block templates, optimizer steps, replay plans); the disk store has
+    :func:`clear`."""
     MEMORY.clear()
     TEMPLATES.clear()
     OPTIMIZER_STEPS.clear()
+    REPLAY_PLANS.clear()
 
 
 # -- disk ------------------------------------------------------------------------------------------------------------

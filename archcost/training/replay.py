@@ -155,6 +155,22 @@ class TrainReplayer(forward_replay.Replayer):
         self.current: Recording | Replay | None = None
         self.failure: str | None = None
         self._fresh_keys = itertools.count(-1, -1)  # storage keys for a copy's own saved tensors: no address is < 0
+        self.consumers: defaultdict[tuple[Any, int], list[Any]] = defaultdict(list)  # gradient edge -> nodes
+        self.walked: set[Any] = set()  # the nodes whose edges are in ``consumers``
+
+    def candidates(self) -> list[int]:
+        """The inference candidates but a parent's last child: its output leaves the run of equal blocks (to a
+        pooling, a wider stage, a residual sum), whose gradient is seldom the one its recording gets from the next
+        copy; such a copy fails its check and costs the step one more attempt."""
+        sizes = self.structure.sizes
+        last: set[int] = set()
+        for parent, size in enumerate(sizes):
+            child, end, final = parent + 1, parent + size, None
+            while child < end:
+                final, child = child, child + sizes[child]
+            if final is not None:
+                last.add(final)
+        return [i for i in super().candidates() if i not in last]
 
     def wrap(self, index: int, original: Any) -> Any:
         key = self.structure.keys[index]
@@ -171,6 +187,8 @@ class TrainReplayer(forward_replay.Replayer):
             if slot not in self.train_recordings:
                 return self._record_step(index, slot, original, args, params)
             recording = self.train_recordings[slot]
+            if recording is not None and not recording.used and not self._only_inside(recording, args):
+                self.train_recordings[slot] = recording = None
             if recording is None:
                 return original(*args, **kwargs)
             return self._replay_step(index, recording, args, params)
@@ -268,6 +286,23 @@ class TrainReplayer(forward_replay.Replayer):
             if key not in saved.bytes_by_storage:
                 saved.bytes_by_storage[key] = nbytes
                 saved.owner[key] = replay.index + owner
+
+    def _only_inside(self, recording: Recording, args: tuple[Any, ...]) -> bool:
+        """Before a recording's first copy: no node made so far (all of the graph behind this call's inputs) takes
+        a gradient edge into the recorded block from outside it. What this cannot see yet, :meth:`verify` does."""
+        stack = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
+        consumers, walked = self.consumers, self.walked
+        while stack:
+            node = stack.pop()
+            if node in walked:
+                continue
+            walked.add(node)
+            for target, number in node.next_functions:
+                if target is not None:
+                    consumers[(target, number)].append(node)
+                    stack.append(target)
+        tags = self.tracer.tags
+        return all(recording.owns(tags.get(c, -1)) for e in recording.edges for c in consumers.get(e, ()))
 
     # -- between forward and backward ---------------------------------------------------------------------------
     def verify(self, loss: torch.Tensor, tags: dict[Any, int]) -> None:

@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 
+from archcost import torch_compat
 from archcost.counting.records import OpRecord
 from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
-from archcost import torch_compat
 from archcost.torch_compat import storage_key
 from archcost.training import backward_rules
 from archcost.training.loss import form_loss
