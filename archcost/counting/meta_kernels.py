@@ -3,8 +3,9 @@
 On the meta device an op computes nothing; it only has to return an output of the right shape, dtype and layout.
 Torch implements many of those outputs in Python (prims and decompositions: batch norm costs ~5 ms a call), which
 dominates the time of an analysis. For the few ops below the output is fixed by the inputs alone, so it is built
-directly. Anything unusual (mixed devices, training-mode batch norm, an in-place op that would broadcast) returns
-None and falls back to torch's kernel. tests/test_meta_kernels.py checks each kernel's output (shape, dtype,
+directly. Anything unusual (mixed devices, an in-place op that would broadcast) returns None and falls back to
+torch's kernel. The training step's ops (batch norm in training mode, backward, loss, optimizer updates) are in
+meta_kernels_train.py, merged into the one table ``run`` reads. tests/test_meta_kernels.py checks each kernel's output (shape, dtype,
 strides) against torch's own; tests/counting/test_meta_kernel_analyses.py checks that analyses with and without
 these kernels are identical.
 """
