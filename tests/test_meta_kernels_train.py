@@ -299,3 +299,25 @@ def test_adaptive_pooling_backward_matches_torch(dtype: torch.dtype, n: int, c: 
     ours = check("_adaptive_avg_pool2d_backward", (grad, x))
     if ours is None:  # the one documented fallback: a channels-last input, whose layout torch decides
         assert not x.is_contiguous()
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 4), st.sampled_from(["slice", "expand", "permute",
+                                                                                  "step", "plain"]),
+       st.booleans(), st.booleans(), st.sampled_from(["threshold_backward", "sigmoid_backward", "silu_backward"]))
+def test_activation_backward_of_a_strided_gradient_matches_torch(n: int, c: int, size: int, how: str,
+                                                                 channels_last: bool, swap: bool, name: str) -> None:
+    """The gradients autograd hands over: a slice of a concatenation's gradient, a mean's expanded gradient."""
+    other = meta(n, c, size, size + 1, channels_last=channels_last)
+    grad = {
+        "slice": lambda: meta(n, c + 2, size, size + 1)[:, 1:c + 1],
+        "expand": lambda: meta(n, c, 1, 1).expand(n, c, size, size + 1),
+        "permute": lambda: meta(n, size + 1, c, size).permute(0, 2, 3, 1),
+        "step": lambda: meta(n, c, size, 2 * size + 2)[..., ::2],
+        "plain": lambda: meta(n, c, size, size + 1),
+    }[how]()
+    args = (other, grad) if swap else (grad, other)
+    extra = (0,) if name == "threshold_backward" else ()
+    ours = check(name, (*args, *extra))
+    if how in ("slice", "expand") and not channels_last and not swap and min(c, size) > 1:
+        assert ours is not None  # the cases met in GoogLeNet and Inception networks are built

@@ -13,6 +13,7 @@ test_meta_kernel_train_analyses.py checks that train-mode analyses are identical
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -82,11 +83,24 @@ def _grad_like(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     grad, other = args[0], args[1]
     if not isinstance(other, torch.Tensor) or kwargs.keys() - {"approximate"}:
         return None
-    if grad.shape != other.shape or grad.dtype != other.dtype or grad.stride() != other.stride():
+    if grad.shape != other.shape or grad.dtype != other.dtype or not grad.dtype.is_floating_point:
         return None
-    if not grad.dtype.is_floating_point:
-        return None
-    return dense_like(grad)
+    if grad.stride() == other.stride():
+        return dense_like(grad)
+    # A gradient that is a slice of a concatenation's, or the expanded gradient of a mean, next to a contiguous
+    # input: TensorIterator keeps the row-major order of its operands, so the result is contiguous.
+    # (A size-1 dim past the first makes the result's strides ambiguous: torch decides.)
+    if (min(grad.shape[1:], default=2) > 1 and (grad.is_contiguous() or other.is_contiguous())
+            and _row_major(grad) and _row_major(other)):
+        return empty(grad.shape, grad.dtype)
+    return None
+
+
+def _row_major(x: torch.Tensor) -> bool:
+    """Strides strictly decreasing over the dims that count for TensorIterator's ordering (size > 1, not
+    broadcast): no dimension would be moved."""
+    strides = [s for s, n in zip(x.stride(), x.shape) if n > 1 and s != 0]
+    return all(a > b for a, b in pairwise(strides))
 
 
 def _memory_format_channels_last(*tensors: torch.Tensor) -> bool | None:
