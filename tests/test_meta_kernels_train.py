@@ -145,7 +145,7 @@ def test_unusual_arguments_fall_back_to_torch() -> None:
         ("sigmoid_backward", (meta(3, 7), meta(1, 7))),
         ("sqrt", (meta(3, dtype=torch.int64),)),  # an integer square root is float
         ("neg", (meta(3, dtype=torch.bool),)),  # torch raises
-        ("neg", (sliced,)),
+        ("neg", (transposed,)),
         ("clone", (sliced,)),
         ("clone", (x4(),), {"memory_format": torch.channels_last}),
         ("zeros_like", (x4(),), {"device": torch.device("cpu")}),
@@ -257,6 +257,13 @@ def test_convolution_backward_falls_back_on_mixed_dtypes_and_odd_layouts() -> No
     assert meta_kernels.run("convolution_backward", (grad, x, w, None, *rest), {}) is None  # a bias grad, no size
 
 
+def test_unary_of_a_strided_input_builds_only_a_row_major_one() -> None:
+    expanded = meta(2, 6, 1, 1).expand(2, 6, 4, 4)
+    assert check("neg", (expanded,)).is_contiguous()
+    assert check("sqrt", (meta(4, 6)[:, ::2],)).is_contiguous()
+    assert meta_kernels.run("neg", (meta(6, 4).t(),), {}) is None
+
+
 # --- pooling backward -------------------------------------------------------------------------------------------
 
 
@@ -319,5 +326,7 @@ def test_activation_backward_of_a_strided_gradient_matches_torch(n: int, c: int,
     args = (other, grad) if swap else (grad, other)
     extra = (0,) if name == "threshold_backward" else ()
     ours = check(name, (*args, *extra))
+    check("neg", (grad,))  # a single strided operand (highway networks negate an expanded gradient)
+    check("sqrt", (grad,))
     if how in ("slice", "expand") and not channels_last and not swap and min(c, size) > 1:
         assert ours is not None  # the cases met in GoogLeNet and Inception networks are built

@@ -31,11 +31,24 @@ def like(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
 
 
 def is_dense(x: torch.Tensor) -> bool:
-    """Contiguous, or channels-last contiguous: the layouts whose strides an elementwise output copies as they are
-    (a sliced or transposed input gets a new dense layout from torch: left to torch)."""
+    """Exactly the strides torch gives a new contiguous or channels-last tensor of this shape: the layouts an
+    elementwise output copies as they are. A sliced or transposed input gets a new layout from torch, and so does
+    one whose size-1 dims carry other strides (is_contiguous() ignores those; TensorIterator does not)."""
+    strides = x.stride()
     if x.is_contiguous():
-        return True
-    return x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+        return strides == _row_major_strides(x.shape)
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        _, c, h, w = x.shape
+        return strides == (h * w * c, 1, w * c, c)
+    return False
+
+
+def _row_major_strides(shape: Sequence[int]) -> tuple[int, ...]:
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
 
 
 def dense_like(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor | None:

@@ -89,11 +89,14 @@ def _grad_like(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         return dense_like(grad)
     # A gradient that is a slice of a concatenation's, or the expanded gradient of a mean, next to a contiguous
     # input: TensorIterator keeps the row-major order of its operands, so the result is contiguous.
-    # (A size-1 dim past the first makes the result's strides ambiguous: torch decides.)
-    if (min(grad.shape[1:], default=2) > 1 and (grad.is_contiguous() or other.is_contiguous())
-            and _row_major(grad) and _row_major(other)):
+    if (grad.is_contiguous() or other.is_contiguous()) and _unambiguous_row_major(grad) and _row_major(other):
         return empty(grad.shape, grad.dtype)
     return None
+
+
+def _unambiguous_row_major(x: torch.Tensor) -> bool:
+    # (A size-1 dim past the first makes the result's strides ambiguous: torch decides.)
+    return min(x.shape[1:], default=2) > 1 and _row_major(x)
 
 
 def _row_major(x: torch.Tensor) -> bool:
@@ -225,7 +228,9 @@ def _float_unary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     x = args[0]
     if kwargs or len(args) != 1 or not isinstance(x, torch.Tensor) or not x.dtype.is_floating_point:
         return None  # sqrt of an integer tensor is float; neg of bool raises
-    return dense_like(x)
+    if is_dense(x):
+        return like(x)
+    return empty(x.shape, x.dtype) if _unambiguous_row_major(x) else None
 
 
 _LIKE_KEYWORDS = {"dtype": None, "layout": torch.strided, "device": torch.device("meta"), "pin_memory": False,
