@@ -22,6 +22,7 @@ from archcost.counting.meta_kernel_common import (
     MetaKernel,
     all_meta,
     broadcast,
+    dense_like,
     like,
     pair,
     pool2d_output_shape,
@@ -35,7 +36,8 @@ KERNELS: dict[str, MetaKernel] = {}
 
 
 def _unary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    return like(args[0])
+    # A sliced input gets a new dense layout from torch (copying its strides would count a gap as bytes).
+    return dense_like(args[0])
 
 
 def _unary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -62,7 +64,7 @@ def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     shape, dtype = found
     a = args[0]
     if shape == a.shape and dtype == a.dtype:
-        return like(a)  # keeps the first operand's memory format, as TensorIterator does
+        return dense_like(a)  # keeps the first operand's memory format, as TensorIterator does; None if sliced
     return torch.empty(shape, dtype=dtype, device="meta")
 
 
