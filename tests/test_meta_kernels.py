@@ -64,10 +64,20 @@ def test_in_place_ops_return_their_input_and_refuse_to_broadcast() -> None:
     assert meta_kernels.run("relu_", (x,), {}) is x
 
 
-def test_real_tensors_and_training_batch_norm_fall_back_to_torch() -> None:
+def test_sliced_inputs_get_torch_s_layout() -> None:
+    sliced = meta(4, 6)[:, ::2]
+    for name, args in (("relu", (sliced,)), ("add", (sliced, sliced)), ("mul", (sliced, 2.0))):
+        ours = meta_kernels.run(name, args, {})
+        if ours is not None:
+            same(ours, getattr(aten, name)(*args))
+        assert ours is None or ours.is_contiguous()
+
+
+def test_real_tensors_fall_back_to_torch() -> None:
     assert meta_kernels.run("relu", (torch.zeros(2),), {}) is None
     assert meta_kernels.run("cat", ([torch.zeros(2), meta(2)],), {}) is None
-    bn = (meta(2, 4, 3, 3), meta(4), meta(4), meta(4), meta(4), True, 0.1, 1e-5)
+    # (training-mode batch norm has its own kernel now: tests/test_meta_kernels_train.py)
+    bn = (torch.zeros(2, 4, 3, 3), meta(4), meta(4), meta(4), meta(4), True, 0.1, 1e-5)
     assert meta_kernels.run("native_batch_norm", bn, {}) is None
 
 

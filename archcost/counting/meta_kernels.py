@@ -3,65 +3,45 @@
 On the meta device an op computes nothing; it only has to return an output of the right shape, dtype and layout.
 Torch implements many of those outputs in Python (prims and decompositions: batch norm costs ~5 ms a call), which
 dominates the time of an analysis. For the few ops below the output is fixed by the inputs alone, so it is built
-directly. Anything unusual (mixed devices, training-mode batch norm, an in-place op that would broadcast) returns
-None and falls back to torch's kernel. tests/test_meta_kernels.py checks each kernel's output (shape, dtype,
+directly. Anything unusual (mixed devices, an in-place op that would broadcast) returns None and falls back to
+torch's kernel. The training step's ops (batch norm in training mode, backward, loss, optimizer updates) are in
+meta_kernels_train.py, merged into the one table ``run`` reads. tests/test_meta_kernels.py checks each kernel's output (shape, dtype,
 strides) against torch's own; tests/counting/test_meta_kernel_analyses.py checks that analyses with and without
 these kernels are identical.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from archcost.counting import meta_kernels_train
+from archcost.counting.meta_kernel_common import (
+    MetaKernel,
+    all_meta,
+    broadcast,
+    dense_like,
+    like,
+    pair,
+    pool2d_output_shape,
+)
 from archcost.shapes import (
     conv_output_size,
-    pool_output_size,
     transposed_conv_output_size,
 )
-
-MetaKernel = Callable[[Sequence[Any], dict[str, Any]], Any]
 
 KERNELS: dict[str, MetaKernel] = {}
 
 
-def _all_meta(args: Sequence[Any]) -> bool:
-    """True when every tensor argument, inside lists too (cat), is on meta; and there is at least one."""
-    seen = False
-    for a in args:
-        for t in (a if isinstance(a, (list, tuple)) else (a,)):
-            if isinstance(t, torch.Tensor):
-                if not t.is_meta:
-                    return False
-                seen = True
-    return seen
-
-
-def _like(x: torch.Tensor) -> torch.Tensor:
-    # empty_strided keeps the layout (channels-last included) and is ten times cheaper than empty_like on meta.
-    return torch.empty_strided(x.shape, x.stride(), dtype=x.dtype, device="meta")
-
-
 def _unary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    return _like(args[0])
+    # A sliced input gets a new dense layout from torch (copying its strides would count a gap as bytes).
+    return dense_like(args[0])
 
 
 def _unary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return args[0]
-
-
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
-    """NumPy broadcasting (torch.broadcast_shapes imports sympy on its first call)."""
-    rank = max(len(a), len(b))
-    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
-    out = []
-    for x, y in zip(a, b):
-        if x != y and 1 not in (x, y):
-            return None
-        out.append(y if x == 1 else x)
-    return tuple(out)
 
 
 def _binary_shape(args: Sequence[Any]) -> tuple[torch.Size, torch.dtype] | None:
@@ -69,7 +49,7 @@ def _binary_shape(args: Sequence[Any]) -> tuple[torch.Size, torch.dtype] | None:
     if not isinstance(a, torch.Tensor):
         return None
     if isinstance(b, torch.Tensor):
-        shape = a.shape if a.shape == b.shape else _broadcast(tuple(a.shape), tuple(b.shape))
+        shape = a.shape if a.shape == b.shape else broadcast(tuple(a.shape), tuple(b.shape))
         if shape is None:
             return None
     else:
@@ -84,7 +64,7 @@ def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     shape, dtype = found
     a = args[0]
     if shape == a.shape and dtype == a.dtype:
-        return _like(a)  # keeps the first operand's memory format, as TensorIterator does
+        return dense_like(a)  # keeps the first operand's memory format, as TensorIterator does; None if sliced
     return torch.empty(shape, dtype=dtype, device="meta")
 
 
@@ -98,11 +78,11 @@ def _binary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 def _batch_norm_inference(args: Sequence[Any], kwargs: dict[str, Any], training_index: int | None) -> Any:
     if training_index is not None and bool(args[training_index] if len(args) > training_index
                                            else kwargs.get("training", False)):
-        return None  # training-mode batch norm returns per-channel statistics: let torch build them
+        return meta_kernels_train.batch_norm_training(args, kwargs)  # per-channel statistics besides the output
     x = args[0]
     # At inference the saved statistics are empty, as the CPU kernel returns them.
     empty = torch.empty_strided((0,), (1,), dtype=x.dtype, device="meta")
-    return _like(x), empty, torch.empty_strided((0,), (1,), dtype=x.dtype, device="meta")
+    return like(x), empty, torch.empty_strided((0,), (1,), dtype=x.dtype, device="meta")
 
 
 def _cat(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -170,41 +150,25 @@ def _convolution(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return torch.empty((x.shape[0], channels, *sizes), dtype=x.dtype, device="meta")
 
 
-def _pair(value: Any, default: Sequence[int]) -> tuple[int, int] | None:
-    values = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not values:
-        values = list(default)
-    if len(values) == 1:
-        values = values * 2
-    return (int(values[0]), int(values[1])) if len(values) == 2 else None
-
-
 def _pool2d(args: Sequence[Any], kwargs: dict[str, Any], *, with_indices: bool) -> Any:
     """max_pool2d_with_indices / avg_pool2d output shapes (torch's meta versions import sympy on first use)."""
     if kwargs:
         return None
     x = args[0]
-    kernel = _pair(args[1], ())
-    stride = _pair(args[2] if len(args) > 2 else [], kernel or ())
-    padding = _pair(args[3] if len(args) > 3 else 0, (0,))
-    dilation = _pair(args[4] if len(args) > 4 and with_indices else 1, (1,))
+    stride = args[2] if len(args) > 2 else []
+    padding = args[3] if len(args) > 3 else 0
+    dilation = args[4] if len(args) > 4 and with_indices else 1
     ceil_mode = bool(args[5] if with_indices and len(args) > 5 else (args[4] if not with_indices and len(args) > 4
                                                                         else False))
-    if None in (kernel, stride, padding, dilation) or x.dim() not in (3, 4) or not x.is_contiguous():
+    shape = pool2d_output_shape(x, args[1], stride, padding, dilation, ceil_mode)
+    if shape is None:
         return None
-    if any(p > k // 2 for p, k in zip(padding, kernel)):
-        return None  # torch raises: pad should be at most half of the kernel
-    sizes = [pool_output_size(x.shape[-2 + i], kernel[i], stride=stride[i], padding=padding[i],
-                              dilation=dilation[i], ceil_mode=ceil_mode) for i in range(2)]
-    if min(sizes) <= 0:
-        return None
-    shape = (*x.shape[:-2], *sizes)
     out = torch.empty(shape, dtype=x.dtype, device="meta")
     return (out, torch.empty(shape, dtype=torch.int64, device="meta")) if with_indices else out
 
 
 def _adaptive_avg_pool2d(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    x, size = args[0], _pair(args[1], ())
+    x, size = args[0], pair(args[1], ())
     if size is None or x.dim() not in (3, 4) or min(size) <= 0 or not x.is_contiguous():
         return None
     return torch.empty((*x.shape[:-2], *size), dtype=x.dtype, device="meta")
@@ -229,12 +193,14 @@ for _name in ("add_", "sub_", "mul_", "div_"):
     KERNELS[_name] = _binary_inplace
 KERNELS["native_batch_norm"] = lambda args, kwargs: _batch_norm_inference(args, kwargs, 5)
 KERNELS["_native_batch_norm_legit_no_training"] = lambda args, kwargs: _batch_norm_inference(args, kwargs, None)
+# The training step's ops (backward, loss, optimizer updates); no name is in both tables.
+KERNELS.update(meta_kernels_train.KERNELS)
 
 
 def run(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     """The output of op ``name`` built from shapes alone, or None when torch's own kernel must run."""
     kernel = KERNELS.get(name)
-    if kernel is None or not _all_meta(args):
+    if kernel is None or not all_meta(args):
         return None
     # Ops with extra keyword arguments (alpha, rounding_mode, approximate) keep their output shape; fine.
     return kernel(args, kwargs)
