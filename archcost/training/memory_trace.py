@@ -16,6 +16,7 @@ import torch
 from torch.utils.checkpoint import checkpoint as torch_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
+from archcost.counting import meta_kernels
 from archcost.errors import UsageError
 from archcost.torch_compat import TorchDispatchMode, reparametrized, storage_key
 from archcost.training.loss import form_loss
@@ -37,14 +38,24 @@ class SavedTrace:
 
 
 class _LargestOutput(TorchDispatchMode):
-    """Largest bytes produced by one aten op during the backward: the transient on top of what is already live."""
+    """Largest bytes produced by one aten op during the backward: the transient on top of what is already live.
+
+    Outputs come from the tracer's shape-only kernels where they apply (counting/meta_kernels.py, each checked
+    against torch's own): torch builds many meta outputs in Python, ~4 ms a batch norm. The forward runs under the
+    mode too, with ``counting`` off."""
 
     def __init__(self) -> None:
         super().__init__()
         self.largest_bytes = 0
+        self.counting = False
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
-        out = func(*args, **(kwargs or {}))
+        kwargs = kwargs or {}
+        out = meta_kernels.run(func.overloadpacket.__name__, args, kwargs) if "out" not in kwargs else None
+        if out is None:
+            out = func(*args, **kwargs)
+        if not self.counting:
+            return out
         flat = out if isinstance(out, (tuple, list)) else (out,)
         produced = {storage_key(t): storage_bytes(t) for t in flat if isinstance(t, torch.Tensor)}
         self.largest_bytes = max(self.largest_bytes, sum(produced.values()))
@@ -128,11 +139,12 @@ def trace_saved(model: torch.nn.Module, state: dict[str, torch.Tensor], args: tu
     try:
         # The stand-ins replace the model's tensors for the forward AND the backward: a checkpointed block's
         # recompute runs in the backward and must see them too (torch.func.functional_call covers the forward only).
+        largest = _LargestOutput()
         with reparametrized(model, state, tie_weights=True):
             with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
-                    torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                    torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), largest:
                 loss, _ = form_loss(model(*args))
-            largest = _LargestOutput()
+            largest.counting = True
             with largest:
                 torch.autograd.grad(loss, [t for t in state.values() if t.requires_grad], allow_unused=True)
         trace.backward_transient_bytes = largest.largest_bytes
