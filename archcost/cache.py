@@ -160,27 +160,42 @@ def input_identity(texts: list[str], batch: int | None) -> Any:
 
 
 # -- memory ----------------------------------------------------------------------------------------------------------
-MEMORY: OrderedDict[str, Any] = OrderedDict()  # key -> Analysis, newest last
+class Recent(OrderedDict):  # type: ignore[type-arg]
+    """A process store of at most ``size`` entries, the least recently used dropped first (newest last)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def recall(self, key: Any) -> Any:
+        found = self.get(key)
+        if found is not None:
+            self.move_to_end(key)
+        return found
+
+    def keep(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+MEMORY = Recent(MEMORY_SIZE)  # key -> Analysis
 
 
 def recall(key: str) -> Any:
     """A copy of the analysis kept under ``key`` in this process, or None."""
-    found = MEMORY.get(key)
-    if found is None:
-        return None
-    MEMORY.move_to_end(key)
-    return found.copy()
+    found = MEMORY.recall(key)
+    return None if found is None else found.copy()
 
 
 def remember(key: str, analysis: Any) -> None:
-    MEMORY[key] = analysis.copy()
-    while len(MEMORY) > MEMORY_SIZE:
-        MEMORY.popitem(last=False)
+    MEMORY.keep(key, analysis.copy())
 
 
 # -- block templates -------------------------------------------------------------------------------------------------
 TEMPLATES_SIZE = 256
-TEMPLATES: OrderedDict[Any, Any] = OrderedDict()  # template_key -> a private meta module (blocks/repeat.py), newest last
+TEMPLATES = Recent(TEMPLATES_SIZE)  # template_key -> a private meta module (blocks/repeat.py)
 
 
 def template_key(block_key: Any, default_dtype: Any) -> Any:
@@ -190,21 +205,16 @@ def template_key(block_key: Any, default_dtype: Any) -> Any:
 
 
 def template(key: Any) -> Any:
-    found = TEMPLATES.get(key)
-    if found is not None:
-        TEMPLATES.move_to_end(key)
-    return found
+    return TEMPLATES.recall(key)
 
 
 def keep_template(key: Any, module: Any) -> None:
-    TEMPLATES[key] = module
-    while len(TEMPLATES) > TEMPLATES_SIZE:
-        TEMPLATES.popitem(last=False)
+    TEMPLATES.keep(key, module)
 
 
 # -- optimizer steps -------------------------------------------------------------------------------------------------
 OPTIMIZER_STEPS_SIZE = 1024
-OPTIMIZER_STEPS: OrderedDict[Any, Any] = OrderedDict()  # optimizer_step_key -> one traced step (training/step.py)
+OPTIMIZER_STEPS = Recent(OPTIMIZER_STEPS_SIZE)  # optimizer_step_key -> one traced step (training/step.py)
 
 
 def optimizer_step_key(optimizer: str, tensors: Any, default_dtype: Any, torch_version: str) -> Any:
@@ -215,37 +225,27 @@ def optimizer_step_key(optimizer: str, tensors: Any, default_dtype: Any, torch_v
 
 
 def optimizer_step(key: Any) -> Any:
-    found = OPTIMIZER_STEPS.get(key)
-    if found is not None:
-        OPTIMIZER_STEPS.move_to_end(key)
-    return found
+    return OPTIMIZER_STEPS.recall(key)
 
 
 def keep_optimizer_step(key: Any, step: Any) -> None:
-    OPTIMIZER_STEPS[key] = step
-    while len(OPTIMIZER_STEPS) > OPTIMIZER_STEPS_SIZE:
-        OPTIMIZER_STEPS.popitem(last=False)
+    OPTIMIZER_STEPS.keep(key, step)
 
 
 # -- replay plans ----------------------------------------------------------------------------------------------------
 REPLAY_PLANS_SIZE = 256
-REPLAY_PLANS: OrderedDict[Any, Any] = OrderedDict()  # network -> blocks its training step runs in full, or False
+REPLAY_PLANS = Recent(REPLAY_PLANS_SIZE)  # network -> blocks its training step runs in full, or False
 
 
 def replay_plan(key: Any) -> Any:
     """What the last traced training step of this network needed (training/engine.py): the blocks it ran in full
     (a frozenset), False when copying failed its checks, None when there is no plan. Only saves attempts: every
     step is checked again, so a plan can never change a figure."""
-    found = REPLAY_PLANS.get(key)
-    if found is not None:
-        REPLAY_PLANS.move_to_end(key)
-    return found
+    return REPLAY_PLANS.recall(key)
 
 
 def keep_replay_plan(key: Any, plan: Any) -> None:
-    REPLAY_PLANS[key] = plan
-    while len(REPLAY_PLANS) > REPLAY_PLANS_SIZE:
-        REPLAY_PLANS.popitem(last=False)
+    REPLAY_PLANS.keep(key, plan)
 
 
 def forget() -> None:

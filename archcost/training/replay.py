@@ -290,8 +290,13 @@ class TrainReplayer(forward_replay.Replayer):
     def _only_inside(self, recording: Recording, args: tuple[Any, ...]) -> bool:
         """Before a recording's first copy: no node made so far (all of the graph behind this call's inputs) takes
         a gradient edge into the recorded block from outside it. What this cannot see yet, :meth:`verify` does."""
-        stack = [a.grad_fn for a in args if isinstance(a, torch.Tensor) and a.grad_fn is not None]
-        consumers, walked = self.consumers, self.walked
+        self._walk([a.grad_fn for a in args if isinstance(a, torch.Tensor)])
+        tags = self.tracer.tags
+        return all(recording.owns(tags.get(c, -1)) for e in recording.edges for c in self.consumers.get(e, ()))
+
+    def _walk(self, roots: list[Any]) -> None:
+        """Add to ``consumers`` the edges of every node behind ``roots`` not walked before."""
+        stack, consumers, walked = [r for r in roots if r is not None], self.consumers, self.walked
         while stack:
             node = stack.pop()
             if node in walked:
@@ -301,26 +306,14 @@ class TrainReplayer(forward_replay.Replayer):
                 if target is not None:
                     consumers[(target, number)].append(node)
                     stack.append(target)
-        tags = self.tracer.tags
-        return all(recording.owns(tags.get(c, -1)) for e in recording.edges for c in consumers.get(e, ()))
 
     # -- between forward and backward ---------------------------------------------------------------------------
     def verify(self, loss: torch.Tensor, tags: dict[Any, int]) -> None:
         """Every gradient edge into a replayed or copied block comes from that block's own nodes alone."""
         if not self.replays:
             return
-        consumers: defaultdict[tuple[Any, int], list[Any]] = defaultdict(list)
-        seen: set[Any] = set()
-        stack = [loss.grad_fn]
-        while stack:
-            node = stack.pop()
-            if node is None or node in seen:
-                continue
-            seen.add(node)
-            for target, number in node.next_functions:
-                if target is not None:
-                    consumers[(target, number)].append(node)
-                    stack.append(target)
+        self._walk([loss.grad_fn])  # now the whole graph: every node behind the loss
+        consumers = self.consumers
         used = {id(r.recording): r.recording for r in self.replays}
         shared: set[int] = set()  # every failing block at once: one more attempt, not one per block
         for rec in used.values():
