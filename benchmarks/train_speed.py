@@ -10,7 +10,10 @@ absolute time). Two settings:
 - **cold**: every process store is emptied before each run (``cache.forget()``), inference's block templates too,
   as for the first request of a fresh process (after ``import torch``).
 
-``full`` is the training step with replay off (every block run), for reference.
+``full`` is the training step with replay off (every block run), for reference. ``torch floor`` is what torch itself
+takes, without archcost: one forward and backward of the model on meta under a dispatch mode that only builds outputs
+(archcost's shape-only kernels, no counting, no replay), over one forward under the same mode. A traced training
+step cannot take less than that ratio of a traced forward, whatever the counting costs.
 """
 
 from __future__ import annotations
@@ -61,7 +64,53 @@ def measure(name: str, optimizer: str, repeats: int) -> dict[str, float]:
         found[f"{label} inference s"] = base
         found[f"{label} train/inf"] = median_seconds(train, repeats, cold=cold) / base
         found[f"{label} full/inf"] = median_seconds(full, repeats, cold=cold) / base
+    found["torch floor"] = torch_floor(name, repeats)
     return found
+
+
+def torch_floor(name: str, repeats: int) -> float:
+    """Bare forward+backward over bare forward, on meta, under a mode that only builds outputs."""
+    import torch
+
+    import archcost
+    from archcost.counting import meta_kernels
+    from archcost.torch_compat import TorchDispatchMode
+    from archcost.zoo.registry import get
+
+    class Bare(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            kwargs = kwargs or {}
+            out = meta_kernels.run(func.overloadpacket.__name__, args, kwargs) if "out" not in kwargs else None
+            return out if out is not None else func(*args, **kwargs)
+
+    model = archcost.build(name)
+    for m in model.modules():
+        m.__dict__.pop("survival_probability", None)  # stochastic depth: every block runs, as archcost counts
+    x = torch.empty((1, *(getattr(model, "native_input", None) or get(name).input_shape)), device="meta")
+
+    def forward() -> None:
+        model.eval()
+        with torch.no_grad(), Bare():
+            model(x)
+
+    def step() -> None:
+        model.train()
+        with Bare():
+            out = model(x)
+            (out[0] if isinstance(out, (tuple, list)) else out).sum().backward()
+        for p in model.parameters():
+            p.grad = None
+
+    def median(call: Callable[[], None]) -> float:
+        call()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return median(step) / median(forward)
 
 
 def main() -> int:
@@ -75,7 +124,7 @@ def main() -> int:
 
     torch.set_num_threads(args.threads)
     columns = ["warm inference s", "warm train/inf", "warm full/inf", "cold inference s", "cold train/inf",
-               "cold full/inf"]
+               "cold full/inf", "torch floor"]
     print("| network | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     worst = {"warm": 0.0, "cold": 0.0}
