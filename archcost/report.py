@@ -46,6 +46,10 @@ FOREIGN_LINKS = (
      "python benchmarks/bench_vs_timer.py"),
     ("benchmarks/calibration.md", "the engine against independent counters on random networks",
      "python benchmarks/calibrate.py"),
+    ("benchmarks/train_speed.md", "train-mode analysis time against inference analysis time",
+     "python benchmarks/train_speed.py"),
+    ("benchmarks/train_memory.md", "predicted peak training memory against one real step",
+     "python benchmarks/train_memory.py"),
     ("gpu/README.md", "GPU runs", "bash benchmarks/gpu_matrix.sh"),
 )
 
