@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "calibration")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "calibration"), str(ROOT / "tests")]
 
 import torch  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402

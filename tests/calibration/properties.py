@@ -13,6 +13,10 @@ that ``benchmarks/calibrate.py`` can count distinct failures and shrink each to 
   with the same values, devices, dtypes and trainability.
 - ``counted``: nothing that computes is left in ``uncounted_ops`` (on meta or on CPU); only pure data movement may
   be, until every such op has class ``none``.
+- ``train_vs_flop_counter``: a train-mode analysis's forward + backward MACs equal ``FlopCounterMode``'s count of the
+  same step / 2 (tests/flop_reference.py: torch 2.13's grouped-convolution backward formula corrected).
+- ``train_memory``: the training memory a train-mode analysis reads off its own trace equals the one
+  ``training_memory`` traces apart, and saved activations are not negative.
 """
 
 from __future__ import annotations
@@ -211,9 +215,48 @@ def counted(spec: NetSpec) -> Finding | None:
                    ", ".join(f"{op} on {'/'.join(sorted(d))}" for op, d in sorted(uncounted.items())))
 
 
+def _trainable(spec: NetSpec) -> torch.nn.Module | None:
+    model = build(spec, "meta")
+    return model if any(p.requires_grad for p in model.parameters()) else None
+
+
+def train_vs_flop_counter(spec: NetSpec) -> Finding | None:
+    from flop_reference import training_step_flops
+
+    model = _trainable(spec)
+    if model is None:
+        return None  # --mode train refuses a model without trainable parameters (tested apart)
+    totals = _analyze(model, spec, mode="train", optimizer="sgd").totals
+    ours = totals["forward_macs"] + totals["backward_macs"]
+    reference = _quiet(lambda: training_step_flops(build(spec, "meta"), torch.zeros(spec.input_shape,
+                                                                                 device="meta"))) // 2
+    if ours == reference:
+        return None
+    return Finding("train_vs_flop_counter", "step MACs differ",
+                   f"forward+backward {ours:,} vs FlopCounterMode/2 {reference:,}")
+
+
+def train_memory(spec: NetSpec) -> Finding | None:
+    from archcost.training.memory import training_memory
+
+    model = _trainable(spec)
+    if model is None:
+        return None
+    memory = _analyze(model, spec, mode="train", optimizer="adam").provenance["memory"]
+    apart = _quiet(lambda: training_memory(build(spec, "meta"), torch.zeros(spec.input_shape, device="meta"),
+                                           optimizer="adam"))
+    fields = ("saved_activation_bytes", "backward_transient_bytes", "peak_train_bytes")
+    differ = [f for f in fields if memory[f] != getattr(apart, f)]
+    if not differ:
+        return None
+    return Finding("train_memory", "differs: " + ", ".join(differ),
+                   ", ".join(f"{f} analysis {memory[f]:,} apart {getattr(apart, f):,}" for f in differ))
+
+
 PROPERTIES: dict[str, Callable[[NetSpec], Finding | None]] = {
     "paper_vs_flop_counter": paper_vs_flop_counter, "meta_vs_cpu": meta_vs_cpu, "replay": replay,
-    "unchanged": unchanged, "counted": counted,
+    "unchanged": unchanged, "counted": counted, "train_vs_flop_counter": train_vs_flop_counter,
+    "train_memory": train_memory,
 }
 
 
