@@ -27,12 +27,14 @@ replayed step with a fully run one on every registry network).
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from archcost import torch_compat
 from archcost.counting import replay as forward_replay
 from archcost.counting.records import OpRecord
 from archcost.torch_compat import disable_torch_dispatch, storage_key
@@ -78,6 +80,8 @@ class Region:
     live_delta_bytes: int = 0
     uncounted: Counter[str] = field(default_factory=Counter)
     records: list[tuple[int, OpRecord, bool, Any]] = field(default_factory=list)  # offset, record, weight, split
+    peaks: list[tuple[int, int]] = field(default_factory=list)  # a recording's: (op index, live bytes) per allocation
+    freed: tuple[bool, ...] = ()  # per saved input: whether it was freed by the end of the region
 
 
 @dataclass(eq=False)
@@ -100,6 +104,9 @@ class Recording:
     param_grads: list[Meta | None] = field(default_factory=list)
     region: Region | None = None
     hooks: list[Any] = field(default_factory=list)
+    inputs: list[Any] = field(default_factory=list)  # weak references to the saved inputs (``saves_args`` order)
+    input_bytes: list[int] = field(default_factory=list)  # the live bytes each stands for (0: a view)
+    released_at: dict[int, int] = field(default_factory=dict)  # saved input -> op index when autograd let it go
 
     def owns(self, module: int) -> bool:
         return self.index <= module < self.index + self.size
@@ -120,6 +127,7 @@ class Replay:
     grad_output: Meta | None = None
     ran: bool = False
     region: Region | None = None
+    inputs: list[Any] = field(default_factory=list)  # weak references to the saved inputs, as the recording's
 
 
 class _StandIn(torch.autograd.Function):
@@ -203,13 +211,17 @@ class TrainReplayer(forward_replay.Replayer):
         flags_before = tracer.input_needs_grad[index + 1:index + size]
         before = forward_replay.begin(tracer, index, size)
         tracer.pack_log, tracer.allocation_log = [], set()
+        released_at: dict[int, int] = {}
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        tracer.watched = {storage_key(t): _release_noter(released_at, position, tracer)
+                          for position, t in enumerate(tensors)}
         self.recording_open = True
         try:
             out = original(*args)
         finally:
             self.recording_open = False
             packs, allocated = tracer.pack_log, tracer.allocation_log
-            tracer.pack_log, tracer.allocation_log = None, None
+            tracer.pack_log, tracer.allocation_log, tracer.watched = None, None, {}
         recording, pure, live_delta = forward_replay.end(tracer, index, size, before, out, args)
         self.train_recordings[slot] = None
         if not pure or any(f is not None for f in flags_before):
@@ -220,12 +232,14 @@ class TrainReplayer(forward_replay.Replayer):
             return out  # (alive without a graph to keep it: not a pure function of the inputs)
         flags = [(o, bool(f)) for o, f in enumerate(tracer.input_needs_grad[index + 1:index + size], start=1)
                  if f is not None]
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
         trainable = [p for p in params if p.requires_grad]
         kinds = {kind_which for kind_which, *_ in saved}
         rec = Recording(index, size, recording, retained, [(k, w, b, o) for (k, w), b, o in saved], flags,
                         tuple(sorted(w for k, w in kinds if k == "arg")), ("out", 0) in kinds,
                         [e for e in map(_edge, [*tensors, *trainable]) if e is not None], trainable)
+        rec.released_at = released_at
+        rec.inputs = [weakref.ref(tensors[i]) for i in rec.saves_args]
+        rec.input_bytes = [_tracked_bytes(tensors[i]) for i in rec.saves_args]
         if out.requires_grad:
             rec.hooks.append(out.register_hook(lambda g: setattr(rec, "grad_output", _meta(g))))
         for position, tensor in enumerate(tensors):
@@ -259,6 +273,7 @@ class TrainReplayer(forward_replay.Replayer):
             tracer.track(ballast)
         replay = Replay(index, recording, [_meta(t) for t in tensors], tuple(t.requires_grad for t in tensors),
                         [], trainable, ballast)
+        replay.inputs = [weakref.ref(tensors[i]) for i in recording.saves_args]
         tracer.packing = False  # what the stand-in keeps alive is saved below, as the recording's saves
         try:
             out = _StandIn.apply(replay, self, *tensors, *trainable)
@@ -348,6 +363,8 @@ class TrainReplayer(forward_replay.Replayer):
                               tracer.saved.largest_backward_output_bytes, Counter(trace.uncounted))
         trace.peak_live_bytes = tracer.live_bytes
         tracer.saved.largest_backward_output_bytes = 0
+        if isinstance(owner, Recording):
+            tracer.peak_log = owner.region.peaks
         self.current = owner
 
     def _close(self, owner: Recording | Replay) -> None:
@@ -362,6 +379,8 @@ class TrainReplayer(forward_replay.Replayer):
         region.uncounted = Counter(trace.uncounted) - region.uncounted_before
         region.records = [(r.module - owner.index, r, tracer.weight_grad[i], tracer.split_terms.get(i))
                           for i, r in enumerate(trace.records[region.first_record:], start=region.first_record)]
+        region.freed = tuple(ref() is None for ref in owner.inputs)
+        tracer.peak_log = None
         self.current = None
 
     def hand_out(self, replay: Replay, grad_output: torch.Tensor | None) -> list[torch.Tensor | None]:
@@ -418,7 +437,9 @@ class TrainReplayer(forward_replay.Replayer):
             (handed == rec.arg_grads, "input gradients"),
             (rec.param_grads == [_meta(p) for p in replay.params], "parameter gradients"),
             (region.last_record == region.first_record and not region.uncounted, "ops of its own"),
-            (region.live_delta_bytes == rec.region.live_delta_bytes, "live bytes"),
+            (self._shifts(replay) is not None, "saved inputs"),
+            (region.live_delta_bytes == rec.region.live_delta_bytes + sum(b for _, b in self._shifts(replay) or ()),
+             "live bytes"),
         ]
         for ok, what in checks:
             if not ok:
@@ -431,6 +452,32 @@ class TrainReplayer(forward_replay.Replayer):
         key = self.structure.keys[index]
         return tuple(i for i, k in enumerate(self.structure.keys) if k == key)
 
+    @staticmethod
+    def _shifts(replay: Replay) -> list[tuple[int, int]] | None:
+        """Where the copy's live bytes part from the recording's: (op index, bytes) per saved input that one of the
+        two freed in its region and the other did not (the block before it kept it, or not). None when that
+        cannot be told (a view, or a release not seen in the recording's region)."""
+        rec, recorded, region = replay.recording, replay.recording.region, replay.region
+        assert recorded is not None and region is not None
+        shifts = []
+        for i, (theirs, ours) in enumerate(zip(recorded.freed, region.freed)):
+            if theirs == ours:
+                continue
+            at, nbytes = rec.released_at.get(rec.saves_args[i]), rec.input_bytes[i]
+            if at is None or nbytes == 0 or not recorded.first_record <= at <= recorded.last_record:
+                return None
+            shifts.append((at, nbytes if theirs else -nbytes))  # freed there and kept here: more live from then
+        return shifts
+
+    def _inner_peak(self, replay: Replay) -> int:
+        """The recording's peak above its region's start, as it would be in the copy's place."""
+        recorded, shifts = replay.recording.region, self._shifts(replay)
+        assert recorded is not None and shifts is not None
+        if not shifts:
+            return recorded.inner_peak_bytes
+        return max([0, *(live - recorded.live_open + sum(b for at, b in shifts if op >= at)
+                         for op, live in recorded.peaks)])
+
     def _emit(self, replay: Replay) -> None:
         tracer, trace, recorded = self.tracer, self.tracer.trace, replay.recording.region
         assert recorded is not None and replay.region is not None
@@ -442,9 +489,22 @@ class TrainReplayer(forward_replay.Replayer):
             tracer.phases.append(tracer.phase)
             tracer.weight_grad.append(weight)
         trace.uncounted.update(recorded.uncounted)
-        trace.peak_live_bytes = max(trace.peak_live_bytes, replay.region.live_open + recorded.inner_peak_bytes)
+        trace.peak_live_bytes = max(trace.peak_live_bytes, replay.region.live_open + self._inner_peak(replay))
         saved = tracer.saved
         saved.largest_backward_output_bytes = max(saved.largest_backward_output_bytes, recorded.largest_output_bytes)
+
+
+def _release_noter(released_at: dict[int, int], position: int, tracer: TrainTracer) -> Any:
+    """Called as autograd lets go of a saved copy of input ``position``: the last call is when it let go of all."""
+    def released() -> None:
+        released_at[position] = len(tracer.trace.records)
+
+    return released
+
+
+def _tracked_bytes(tensor: torch.Tensor) -> int:
+    """The live bytes the tracer counts for ``tensor`` (a view is not counted: its base is)."""
+    return 0 if torch_compat.is_view(tensor) else tensor.numel() * tensor.element_size()
 
 
 def _classify(packs: list[tuple[int, int, int]], allocated: set[int], args: tuple[Any, ...], out: torch.Tensor,

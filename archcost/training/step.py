@@ -80,12 +80,16 @@ class TrainTracer(Tracer):
         self.tags: dict[Any, int] = {}  # autograd node -> the module whose forward made it
         self.region_watch: Any = None  # told each module the backward moves to (training/replay.py)
         self._shapes: dict[int, frozenset[tuple[int, ...]]] = {}
+        self.watched: dict[int, Any] = {}  # storage key -> called when autograd lets a saved copy of it go
+        self.peak_log: list[tuple[int, int]] | None = None  # while a recorded block's backward runs
 
     def _make_replayer(self, structure: Any) -> Any:
         return TrainReplayer(self, structure, self.run_in_full)
 
-    def pack(self, tensor: torch.Tensor) -> torch.Tensor:
-        """saved_tensors_hooks' pack: note the storage autograd keeps for the backward (the tensor is unchanged)."""
+    def pack(self, tensor: torch.Tensor) -> Any:
+        """saved_tensors_hooks' pack: note the storage autograd keeps for the backward (the tensor is unchanged).
+        A storage ``watched`` (a recorded block's input) is kept in a :class:`Held`, which says when autograd lets
+        it go."""
         key = storage_key(tensor)
         if not self.packing or key in self.state_storages:
             return tensor
@@ -96,7 +100,13 @@ class TrainTracer(Tracer):
         if key not in saved.bytes_by_storage:
             saved.bytes_by_storage[key] = nbytes
             saved.owner[key] = self.stack[-1]
-        return tensor
+        released = self.watched.get(key)
+        return tensor if released is None else Held(tensor, released)
+
+    def track(self, tensor: torch.Tensor) -> None:
+        super().track(tensor)
+        if self.peak_log is not None:  # a recorded block's backward: each allocation's op and live bytes after it
+            self.peak_log.append((len(self.trace.records) - 1, self.live_bytes))
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         if self.phase is Phase.BACKWARD:
@@ -235,8 +245,21 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
                       tracer.saved)
 
 
-def _unpack(tensor: torch.Tensor) -> torch.Tensor:
-    return tensor
+class Held:
+    """A saved tensor in autograd's keeping: ``released`` is called when autograd drops it (the node that saved it
+    has run and let its saved tensors go)."""
+
+    __slots__ = ("released", "tensor")
+
+    def __init__(self, tensor: torch.Tensor, released: Any) -> None:
+        self.tensor, self.released = tensor, released
+
+    def __del__(self) -> None:
+        self.released()
+
+
+def _unpack(packed: Any) -> torch.Tensor:
+    return packed.tensor if type(packed) is Held else packed
 
 
 @dataclass(frozen=True)

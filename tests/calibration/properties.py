@@ -14,7 +14,8 @@ that ``benchmarks/calibrate.py`` can count distinct failures and shrink each to 
 - ``counted``: nothing that computes is left in ``uncounted_ops`` (on meta or on CPU); only pure data movement may
   be, until every such op has class ``none``.
 - ``train_vs_flop_counter``: a train-mode analysis's forward + backward MACs equal ``FlopCounterMode``'s count of the
-  same step / 2 (tests/flop_reference.py: torch 2.13's grouped-convolution backward formula corrected).
+  same step / 2 (tests/flop_reference.py: torch 2.13's grouped-convolution backward formula corrected); a network
+  torch itself cannot train is refused with a usage error.
 - ``train_memory``: the training memory a train-mode analysis reads off its own trace equals the one
   ``training_memory`` traces apart, and saved activations are not negative.
 """
@@ -30,6 +31,7 @@ from netspec import NetSpec, build
 from torch.utils.flop_counter import FlopCounterMode
 
 import archcost
+from archcost.errors import UsageError
 
 CLASSES = ("macs", "adds", "muls", "cmps", "divs", "exps", "norm")
 
@@ -220,12 +222,31 @@ def _trainable(spec: NetSpec) -> torch.nn.Module | None:
     return model if any(p.requires_grad for p in model.parameters()) else None
 
 
+def _refused(spec: NetSpec) -> Finding | None | bool:
+    """A network torch itself cannot train (batch or instance norm over one value per channel raises in train
+    mode): archcost must refuse it in one line too. False when torch trains it."""
+    from flop_reference import training_step_flops
+
+    try:
+        _quiet(lambda: training_step_flops(build(spec, "meta"), torch.zeros(spec.input_shape, device="meta")))
+    except Exception:  # noqa: BLE001 - whatever torch raises, archcost's answer must be a usage error
+        try:
+            _analyze(build(spec, "meta"), spec, mode="train", optimizer="sgd")
+        except UsageError:
+            return None
+        return Finding("train_refused", "torch cannot train it, archcost answers", "")
+    return False
+
+
 def train_vs_flop_counter(spec: NetSpec) -> Finding | None:
     from flop_reference import training_step_flops
 
     model = _trainable(spec)
     if model is None:
         return None  # --mode train refuses a model without trainable parameters (tested apart)
+    refused = _refused(spec)
+    if refused is not False:
+        return refused  # type: ignore[return-value]
     totals = _analyze(model, spec, mode="train", optimizer="sgd").totals
     ours = totals["forward_macs"] + totals["backward_macs"]
     reference = _quiet(lambda: training_step_flops(build(spec, "meta"), torch.zeros(spec.input_shape,
@@ -242,6 +263,9 @@ def train_memory(spec: NetSpec) -> Finding | None:
     model = _trainable(spec)
     if model is None:
         return None
+    refused = _refused(spec)
+    if refused is not False:
+        return refused  # type: ignore[return-value]
     memory = _analyze(model, spec, mode="train", optimizer="adam").provenance["memory"]
     apart = _quiet(lambda: training_memory(build(spec, "meta"), torch.zeros(spec.input_shape, device="meta"),
                                            optimizer="adam"))

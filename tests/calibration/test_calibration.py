@@ -47,6 +47,12 @@ FOUND: dict[str, dict[str, NetSpec]] = {
                "steered-depthwise-conv3d": _net((1, 6, 5, 5, 5), "steered", (_DEPTHWISE,), times=2)},
     "unchanged": {"alias-linear": _net((1, 5, 8), "alias", (_LINEAR,), both=False),
                   "alias-batchnorm3d": _net((1, 3, 3, 3, 3), "alias", (_BATCHNORM,), both=False)},
+    # Found by the training properties (issue 15): torch itself cannot train an instance norm over one value per
+    # channel; the analysis must refuse it in one line, as it does.
+    "train_vs_flop_counter": {"instance-norm-of-one-value": NetSpec((1, 3, 4), (
+        Layer("pool", (("dim", 1), ("pool", "adaptive_avg"), ("out", 1))),
+        Layer("norm", tuple(dict(dim=1, c=3, norm="instance", affine=False, track=True).items())),
+        Layer("conv", tuple(dict(dim=1, cin=3, cout=3, k=1, s=1, p=0, d=1, g=1, bias=False).items()))))},
 }
 
 # Each example runs a handful of analyses; these bounds keep the file near 30 s on the 2-core CI machine.

@@ -13,7 +13,8 @@ import archcost
 from archcost import cache
 from archcost.training.optimizers import Optimizer
 
-REPLAYED = {"resnet50", "resnet110", "resnext50-32x4d", "preact-resnet164", "mobilenet-v2", "efficientnet-b0"}
+REPLAYED = {"resnet50", "resnet110", "resnext50-32x4d", "preact-resnet164", "mobilenet-v2", "efficientnet-b0",
+            "inception-resnet-v1", "highway-cifar-20"}
 NAMES = archcost.list_architectures()
 
 

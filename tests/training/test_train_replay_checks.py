@@ -51,6 +51,18 @@ class Total(nn.Module):
         return x.sum((2, 3))
 
 
+class Gate(nn.Module):
+    """x + conv(x): its convolution saves its input; its output, a sum, is saved by nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.after = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.after(x + self.conv(x))
+
+
 def _head() -> nn.Module:
     return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
 
@@ -111,3 +123,12 @@ def test_a_copy_that_gets_another_output_gradient_stops_the_backward() -> None:
         trace_step(model, modules, tuple(args), kwargs, Optimizer.SGD, replay=True)
     assert failed.value.blocks == (modules.index(model[3]),)
     assert _same_figures(model) == {"replayed": True}  # the retry copies the third unit only
+
+
+def test_a_copy_whose_input_the_block_before_does_not_keep_gets_the_recorded_peak_shifted() -> None:
+    # The recorded gate's input comes from a ReLU, which keeps it for its own backward: it outlives the gate's
+    # backward. A copy's input comes from a gate, which keeps nothing: it is freed inside the copy's backward. The
+    # copy's live bytes are the recording's, less that input from the moment autograd let it go.
+    model = _meta(lambda: nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU(), nn.Sequential(*[Gate() for _ in range(4)]),
+                                        _head()))
+    assert _same_figures(model) == {"replayed": True}
