@@ -2,7 +2,7 @@
 
 Inference replays a block by copying its forward ops (counting/replay.py). A training step also runs the block's
 backward, which autograd drives from the graph the forward built, so a replayed block stands in the graph as one
-node (:class:`_StandIn`, a ``torch.autograd.Function``) that keeps what the real block would keep alive and, in the
+node (replay_state.StandIn, a ``torch.autograd.Function``) that keeps what the real block would keep alive and, in the
 backward, hands its inputs gradients with their metadata. The backward ops of the block are copied from the
 recorded block's, once the whole backward has run: a ResNet stage's recorded block is its first, whose backward runs
 after those of the blocks that copy it.
@@ -29,21 +29,27 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from archcost import torch_compat
 from archcost.counting import replay as forward_replay
 from archcost.counting.records import OpRecord
 from archcost.torch_compat import disable_torch_dispatch, storage_key
+from archcost.training.replay_state import (
+    Recording,
+    Region,
+    Replay,
+    StandIn,
+    classify_saves,
+    gradient_edge,
+    meta_of,
+    release_noter,
+    tracked_bytes,
+)
 
 if TYPE_CHECKING:
     from archcost.training.step import TrainTracer
-
-Meta = tuple[tuple[int, ...], tuple[int, ...], torch.dtype]
-
 
 class ReplayUnsound(Exception):
     """A replay check failed: the step must be traced again, without copying ``blocks`` (all blocks when empty)."""
@@ -51,102 +57,6 @@ class ReplayUnsound(Exception):
     def __init__(self, reason: str, blocks: tuple[int, ...] = ()) -> None:
         super().__init__(reason)
         self.blocks = blocks
-
-
-def _meta(tensor: Any) -> Meta | None:
-    return None if tensor is None else (tuple(tensor.shape), tensor.stride(), tensor.dtype)
-
-
-def _edge(tensor: torch.Tensor) -> tuple[Any, int] | None:
-    if not tensor.requires_grad:
-        return None
-    with disable_torch_dispatch():  # a leaf's edge is found through a view op: not one of the network's
-        edge = torch.autograd.graph.get_gradient_edge(tensor)
-    return (edge.node, edge.output_nr)
-
-
-@dataclass
-class Region:
-    """A block's stretch of the backward: from the first of its nodes to run to the next node outside it."""
-
-    first_record: int
-    live_open: int
-    peak_before: int
-    largest_before: int
-    uncounted_before: Counter[str]
-    last_record: int = -1
-    inner_peak_bytes: int = 0
-    largest_output_bytes: int = 0
-    live_delta_bytes: int = 0
-    uncounted: Counter[str] = field(default_factory=Counter)
-    records: list[tuple[int, OpRecord, bool, Any]] = field(default_factory=list)  # offset, record, weight, split
-    peaks: list[tuple[int, int]] = field(default_factory=list)  # a recording's: (op index, live bytes) per allocation
-    freed: tuple[bool, ...] = ()  # per saved input: whether it was freed by the end of the region
-
-
-@dataclass(eq=False)
-class Recording:
-    """A block run for real in this step, its forward's copy and what its backward did."""
-
-    index: int
-    size: int
-    forward: Any  # counting/replay.py's _Recording
-    retained_bytes: int  # what the forward left alive beyond its output: tensors saved for the backward
-    packs: list[tuple[str, int, int, int]]  # per save: kind ('arg', 'out', 'new'), which, bytes, owner offset
-    input_grad: list[tuple[int, bool]]  # (offset, whether the module's first input needed a gradient)
-    saves_args: tuple[int, ...]  # positions of the tensor arguments the graph keeps alive
-    saves_output: bool
-    edges: list[tuple[Any, int]]  # the gradient edges into the block (inputs, trainable parameters)
-    params: list[torch.nn.Parameter]
-    used: bool = False
-    grad_output: Meta | None = None
-    arg_grads: dict[int, Meta | None] = field(default_factory=dict)
-    param_grads: list[Meta | None] = field(default_factory=list)
-    region: Region | None = None
-    hooks: list[Any] = field(default_factory=list)
-    inputs: list[Any] = field(default_factory=list)  # weak references to the saved inputs (``saves_args`` order)
-    input_bytes: list[int] = field(default_factory=list)  # the live bytes each stands for (0: a view)
-    released_at: dict[int, int] = field(default_factory=dict)  # saved input -> op index when autograd let it go
-
-    def owns(self, module: int) -> bool:
-        return self.index <= module < self.index + self.size
-
-
-@dataclass(eq=False)
-class Replay:
-    """A copy of a recording standing in the graph for block ``index``."""
-
-    index: int
-    recording: Recording
-    arg_metas: list[Meta]
-    needs: tuple[bool, ...]  # per tensor argument: whether autograd asks its gradient
-    edges: list[tuple[Any, int]]
-    params: list[torch.nn.Parameter]
-    ballast: torch.Tensor | None  # live bytes standing for the tensors the real block's graph would keep
-    node: Any = None
-    grad_output: Meta | None = None
-    ran: bool = False
-    region: Region | None = None
-    inputs: list[Any] = field(default_factory=list)  # weak references to the saved inputs, as the recording's
-
-
-class _StandIn(torch.autograd.Function):
-    """One graph node for a replayed block: its output has the recorded metadata, its backward hands out gradients
-    (no op runs; the recorded ops are added to the trace afterwards)."""
-
-    @staticmethod
-    def forward(ctx: Any, replay: Replay, replayer: TrainReplayer, *tensors: torch.Tensor) -> torch.Tensor:
-        ctx.set_materialize_grads(False)  # an absent gradient must not become a zeros op
-        ctx.replay, ctx.replayer = replay, replayer
-        out = forward_replay.stand_in(replay.recording.forward)
-        kept = [tensors[i] for i in replay.recording.saves_args]
-        ctx.save_for_backward(*kept, *([out] if replay.recording.saves_output else []))
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor | None) -> Any:
-        grads = ctx.replayer.hand_out(ctx.replay, grad_output)
-        return (None, None, *grads, *([None] * len(ctx.replay.params)))
 
 
 class TrainReplayer(forward_replay.Replayer):
@@ -213,7 +123,7 @@ class TrainReplayer(forward_replay.Replayer):
         tracer.pack_log, tracer.allocation_log = [], set()
         released_at: dict[int, int] = {}
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
-        tracer.watched = {storage_key(t): _release_noter(released_at, position, tracer)
+        tracer.watched = {storage_key(t): release_noter(released_at, position, tracer)
                           for position, t in enumerate(tensors)}
         self.recording_open = True
         try:
@@ -227,7 +137,7 @@ class TrainReplayer(forward_replay.Replayer):
         if not pure or any(f is not None for f in flags_before):
             return out
         retained = live_delta - out.numel() * out.element_size()
-        saved = _classify(packs, allocated, args, out, index)
+        saved = classify_saves(packs, allocated, args, out, index)
         if retained < 0 or saved is None or (retained and not out.requires_grad):
             return out  # (alive without a graph to keep it: not a pure function of the inputs)
         flags = [(o, bool(f)) for o, f in enumerate(tracer.input_needs_grad[index + 1:index + size], start=1)
@@ -236,16 +146,16 @@ class TrainReplayer(forward_replay.Replayer):
         kinds = {kind_which for kind_which, *_ in saved}
         rec = Recording(index, size, recording, retained, [(k, w, b, o) for (k, w), b, o in saved], flags,
                         tuple(sorted(w for k, w in kinds if k == "arg")), ("out", 0) in kinds,
-                        [e for e in map(_edge, [*tensors, *trainable]) if e is not None], trainable)
+                        [e for e in map(gradient_edge, [*tensors, *trainable]) if e is not None], trainable)
         rec.released_at = released_at
         rec.inputs = [weakref.ref(tensors[i]) for i in rec.saves_args]
-        rec.input_bytes = [_tracked_bytes(tensors[i]) for i in rec.saves_args]
+        rec.input_bytes = [tracked_bytes(tensors[i]) for i in rec.saves_args]
         if out.requires_grad:
-            rec.hooks.append(out.register_hook(lambda g: setattr(rec, "grad_output", _meta(g))))
+            rec.hooks.append(out.register_hook(lambda g: setattr(rec, "grad_output", meta_of(g))))
         for position, tensor in enumerate(tensors):
             if tensor.requires_grad:
                 rec.hooks.append(tensor.register_hook(
-                    lambda g, position=position: rec.arg_grads.__setitem__(position, _meta(g))))
+                    lambda g, position=position: rec.arg_grads.__setitem__(position, meta_of(g))))
         self.train_recordings[slot] = rec
         return out
 
@@ -271,12 +181,12 @@ class TrainReplayer(forward_replay.Replayer):
             with disable_torch_dispatch():
                 ballast = torch.empty((recording.retained_bytes,), dtype=torch.uint8, device="meta")
             tracer.track(ballast)
-        replay = Replay(index, recording, [_meta(t) for t in tensors], tuple(t.requires_grad for t in tensors),
+        replay = Replay(index, recording, [meta_of(t) for t in tensors], tuple(t.requires_grad for t in tensors),
                         [], trainable, ballast)
         replay.inputs = [weakref.ref(tensors[i]) for i in recording.saves_args]
         tracer.packing = False  # what the stand-in keeps alive is saved below, as the recording's saves
         try:
-            out = _StandIn.apply(replay, self, *tensors, *trainable)
+            out = StandIn.apply(replay, self, *tensors, *trainable)
         finally:
             tracer.packing = True
         replay.node = out.grad_fn
@@ -389,7 +299,7 @@ class TrainReplayer(forward_replay.Replayer):
         tracer, trace = self.tracer, self.tracer.trace
         tracer.stack[-1] = replay.index  # the stand-in's node runs no op that would say so
         self.enter(replay.index)
-        replay.ran, replay.grad_output = True, _meta(grad_output)
+        replay.ran, replay.grad_output = True, meta_of(grad_output)
         if replay.grad_output != replay.recording.forward.output:
             # A copy's recording gets its gradient from the next copy, which hands out one like its input: the
             # last block of a run (before a pooling, a wider stage) gets another. Stop now, run it in full.
@@ -419,7 +329,7 @@ class TrainReplayer(forward_replay.Replayer):
         if self.failure:
             raise ReplayUnsound(self.failure)
         for rec in {id(r.recording): r.recording for r in self.replays}.values():
-            rec.param_grads = [_meta(p.grad) for p in rec.params]
+            rec.param_grads = [meta_of(p.grad) for p in rec.params]
             for hook in rec.hooks:
                 hook.remove()
         for replay in self.replays:
@@ -435,7 +345,7 @@ class TrainReplayer(forward_replay.Replayer):
         checks = [
             (replay.grad_output == rec.grad_output, "output gradient"),
             (handed == rec.arg_grads, "input gradients"),
-            (rec.param_grads == [_meta(p) for p in replay.params], "parameter gradients"),
+            (rec.param_grads == [meta_of(p) for p in replay.params], "parameter gradients"),
             (region.last_record == region.first_record and not region.uncounted, "ops of its own"),
             (self._shifts(replay) is not None, "saved inputs"),
             (region.live_delta_bytes == rec.region.live_delta_bytes + sum(b for _, b in self._shifts(replay) or ()),
@@ -492,37 +402,3 @@ class TrainReplayer(forward_replay.Replayer):
         trace.peak_live_bytes = max(trace.peak_live_bytes, replay.region.live_open + self._inner_peak(replay))
         saved = tracer.saved
         saved.largest_backward_output_bytes = max(saved.largest_backward_output_bytes, recorded.largest_output_bytes)
-
-
-def _release_noter(released_at: dict[int, int], position: int, tracer: TrainTracer) -> Any:
-    """Called as autograd lets go of a saved copy of input ``position``: the last call is when it let go of all."""
-    def released() -> None:
-        released_at[position] = len(tracer.trace.records)
-
-    return released
-
-
-def _tracked_bytes(tensor: torch.Tensor) -> int:
-    """The live bytes the tracer counts for ``tensor`` (a view is not counted: its base is)."""
-    return 0 if torch_compat.is_view(tensor) else tensor.numel() * tensor.element_size()
-
-
-def _classify(packs: list[tuple[int, int, int]], allocated: set[int], args: tuple[Any, ...], out: torch.Tensor,
-              index: int) -> list[tuple[tuple[str, int], int, int]] | None:
-    """Each save of a recording as (kind, which), bytes, owner offset; None when a saved storage is none of the
-    block's inputs, its output or one it made (then no copy could save the same)."""
-    arg_keys = {storage_key(a): i for i, a in enumerate(t for t in args if isinstance(t, torch.Tensor))}
-    out_key = storage_key(out)
-    local: dict[int, int] = {}
-    found = []
-    for key, nbytes, module in packs:
-        if key in arg_keys:
-            kind = ("arg", arg_keys[key])
-        elif key == out_key:
-            kind = ("out", 0)
-        elif key in allocated:
-            kind = ("new", local.setdefault(key, len(local)))
-        else:
-            return None
-        found.append((kind, nbytes, module - index))
-    return found
