@@ -86,6 +86,30 @@ def test_never_compiled_marks_the_wrapped_dispatch() -> None:
         assert torch.ones(1, device="meta").add(1).is_meta
 
 
+def test_every_archcost_dispatch_mode_is_marked_never_compiled() -> None:
+    """An unmarked mode imports torch._dynamo on its first op (about 2.7 s here) and pays dynamo's wrapper on every
+    op after it; the training step's tracer once was one."""
+    import importlib
+    import pkgutil
+
+    import archcost
+
+    for info in pkgutil.walk_packages(archcost.__path__, "archcost."):
+        if not info.name.endswith("__main__"):  # that one runs the command line
+            importlib.import_module(info.name)
+    modes, stack = [], [torch_compat.TorchDispatchMode]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("archcost.") and "__torch_dispatch__" in sub.__dict__:
+                modes.append(sub)
+    assert {m.__name__ for m in modes} >= {"Tracer", "TrainTracer", "_LargestOutput"}
+    for mode in modes:
+        original = getattr(mode.__dict__["__torch_dispatch__"], "__wrapped__", None)
+        if original is not None:
+            assert getattr(original, "__dynamo_disable", None) is original, f"{mode.__module__}.{mode.__name__}"
+
+
 def test_storage_key_is_shared_by_views_and_tells_meta_storages_apart() -> None:
     x, y = torch.ones(4, 4, device="meta"), torch.ones(4, 4, device="meta")
     assert x.untyped_storage().data_ptr() == y.untyped_storage().data_ptr()  # why data_ptr cannot be the key

@@ -18,7 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from archcost.counting import meta_kernels
 from archcost.errors import UsageError
-from archcost.torch_compat import TorchDispatchMode, reparametrized, storage_key
+from archcost.torch_compat import TorchDispatchMode, never_compiled, reparametrized, storage_key
 from archcost.training.loss import form_loss
 
 
@@ -60,6 +60,9 @@ class _LargestOutput(TorchDispatchMode):
         produced = {storage_key(t): storage_bytes(t) for t in flat if isinstance(t, torch.Tensor)}
         self.largest_bytes = max(self.largest_bytes, sum(produced.values()))
         return out
+
+
+never_compiled(_LargestOutput)  # as in counting/tracer.py: spares a cold start the import of torch._dynamo
 
 
 @contextlib.contextmanager

@@ -245,6 +245,9 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
                       tracer.saved)
 
 
+torch_compat.never_compiled(TrainTracer)  # as in counting/tracer.py: the first step would import torch._dynamo
+
+
 class Held:
     """A saved tensor in autograd's keeping: ``released`` is called when autograd drops it (the node that saved it
     has run and let its saved tensors go)."""
