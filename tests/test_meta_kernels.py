@@ -129,3 +129,73 @@ def test_pooling_matches_torch(n: int, c: int, kernel: int, stride: int, padding
 def test_pooling_defaults_stride_to_the_kernel() -> None:
     x = meta(1, 2, 9, 9)
     same(meta_kernels.run("max_pool2d_with_indices", (x, [3, 3]), {}), aten.max_pool2d_with_indices(x, [3, 3]))
+
+
+_DTYPES = (torch.int64, torch.int32, torch.uint8, torch.bool, torch.float16, torch.bfloat16, torch.float32,
+           torch.float64, torch.complex64)
+
+
+def _torch_or_error(op: object, args: tuple, kwargs: dict) -> torch.Tensor | None:
+    try:
+        return op(*args, **kwargs)
+    except RuntimeError:
+        return None
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "rsub", "add_", "sub_", "mul_", "div_"])
+def test_elementwise_kernels_give_torch_s_dtype_or_leave_the_op_to_torch(name: str) -> None:
+    """Every operand dtype pair, tensor and number operands, true and floor division: a kernel that answers gives
+    torch's dtype and layout, and never answers where torch raises. Integer true division is float in torch, an
+    in-place op refuses a cast to a narrower kind, and bool subtraction raises: those go to torch."""
+    op = getattr(aten, name)
+    answered = 0
+    for left in _DTYPES:
+        for right in (*_DTYPES, 2, 0.5, True, 1j):
+            other = meta(2, 3, dtype=right) if isinstance(right, torch.dtype) else right
+            for kwargs in ({}, {"rounding_mode": "floor"}) if name.startswith("div") else ({},):
+                a = meta(2, 3, dtype=left)
+                ours = meta_kernels.run(name, (a, other), kwargs)
+                if ours is None:
+                    continue
+                answered += 1
+                theirs = _torch_or_error(op, (a.clone() if name.endswith("_") else a, other), kwargs)
+                assert theirs is not None, (name, left, right, kwargs)
+                same(ours, theirs)
+    assert answered >= 16  # the floating cases still have their kernel
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "silu", "tanh", "hardtanh", "gelu", "leaky_relu", "hardswish"])
+def test_unary_kernels_give_torch_s_dtype_or_leave_the_op_to_torch(name: str) -> None:
+    op = getattr(aten, name)
+    for dtype in _DTYPES:
+        x = meta(2, 3, dtype=dtype)
+        ours = meta_kernels.run(name, (x,), {})
+        if ours is not None:
+            theirs = _torch_or_error(op, (x,), {})
+            assert theirs is not None, (name, dtype)
+            same(ours, theirs)
+    assert meta_kernels.run(name, (meta(2, 3),), {}) is not None
+
+
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.data(),
+       st.sampled_from(["add", "sub", "mul", "div", "rsub"]), st.sampled_from([2, 0.5, True]),
+       st.sampled_from([torch.float32, torch.bfloat16, torch.float16]))
+def test_an_expanded_operand_gets_torch_s_layout(base: list[int], data: st.DataObject, name: str, number: object,
+                                                 dtype: torch.dtype) -> None:
+    """A mean's backward divides an expanded gradient by a number (the kernel once fell back to torch's Python
+    reference here, which imports torch._dynamo on its first call)."""
+    target = [data.draw(st.integers(1, 4)) if n == 1 else n for n in base]
+    x = meta(*base, dtype=dtype).expand(target)
+    ours = meta_kernels.run(name, (x, number), {})
+    theirs = getattr(aten, name)(x, number)
+    if 0 in x.stride() and any(n > 1 for n, s in zip(target, x.stride()) if s == 0):
+        assert ours is not None
+    if ours is not None:
+        same(ours, theirs)
+
+
+def test_a_mean_backward_division_has_its_kernel() -> None:
+    grad = meta(1, 64, 1, 1).expand(1, 64, 8, 8)
+    same(meta_kernels.run("div", (grad, 64), {}), aten.div(grad, 64))
+    channels_last = meta(2, 64, 1, 1, channels_last=True).expand(2, 64, 7, 7)
+    same(meta_kernels.run("div", (channels_last, 49), {}), aten.div(channels_last, 49))

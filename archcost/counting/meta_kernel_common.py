@@ -25,6 +25,18 @@ def all_meta(args: Sequence[Any]) -> bool:
     return seen
 
 
+def all_floating(args: Sequence[Any]) -> bool:
+    """True when every tensor argument, inside lists too, is real floating point and no number is complex."""
+    for a in args:
+        for t in (a if isinstance(a, (list, tuple)) else (a,)):
+            if isinstance(t, torch.Tensor):
+                if not t.is_floating_point():
+                    return False
+            elif isinstance(t, complex):
+                return False
+    return True
+
+
 def like(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
     # empty_strided keeps the layout (channels-last included) and is ten times cheaper than empty_like on meta.
     return torch.empty_strided(x.shape, x.stride(), dtype=dtype or x.dtype, device="meta")
@@ -49,6 +61,20 @@ def _row_major_strides(shape: Sequence[int]) -> tuple[int, ...]:
         strides.append(step)
         step *= max(n, 1)
     return tuple(reversed(strides))
+
+
+def is_expanded_row_major(x: torch.Tensor) -> bool:
+    """``x`` is a new row-major tensor expanded: a broadcast dim (size > 1) has stride 0 and every other dim the
+    row-major stride of the shape before the expand. A mean's backward divides such a tensor by a number; torch
+    gives the quotient a new contiguous layout (tests/test_meta_kernels.py checks it)."""
+    shape, strides = x.shape, x.stride()
+    if x.dim() > 4 or 0 not in strides:
+        return False
+    base = [1 if st == 0 else n for n, st in zip(shape, strides)]
+    if any(st == 0 and n <= 1 for n, st in zip(shape, strides)):
+        return False  # a size-1 dim with stride 0 is no broadcast: leave the layout to torch
+    expected = _row_major_strides(base)
+    return all(st == 0 or st == e for st, e in zip(strides, expected))
 
 
 def dense_like(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor | None:

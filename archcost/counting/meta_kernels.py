@@ -20,9 +20,11 @@ import torch
 from archcost.counting import meta_kernels_train
 from archcost.counting.meta_kernel_common import (
     MetaKernel,
+    all_floating,
     all_meta,
     broadcast,
     dense_like,
+    is_expanded_row_major,
     like,
     pair,
     pool2d_output_shape,
@@ -63,6 +65,8 @@ def _binary(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         return None
     shape, dtype = found
     a = args[0]
+    if not isinstance(args[1], torch.Tensor) and is_expanded_row_major(a):
+        return torch.empty(shape, dtype=dtype, device="meta")  # e.g. a mean's backward: expand, then divide
     if shape == a.shape and dtype == a.dtype:
         return dense_like(a)  # keeps the first operand's memory format, as TensorIterator does; None if sliced
     return torch.empty(shape, dtype=dtype, device="meta")
@@ -193,7 +197,11 @@ for _name in ("add_", "sub_", "mul_", "div_"):
     KERNELS[_name] = _binary_inplace
 KERNELS["native_batch_norm"] = lambda args, kwargs: _batch_norm_inference(args, kwargs, 5)
 KERNELS["_native_batch_norm_legit_no_training"] = lambda args, kwargs: _batch_norm_inference(args, kwargs, None)
-# The training step's ops (backward, loss, optimizer updates); no name is in both tables.
+# These kernels take the dtype of a floating operand (or torch.result_type of two); integer, bool and complex
+# operands follow rules of their own (true division makes integers float, in-place ops refuse some casts, bool
+# subtraction raises), so run() leaves them to torch.
+_FLOATING_ONLY = frozenset(KERNELS)
+# The training step's ops (backward, loss, optimizer updates); no name is in both tables. They check dtypes themselves.
 KERNELS.update(meta_kernels_train.KERNELS)
 
 
@@ -201,6 +209,8 @@ def run(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     """The output of op ``name`` built from shapes alone, or None when torch's own kernel must run."""
     kernel = KERNELS.get(name)
     if kernel is None or not all_meta(args):
+        return None
+    if name in _FLOATING_ONLY and not all_floating(args):
         return None
     # Ops with extra keyword arguments (alpha, rounding_mode, approximate) keep their output shape; fine.
     return kernel(args, kwargs)
