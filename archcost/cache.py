@@ -19,7 +19,11 @@ importing torch. It lives in its own folder, ``<cache dir>/results`` (``$ARCHCOS
 pattern: anything else in that folder is left alone. A file that cannot be read or parsed is a miss (the next store
 replaces it), writes are atomic and honour the umask, and a folder that cannot be written is skipped silently.
 ``ARCHCOST_NO_CACHE=1`` (or ``archcost table --no-cache``) turns the disk store off; ``archcost cache info|clear``
-shows and empties it.
+shows and empties it. Beside the analyses, in ``<cache dir>/optimizer-steps``, the disk store keeps the optimizer
+steps train-mode analyses traced (:data:`STEPS`, same key rules: the step's key and the code fingerprint): a fresh
+process that finds a network's steps there builds no ``torch.optim`` optimizer, whose first construction imports
+torch._dynamo (2.7 s on the 2-core machine). That is the one disk write a library call (``archcost.analyze(...,
+mode="train")``) makes.
 
 **One key design.** Every key is built here, by :func:`analysis_key` from one request: the network's registry name,
 its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, replay and torch's
@@ -42,6 +46,10 @@ import re
 import secrets
 import sys
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,9 +58,9 @@ from archcost import __version__
 
 KEEP_FILES = 256  # the newest documents kept on disk; a ResNet-1202 table is about 4 MB
 MEMORY_SIZE = 64  # analyses kept in this process
+KEEP_STEPS = 4096  # optimizer steps kept on disk; one is a few kB, and ResNet-50 has 34 distinct
 SUFFIX = ".analysis.json"
 _ENTRY = re.compile(r"^[0-9a-f]{64}\.analysis\.json$")
-_PARTIAL = re.compile(r"^\.[0-9a-f]{16}\.analysis\.part$")  # a write in progress, or one a crash left behind
 _PACKAGE = Path(__file__).resolve().parent
 _LITERALS = (str, int, float, bool, type(None))
 
@@ -224,12 +232,31 @@ def optimizer_step_key(optimizer: str, tensors: Any, default_dtype: Any, torch_v
     return (optimizer, tensors, default_dtype, torch_version)
 
 
-def optimizer_step(key: Any) -> Any:
-    return OPTIMIZER_STEPS.recall(key)
+def optimizer_step(key: Any, decode: Any) -> Any:
+    """The step kept under ``key`` in this process, else the one on disk (cache.STEPS, keyed with the code
+    fingerprint as analyses are) turned back into a step by ``decode``; None when neither has it or the document
+    does not decode. A fresh process that finds its steps here builds no ``torch.optim`` optimizer, which would
+    import torch._dynamo (seconds)."""
+    found = OPTIMIZER_STEPS.recall(key)
+    if found is not None:
+        return found
+    name = _key("disk", {"optimizer_step": key})
+    document = load(name, STEPS) if name is not None else None
+    if document is None:
+        return None
+    try:
+        found = decode(document)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a document of another shape is a miss: the step is traced and the file replaced
+    OPTIMIZER_STEPS.keep(key, found)
+    return found
 
 
-def keep_optimizer_step(key: Any, step: Any) -> None:
+def keep_optimizer_step(key: Any, step: Any, encode: Any) -> None:
     OPTIMIZER_STEPS.keep(key, step)
+    name = _key("disk", {"optimizer_step": key})
+    if name is not None:
+        store(name, encode(step), STEPS)
 
 
 # -- replay plans ----------------------------------------------------------------------------------------------------
@@ -258,6 +285,31 @@ def forget() -> None:
 
 
 # -- disk ------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DiskFolder:
+    """One folder of the disk store under the base directory: JSON documents named ``<64 hex><.kind.json>``, and
+    writes in progress named ``.<16 hex>.<kind>.part``. Only names of this pattern are read, pruned or removed."""
+
+    name: str
+    kind: str
+
+    @property
+    def suffix(self) -> str:
+        return f".{self.kind}.json"
+
+    def path(self) -> Path:
+        return base_directory() / self.name
+
+    def owns(self, filename: str, *, entries_only: bool = False) -> bool:
+        if re.fullmatch(rf"[0-9a-f]{{64}}\.{self.kind}\.json", filename):
+            return True
+        return not entries_only and re.fullmatch(rf"\.[0-9a-f]{{16}}\.{self.kind}\.part", filename) is not None
+
+
+RESULTS = DiskFolder("results", "analysis")  # archcost table's analyses
+STEPS = DiskFolder("optimizer-steps", "step")  # traced optimizer steps (training/step.py)
+
+
 def base_directory() -> Path:
     configured = os.environ.get("ARCHCOST_CACHE_DIR")
     if configured:
@@ -267,37 +319,50 @@ def base_directory() -> Path:
 
 
 def directory() -> Path:
-    """The disk store's own folder (which may not exist yet)."""
-    return base_directory() / "results"
+    """The disk store's own folder for analyses (which may not exist yet)."""
+    return RESULTS.path()
+
+
+_DISK_OFF: ContextVar[bool] = ContextVar("archcost_disk_off", default=False)
 
 
 def enabled() -> bool:
-    return os.environ.get("ARCHCOST_NO_CACHE", "") in ("", "0")
+    return not _DISK_OFF.get() and os.environ.get("ARCHCOST_NO_CACHE", "") in ("", "0")
 
 
-def load(key: str) -> dict[str, Any] | None:
+@contextmanager
+def disk_off() -> Iterator[None]:
+    """The disk store off for what runs inside (``archcost table --no-cache``), whatever the environment says."""
+    token = _DISK_OFF.set(True)
+    try:
+        yield
+    finally:
+        _DISK_OFF.reset(token)
+
+
+def load(key: str, folder: DiskFolder = RESULTS) -> dict[str, Any] | None:
     if not enabled():
         return None
     try:
-        document = json.loads((directory() / f"{key}{SUFFIX}").read_text())
+        document = json.loads((folder.path() / f"{key}{folder.suffix}").read_text())
     except (OSError, ValueError):
         return None
     return document if isinstance(document, dict) else None
 
 
-def store(key: str, document: dict[str, Any]) -> None:
+def store(key: str, document: dict[str, Any], folder: DiskFolder = RESULTS) -> None:
     if not enabled():
         return
-    folder = directory()
+    path = folder.path()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{secrets.token_hex(8)}.analysis.part"
+        path.mkdir(parents=True, exist_ok=True)
+        temporary = path / f".{secrets.token_hex(8)}.{folder.kind}.part"
         # os.open with 0o666 lets the umask decide who may read it (mkstemp would force 0600).
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(handle, "w") as stream:
                 json.dump(document, stream)
-            os.replace(temporary, folder / f"{key}{SUFFIX}")
+            os.replace(temporary, path / f"{key}{folder.suffix}")
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
@@ -306,50 +371,61 @@ def store(key: str, document: dict[str, Any]) -> None:
         return  # a read-only or full disk costs the next run its time, never this run its answer
 
 
-def _own_files(folder: Path) -> list[Path]:
+def _own_files(folder: DiskFolder) -> list[Path]:
+    path = folder.path()
     try:
-        names = os.listdir(folder)
+        names = os.listdir(path)
     except OSError:
         return []
-    return [folder / n for n in names if _ENTRY.match(n) or _PARTIAL.match(n)]
+    return [path / n for n in names if folder.owns(n)]
 
 
-def _prune(folder: Path) -> None:
+def _prune(folder: DiskFolder) -> None:
+    keep = KEEP_FILES if folder is RESULTS else KEEP_STEPS
     entries = []
     for path in _own_files(folder):
-        if _ENTRY.match(path.name):
+        if folder.owns(path.name, entries_only=True):
             try:
                 entries.append((path.stat().st_mtime_ns, path))
             except OSError:
                 continue  # removed meanwhile by another process
     entries.sort()
-    for _, stale in entries[:-KEEP_FILES]:
+    for _, stale in entries[:-keep]:
         stale.unlink(missing_ok=True)
 
 
-def info() -> dict[str, Any]:
-    """The disk store's folder, whether it is on, and the number and bytes of its entries."""
-    folder = directory()
+def _sizes(folder: DiskFolder) -> list[int]:
     sizes = []
     for path in _own_files(folder):
-        if _ENTRY.match(path.name):
+        if folder.owns(path.name, entries_only=True):
             try:
                 sizes.append(path.stat().st_size)
             except OSError:
                 continue
-    return {"folder": str(folder), "enabled": enabled(), "entries": len(sizes), "bytes": sum(sizes)}
+    return sizes
+
+
+def info() -> dict[str, Any]:
+    """The disk store's folder, whether it is on, and the number and bytes of its entries (analyses), and of the
+    optimizer steps it keeps beside them."""
+    results, steps = _sizes(RESULTS), _sizes(STEPS)
+    return {"folder": str(directory()), "enabled": enabled(), "entries": len(results), "bytes": sum(results),
+            "optimizer_steps": len(steps), "optimizer_step_bytes": sum(steps)}
 
 
 def clear() -> dict[str, Any]:
-    """Remove the disk store's own files (entries and interrupted writes), nothing else. Returns what went."""
-    folder = directory()
-    removed, freed = 0, 0
-    for path in _own_files(folder):
-        try:
-            size = path.stat().st_size
-            path.unlink()
-        except OSError:
-            continue
-        removed += _ENTRY.match(path.name) is not None
-        freed += size
-    return {"folder": str(folder), "removed": removed, "bytes": freed}
+    """Remove the disk store's own files (entries, kept optimizer steps and interrupted writes), nothing else.
+    Returns what went: ``removed`` counts analyses, ``bytes`` everything freed."""
+    removed, steps, freed = 0, 0, 0
+    for folder in (RESULTS, STEPS):
+        for path in _own_files(folder):
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except OSError:
+                continue
+            entry = folder.owns(path.name, entries_only=True)
+            removed += entry and folder is RESULTS
+            steps += entry and folder is STEPS
+            freed += size
+    return {"folder": str(directory()), "removed": removed, "optimizer_steps_removed": steps, "bytes": freed}

@@ -246,15 +246,23 @@ def test_info_and_clear_through_the_command_line(folder: Path, capsys: pytest.Ca
     user = _user_files(folder)
     empty = _cli_json(capsys, "cache", "info")
     assert empty == {"schema": "archcost.cache-info/1", "folder": str(folder / "results"), "enabled": True,
-                     "entries": 0, "bytes": 0}
+                     "entries": 0, "bytes": 0, "optimizer_steps": 0, "optimizer_step_bytes": 0}
     _table(capsys, "resnet20", "--format", "json")
     _table(capsys, "resnet32", "--format", "json")
+    cache.forget()  # steps already in this process's store would not be traced, nor written
+    _table(capsys, "resnet20", "--format", "json", "--mode", "train")  # not kept itself; its optimizer steps are
+    assert len(_entries(folder)) == 2
     sizes = sum(p.stat().st_size for p in _entries(folder))
+    steps = [p for p in (folder / "optimizer-steps").iterdir() if cache.STEPS.owns(p.name, entries_only=True)]
+    step_bytes = sum(p.stat().st_size for p in steps)
     info = _cli_json(capsys, "cache", "info")
     assert (info["entries"], info["bytes"]) == (2, sizes)
+    assert steps and (info["optimizer_steps"], info["optimizer_step_bytes"]) == (len(steps), step_bytes)
     assert run(["cache", "info"]) == 0 and str(folder / "results") in capsys.readouterr().out
     cleared = _cli_json(capsys, "cache", "clear")
-    assert (cleared["removed"], cleared["bytes"]) == (2, sizes)
+    assert (cleared["removed"], cleared["optimizer_steps_removed"]) == (2, len(steps))
+    assert cleared["bytes"] == sizes + step_bytes
+    assert not list((folder / "optimizer-steps").iterdir())
     assert _cli_json(capsys, "cache", "info")["entries"] == 0
     assert all(path.read_text() == text for path, text in user.items())
     assert _cli_json(capsys, "cache", "clear")["removed"] == 0  # clearing an empty store is fine
@@ -267,6 +275,75 @@ def test_the_cache_command_does_not_import_torch(tmp_path: Path) -> None:
     done = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "TORCH False" in done.stderr
+
+
+# -- optimizer steps on disk ------------------------------------------------------------------------------------------
+_STEP_PROBE = """
+import json, sys
+import archcost
+from archcost.training import step
+if sys.argv[1] == "reuse":
+    def refuse(*args, **kwargs):
+        raise AssertionError("a torch.optim optimizer was built")
+    step.make = refuse
+analysis = archcost.analyze("resnet20", mode="train", optimizer="adam")
+print(json.dumps({"dynamo": "torch._dynamo" in sys.modules, "columns": analysis.columns["own_optimizer_ops"],
+                  "totals": analysis.totals, "memory": analysis.provenance["memory"]}, default=str))
+"""
+
+
+def test_optimizer_steps_on_disk_spare_a_fresh_process_torch_optim(tmp_path: Path) -> None:
+    """A second process finds every optimizer step of the network on disk: it builds no torch.optim optimizer
+    (which imports torch._dynamo, about 2.7 s here) and gives the same figures."""
+    env = {**os.environ, "ARCHCOST_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("ARCHCOST_NO_CACHE", None)
+    found = []
+    for phase in ("trace", "reuse"):
+        done = subprocess.run([PYTHON, "-c", _STEP_PROBE, phase], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        found.append(json.loads(done.stdout.splitlines()[-1]))
+    traced, reused = found
+    assert traced["dynamo"] and not reused["dynamo"]
+    assert {k: v for k, v in reused.items() if k != "dynamo"} == {k: v for k, v in traced.items() if k != "dynamo"}
+    assert sum(traced["columns"]) > 0
+
+
+def test_a_corrupt_optimizer_step_is_a_miss_and_is_rewritten(folder: Path) -> None:
+    cache.forget()
+    first = archcost.analyze("resnet20", mode="train", optimizer="sgd-momentum").to_dict()
+    files = sorted((folder / "optimizer-steps").iterdir())
+    assert files
+    for path in files:
+        path.write_text('{"records": [["add_", [["nonsense"]]]]}')
+    cache.forget()
+    again = archcost.analyze("resnet20", mode="train", optimizer="sgd-momentum").to_dict()
+    assert again == first
+    from archcost.training.step import _StepTemplate
+
+    assert all(_StepTemplate.decode(json.loads(p.read_text())).records for p in files)  # whole steps again
+
+
+def test_no_cache_keeps_a_train_table_s_optimizer_steps_off_the_disk(folder: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    cache.forget()
+    _table(capsys, "resnet20", "--mode", "train", "--no-cache", "--format", "json")
+    assert not (folder / "optimizer-steps").exists()
+    assert cache.enabled()  # off for that command only
+    cache.forget()
+    _table(capsys, "resnet20", "--mode", "train", "--format", "json")
+    assert list((folder / "optimizer-steps").iterdir())
+
+
+def test_the_optimizer_step_folder_is_pruned_to_its_newest(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "KEEP_STEPS", 2)
+    keys = [cache.request_key(step=i) for i in range(3)]
+    for i, key in enumerate(keys):
+        assert key is not None
+        cache.store(key, {"i": i}, cache.STEPS)
+        os.utime(folder / "optimizer-steps" / f"{key}{cache.STEPS.suffix}", ns=(i, i))
+    cache.store(keys[2], {"i": 2}, cache.STEPS)  # prunes once more, now with a clear order
+    assert cache.load(keys[0], cache.STEPS) is None
+    assert [cache.load(k, cache.STEPS) for k in keys[1:]] == [{"i": 1}, {"i": 2}]
 
 
 # -- the memory store: registry networks only -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""``archcost cache info|clear``: where ``archcost table``'s disk cache is, how big it is, and emptying it.
+"""``archcost cache info|clear``: where ``archcost table``'s disk cache is, how big it is, and emptying it. Beside the
+analyses it keeps the optimizer steps train-mode analyses traced (archcost/cache.py, ``optimizer-steps/``).
 
 Torch-free. ``clear`` removes only the files the cache wrote (archcost/cache.py names them by its own pattern), so a
 cache folder shared with anything else keeps everything else.
@@ -20,8 +21,11 @@ cache_app = typer.Typer(help="The disk cache of `archcost table` results: show i
 app.add_typer(cache_app, name="cache")
 
 INFO_COLUMNS = (Column("folder", "folder", "left"), Column("enabled", "enabled", "left"),
-                Column("entries", "entries", show=integer), Column("bytes", "bytes", show=integer))
+                Column("entries", "entries", show=integer), Column("bytes", "bytes", show=integer),
+                Column("optimizer_steps", "optimizer steps", show=integer),
+                Column("optimizer_step_bytes", "their bytes", show=integer))
 CLEAR_COLUMNS = (Column("folder", "folder", "left"), Column("removed", "entries removed", show=integer),
+                 Column("optimizer_steps_removed", "optimizer steps removed", show=integer),
                  Column("bytes", "bytes freed", show=integer))
 
 

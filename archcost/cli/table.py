@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from typing import Annotated, Any, Optional
 
 import typer
@@ -122,9 +124,14 @@ def table_command(
     overrides = builder_arguments(sets, [arch])
     _check_request(input, batch, depth, timed, device, out)
     if mode is Mode.TRAIN:
-        return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
-                           dtype=dtype.value, depth=depth, format=format, out=out, overrides=overrides,
-                           master_dtype=master_dtype.value if master_dtype else None, checkpoint=checkpoint or [])
+        from archcost import cache
+
+        # A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store.
+        with cache.disk_off() if no_cache else contextlib.nullcontext():
+            return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
+                               dtype=dtype.value, depth=depth, format=format, out=out, overrides=overrides,
+                               master_dtype=master_dtype.value if master_dtype else None,
+                               checkpoint=checkpoint or [])
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.

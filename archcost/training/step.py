@@ -21,6 +21,8 @@ from typing import Any
 import torch
 
 from archcost import torch_compat
+from archcost.counting.formulas import Term
+from archcost.counting.opclass import OpClass
 from archcost.counting.records import OpRecord
 from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
 from archcost.torch_compat import storage_key
@@ -274,6 +276,26 @@ class _StepTemplate:
     uncounted: Counter[str]
     inner_peak_bytes: int
 
+    def encode(self) -> dict[str, Any]:
+        """The document the disk store keeps (cache.STEPS): plain JSON, the module index left out."""
+        records = [[r.op, None if r.terms is None else [[t.op_class.value, t.count, t.formula,
+                                                         [list(v) for v in t.values], t.origin] for t in r.terms],
+                    r.bytes_in, r.bytes_out, [list(shape) for shape in r.shapes]] for r in self.records]
+        return {"records": records, "uncounted": dict(self.uncounted), "inner_peak_bytes": self.inner_peak_bytes}
+
+    @staticmethod
+    def decode(document: dict[str, Any]) -> _StepTemplate:
+        """The template back from :meth:`encode`'s document; a malformed one raises (the store calls it a miss)."""
+        def term(op_class: str, count: int, formula: str, values: list[Any], origin: str) -> Term:
+            return Term(OpClass(op_class), int(count), str(formula), tuple((str(a), int(b)) for a, b in values),
+                        str(origin))
+
+        records = tuple(OpRecord(-1, str(op), None if terms is None else tuple(term(*t) for t in terms),
+                                 int(bytes_in), int(bytes_out), tuple(tuple(int(n) for n in s) for s in shapes))
+                        for op, terms, bytes_in, bytes_out, shapes in document["records"])
+        uncounted = Counter({str(k): int(v) for k, v in document["uncounted"].items()})
+        return _StepTemplate(records, uncounted, int(document["inner_peak_bytes"]))
+
 
 def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimizer: Optimizer) -> None:
     """One optimizer per module's own parameters, so each update is attributed to the module holding it.
@@ -285,20 +307,20 @@ def _optimizer_step(tracer: TrainTracer, modules: list[torch.nn.Module], optimiz
     parameter sets, 34 distinct)."""
     from archcost import cache
 
-    default_dtype = torch.get_default_dtype()
+    default_dtype = str(torch.get_default_dtype())
     for i, module in enumerate(modules):
         # module.parameters(recurse=False), without its generator machinery (a ResNet-1202 has 5,410 modules)
         own = list(dict.fromkeys(p for p in module.__dict__["_parameters"].values()
                                  if p is not None and p.requires_grad and p.grad is not None))
         if not own:
             continue
-        metadata = tuple((tuple(t.shape), t.stride(), t.dtype) for p in own for t in (p, p.grad))
-        key = cache.optimizer_step_key(optimizer.value, metadata, default_dtype, torch.__version__)
-        template = cache.optimizer_step(key)
+        metadata = tuple((tuple(t.shape), t.stride(), str(t.dtype)) for p in own for t in (p, p.grad))
+        key = cache.optimizer_step_key(optimizer.value, metadata, default_dtype, str(torch.__version__))
+        template = cache.optimizer_step(key, _StepTemplate.decode)
         if template is None:
             template = _trace_module_step(tracer, i, own, optimizer)
             if template is not None:
-                cache.keep_optimizer_step(key, template)
+                cache.keep_optimizer_step(key, template, _StepTemplate.encode)
             continue
         trace = tracer.trace
         trace.records.extend(OpRecord(i, r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes) for r in template.records)

@@ -4,6 +4,7 @@ network of each registry family and every optimizer."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ def test_reused_steps_give_the_figures_of_traced_ones(name: str, optimizer: str,
     filled = _train(name, optimizer)
     assert cache.OPTIMIZER_STEPS, "no optimizer step was stored: this test no longer tests the store"
     reused = _train(name, optimizer)
-    monkeypatch.setattr(cache, "optimizer_step", lambda key: None)  # every module's step traced, none reused
+    monkeypatch.setattr(cache, "optimizer_step", lambda key, decode: None)  # every step traced, none reused
     traced = _train(name, optimizer)
     assert filled == reused == traced
     assert filled["totals"]["optimizer_ops"] > 0
@@ -57,3 +58,21 @@ def test_a_step_is_reused_only_for_the_same_optimizer_and_tensors() -> None:
     # Per element of the update: sgd 1 (p -= lr * g), adam more; each module by its own parameter count.
     assert ops["sgd"][1:] == [15, 12, 12]
     assert all(a > s for a, s in zip(ops["adam"][1:], ops["sgd"][1:]))
+
+
+@pytest.mark.parametrize("optimizer", [o.value for o in Optimizer])
+def test_a_step_written_for_the_disk_reads_back_as_it_was(optimizer: str) -> None:
+    """What the disk store keeps (cache.STEPS) is the step itself: every record's op, terms and bytes, the ops
+    without a rule and the inner peak come back equal, so a step read from disk gives the figures of a traced one."""
+    from archcost.training.step import _StepTemplate
+
+    cache.forget()
+    _train("mobilenet-v2", optimizer)
+    steps = list(cache.OPTIMIZER_STEPS.values())
+    assert steps
+    for step in steps:
+        back = _StepTemplate.decode(json.loads(json.dumps(step.encode())))
+        assert back.uncounted == step.uncounted and back.inner_peak_bytes == step.inner_peak_bytes
+        fields = [(r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes) for r in step.records]
+        assert [(r.op, r.terms, r.bytes_in, r.bytes_out, r.shapes) for r in back.records] == fields
+        assert any(r.terms for r in step.records)
