@@ -76,19 +76,17 @@ class TrainReplayer(forward_replay.Replayer):
         self.consumers: defaultdict[tuple[Any, int], list[Any]] = defaultdict(list)  # gradient edge -> nodes
         self.walked: set[Any] = set()  # the nodes whose edges are in ``consumers``
 
-    def candidates(self) -> list[int]:
-        """The inference candidates but a parent's last child: its output leaves the run of equal blocks (to a
-        pooling, a wider stage, a residual sum), whose gradient is seldom the one its recording gets from the next
-        copy; such a copy fails its check and costs the step one more attempt."""
-        sizes = self.structure.sizes
-        last: set[int] = set()
-        for parent, size in enumerate(sizes):
-            child, end, final = parent + 1, parent + size, None
-            while child < end:
-                final, child = child, child + sizes[child]
-            if final is not None:
-                last.add(final)
-        return [i for i in super().candidates() if i not in last]
+    def _fed_a_shared_input(self, args: tuple[Any, ...]) -> bool:
+        """The block gets the very input of an enclosing call that is not a plain chain (nn.Sequential): that
+        input most likely feeds a sibling too (an Inception's branches), so the block's input gradient would be
+        summed with one from outside, which :meth:`verify` refuses after the forward. Such a block runs in full
+        from the first attempt instead of costing one; a guess that only saves attempts (the checks stay)."""
+        first = next((a for a in args if isinstance(a, torch.Tensor)), None)
+        if first is None:
+            return False
+        tracer, sequential = self.tracer, torch.nn.Sequential.forward
+        return any(tracer.call_inputs.get(i) == id(first) and type(tracer.modules[i]).forward is not sequential
+                   for i in tracer.stack[:-1])  # the top is the block itself
 
     def wrap(self, index: int, original: Any) -> Any:
         key = self.structure.keys[index]
@@ -98,7 +96,7 @@ class TrainReplayer(forward_replay.Replayer):
         def forward(*args: Any, **kwargs: Any) -> Any:
             signature = forward_replay._signature(args, kwargs)
             if signature is None or kwargs or self.recording_open or index in self.run_in_full \
-                    or any(p.grad is not None for p in params):
+                    or any(p.grad is not None for p in params) or self._fed_a_shared_input(args):
                 return original(*args, **kwargs)
             needs = tuple(a.requires_grad for a in args if isinstance(a, torch.Tensor))
             slot = (key, signature, needs, torch.is_grad_enabled())
@@ -249,11 +247,15 @@ class TrainReplayer(forward_replay.Replayer):
         for replay in self.replays:
             if not all(c is replay.node for e in replay.edges for c in consumers[e]):
                 shared.update(self._same_key(replay.index))
+            if any(c.name().startswith("CatBackward") for c in consumers[(replay.node, 0)]):
+                # Its output gradient will be a slice of the concatenation's, not laid out like the output: the
+                # backward would stop at this copy (hand_out). Named now, with all the others, for one attempt.
+                shared.add(replay.index)
             if replay.index in self.owners:
                 raise ReplayUnsound("a copied block inside a recorded one")
             self.owners[replay.index] = replay
         if shared:
-            raise ReplayUnsound("a block's input or parameter is also used outside it", tuple(sorted(shared)))
+            raise ReplayUnsound("a block's input, parameter or output is also used outside it", tuple(sorted(shared)))
 
     # -- backward -----------------------------------------------------------------------------------------------
     def enter(self, module: int) -> None:

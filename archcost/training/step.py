@@ -80,6 +80,7 @@ class TrainTracer(Tracer):
         self.allocation_log: set[int] | None = None  # while a block is recorded: the storages it made
         self.run_in_full: frozenset[int] = frozenset()  # blocks not to copy (training/replay.py)
         self.tags: dict[Any, int] = {}  # autograd node -> the module whose forward made it
+        self.call_inputs: dict[int, int] = {}  # module -> id of its latest call's first input (training/replay.py)
         self.region_watch: Any = None  # told each module the backward moves to (training/replay.py)
         self._shapes: dict[int, frozenset[tuple[int, ...]]] = {}
         self.watched: dict[int, Any] = {}  # storage key -> called when autograd lets a saved copy of it go
@@ -202,6 +203,7 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
         first = _first_tensor_in(inputs)
         if i is not None and first is not None:
             input_grad[i] = bool(input_grad[i]) or first.requires_grad
+            tracer.call_inputs[i] = id(first)  # an id: holding the tensor would change when its bytes are freed
 
     def post(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         i = index.get(id(module))

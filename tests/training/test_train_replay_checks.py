@@ -38,10 +38,32 @@ class Reuses(nn.Module):
         super().__init__()
         self.tag = tag  # a different key per instance: only the inner units repeat
         self.unit = Unit()
-        self.after = nn.Identity()  # the unit is not the last child (last children are never copied)
+        self.after = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.after(x + self.unit(x))
+
+
+class ReusesMade(Reuses):
+    """As Reuses, on a tensor made inside it: the unit's input is not Reuses' own, so only the graph shows the
+    second use (the replayer's forward-time guess looks for a block fed an enclosing call's own input)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(x)
+        return self.after(h + self.unit(h))
+
+
+class Concatenates(nn.Module):
+    """Its unit's output goes into a concatenation, whose backward hands the unit a slice of its gradient."""
+
+    def __init__(self, tag: int) -> None:
+        super().__init__()
+        self.tag = tag
+        self.unit = Unit()
+        self.mix = nn.Conv2d(8, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mix(torch.cat([self.unit(x.clone()), torch.relu(x)], 1))
 
 
 class Total(nn.Module):
@@ -99,10 +121,35 @@ def test_a_unit_whose_input_is_used_outside_is_not_copied() -> None:
     assert _same_figures(model) == {"replayed": False}
 
 
+def _fails_after_the_forward(model: nn.Module) -> tuple[int, ...]:
+    modules = [m for _, m in model.named_modules()]
+    args, kwargs = make(from_user((2, 4, 8, 8), batch=None, dtype="float32"), device="meta")
+    with pytest.raises(ReplayUnsound) as failed:
+        trace_step(model, modules, tuple(args), kwargs, Optimizer.SGD, replay=True)
+    assert all(p.grad is None for p in model.parameters())  # the failed attempt left the model as it was
+    return failed.value.blocks
+
+
+def test_a_unit_fed_its_parent_s_own_input_runs_in_full_from_the_first_attempt() -> None:
+    # As below, but Reuses passes the unit its own input: the replayer does not copy it, no attempt is lost.
+    model = _meta(lambda: nn.Sequential(Unit(), Unit(), Unit(), Reuses(0), Reuses(1), _head()))
+    modules = [m for _, m in model.named_modules()]
+    args, kwargs = make(from_user((2, 4, 8, 8), batch=None, dtype="float32"), device="meta")
+    trace_step(model, modules, tuple(args), kwargs, Optimizer.SGD, replay=True)  # raises nothing
+    assert _same_figures(model) == {"replayed": True}  # the third plain unit is still copied
+
+
+def test_a_copy_feeding_a_concatenation_is_named_after_the_forward() -> None:
+    model = _meta(lambda: nn.Sequential(Unit(), Unit(), Unit(), Concatenates(0), Concatenates(1), _head()))
+    names = [n for n, _ in model.named_modules()]
+    assert {names[b] for b in _fails_after_the_forward(model)} == {"3.unit", "4.unit"}  # both, in one attempt
+    assert _same_figures(model) == {"replayed": True}
+
+
 def test_a_copy_whose_input_is_used_outside_fails_the_check_after_the_forward() -> None:
     # Recorded in a plain run of units (the first takes the input, which needs no gradient: another slot), copied
-    # inside Reuses: only the whole graph shows the second use.
-    model = _meta(lambda: nn.Sequential(Unit(), Unit(), Unit(), Reuses(0), Reuses(1), _head()))
+    # inside ReusesMade: only the whole graph shows the second use.
+    model = _meta(lambda: nn.Sequential(Unit(), Unit(), Unit(), ReusesMade(0), ReusesMade(1), _head()))
     modules = [m for _, m in model.named_modules()]
     args, kwargs = make(from_user((2, 4, 8, 8), batch=None, dtype="float32"), device="meta")
     with pytest.raises(ReplayUnsound) as failed:
