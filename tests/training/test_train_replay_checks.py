@@ -161,8 +161,8 @@ def test_a_copy_whose_input_is_used_outside_fails_the_check_after_the_forward() 
 
 def test_a_copy_that_gets_another_output_gradient_stops_the_backward() -> None:
     # The first unit takes the input (no gradient needed: its own slot); the second is recorded, the third and
-    # fourth copied. The fourth is not its parent's last child (the linear layer is), so it is copied; its
-    # gradient comes from the sum's backward (an expanded tensor), not from a unit like its recording's.
+    # fourth copied. The fourth's gradient comes from the sum's backward (an expanded tensor), not from a unit like
+    # its recording's.
     model = _meta(lambda: nn.Sequential(Unit(), Unit(), Unit(), Unit(), Total(), nn.Linear(4, 3)))
     modules = [m for _, m in model.named_modules()]
     args, kwargs = make(from_user((2, 4, 8, 8), batch=None, dtype="float32"), device="meta")
