@@ -13,14 +13,29 @@ absolute time). Two settings:
 ``full`` is the training step with replay off (every block run), for reference. ``torch floor`` is what torch itself
 takes, without archcost: one forward and backward of the model on meta under a dispatch mode that only builds outputs
 (archcost's shape-only kernels, no counting, no replay), over one forward under the same mode. A traced training
-step cannot take less than that ratio of a traced forward, whatever the counting costs.
+step cannot take less than that ratio of a traced forward, whatever the counting costs. ``torch train forward`` is
+the forward of that step alone (train mode, autograd recording the graph, no backward) over the same bare forward:
+what torch spends before the backward starts.
+
+``no backward`` bounds any faster backward engine from below: the warm train-mode analysis with ``loss.backward()``
+made a no-op for the measurement (so no gradient exists and the optimizer updates nothing) and the copies' backward
+checks skipped, over the warm inference analysis. It is what the rest of a training step's analysis costs: the
+train-mode forward with its graph and saved-tensor notes, the memory and the columns. Its figures are never used.
+
+The disk store is off for all of the above (``ARCHCOST_NO_CACHE=1``), so ``cold`` keeps nothing anywhere.
+``--fresh`` adds what a user of the command line waits for: one new Python process per analysis (``import torch``
+included), the median wall time of a train-mode analysis with an empty cache folder and with the optimizer steps an
+earlier process kept on disk (archcost/cache.py), over an inference analysis's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,12 +79,32 @@ def measure(name: str, optimizer: str, repeats: int) -> dict[str, float]:
         found[f"{label} inference s"] = base
         found[f"{label} train/inf"] = median_seconds(train, repeats, cold=cold) / base
         found[f"{label} full/inf"] = median_seconds(full, repeats, cold=cold) / base
-    found["torch floor"] = torch_floor(name, repeats)
+    found["no backward"] = without_backward(train, repeats) / found["warm inference s"]
+    found["torch floor"], found["torch train forward"] = torch_floor(name, repeats)
     return found
 
 
-def torch_floor(name: str, repeats: int) -> float:
-    """Bare forward+backward over bare forward, on meta, under a mode that only builds outputs."""
+def without_backward(train: Callable[[], object], repeats: int) -> float:
+    """Median seconds of ``train`` with the backward a no-op (a bound: see the docstring); restored afterwards."""
+    import torch
+
+    from archcost import cache
+    from archcost.training.replay import TrainReplayer
+
+    backward, finish = torch.Tensor.backward, TrainReplayer.finish
+    torch.Tensor.backward = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+    TrainReplayer.finish = lambda self: None  # type: ignore[method-assign]
+    try:
+        train()  # the first run without a backward records its replay plan
+        return median_seconds(train, repeats, cold=False)
+    finally:
+        torch.Tensor.backward, TrainReplayer.finish = backward, finish  # type: ignore[method-assign]
+        cache.forget()  # nothing these runs kept (a result, a replay plan) outlives the measurement
+
+
+def torch_floor(name: str, repeats: int) -> tuple[float, float]:
+    """Bare forward+backward over bare forward, and bare train-mode forward (graph recorded) over bare forward, on
+    meta, under a mode that only builds outputs."""
     import torch
 
     import archcost
@@ -101,6 +136,11 @@ def torch_floor(name: str, repeats: int) -> float:
         for p in model.parameters():
             p.grad = None
 
+    def train_forward() -> None:
+        model.train()
+        with Bare():
+            model(x)  # the output and its graph are dropped here
+
     def median(call: Callable[[], None]) -> float:
         call()
         times = []
@@ -110,7 +150,45 @@ def torch_floor(name: str, repeats: int) -> float:
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
-    return median(step) / median(forward)
+    base = median(forward)
+    return median(step) / base, median(train_forward) / base
+
+
+_FRESH = "import sys, archcost; archcost.analyze(sys.argv[1], **({'mode': 'train', 'optimizer': sys.argv[3]} " \
+         "if sys.argv[2] == 'train' else {}))"
+
+
+def fresh_process(name: str, optimizer: str, repeats: int) -> dict[str, float]:
+    """Median wall seconds of one analysis in a new process: inference; train with an empty cache folder; train
+    with the optimizer steps of an earlier process on disk."""
+    root = str(Path(__file__).resolve().parent.parent)
+
+    def wall(mode: str, folder: str | None) -> float:
+        env = {**os.environ, "PYTHONPATH": root}
+        env.pop("ARCHCOST_NO_CACHE", None)
+        with tempfile.TemporaryDirectory() as empty:
+            env["ARCHCOST_CACHE_DIR"] = folder or empty
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", _FRESH, name, mode, optimizer], check=True, env=env)
+            return time.perf_counter() - start
+
+    def median(mode: str, folder: str | None) -> float:
+        return statistics.median(wall(mode, folder) for _ in range(repeats))
+
+    with tempfile.TemporaryDirectory() as kept:
+        wall("train", kept)  # fills the folder's optimizer steps
+        return {"inference s": median("inference", None), "train s": median("train", None),
+                "train, steps on disk s": median("train", kept)}
+
+
+def print_fresh(networks: list[str], optimizer: str, repeats: int) -> None:
+    print("\n| network | fresh inference s | fresh train s | train/inf | steps on disk: train s | train/inf |")
+    print("|---|---|---|---|---|---|")
+    for name in networks:
+        f = fresh_process(name, optimizer, repeats)
+        base = f["inference s"]
+        print(f"| {name} | {base:.2f} | {f['train s']:.2f} | {f['train s'] / base:.2f} | "
+              f"{f['train, steps on disk s']:.2f} | {f['train, steps on disk s'] / base:.2f} |", flush=True)
 
 
 def main() -> int:
@@ -119,12 +197,15 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--optimizer", default="adam")
+    parser.add_argument("--fresh", nargs="*", metavar="NETWORK", default=None,
+                        help="also time analyses in new processes (see above): these networks, or all when none")
     args = parser.parse_args()
+    os.environ["ARCHCOST_NO_CACHE"] = "1"  # this process: nothing on disk (the --fresh children set their own)
     import torch
 
     torch.set_num_threads(args.threads)
     columns = ["warm inference s", "warm train/inf", "warm full/inf", "cold inference s", "cold train/inf",
-               "cold full/inf", "torch floor"]
+               "cold full/inf", "no backward", "torch floor", "torch train forward"]
     print("| network | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     worst = {"warm": 0.0, "cold": 0.0}
@@ -135,6 +216,8 @@ def main() -> int:
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     print(f"\nworst train/inference ratio: warm {worst['warm']:.2f}, cold {worst['cold']:.2f} (issue 15 asks <= 2); "
           f"medians of {args.repeats}, --threads {args.threads}, optimizer {args.optimizer}")
+    if args.fresh is not None:
+        print_fresh(args.fresh or args.networks, args.optimizer, args.repeats)
     return 0
 
 
