@@ -59,8 +59,6 @@ from archcost import __version__
 KEEP_FILES = 256  # the newest documents kept on disk; a ResNet-1202 table is about 4 MB
 MEMORY_SIZE = 64  # analyses kept in this process
 KEEP_STEPS = 4096  # optimizer steps kept on disk; one is a few kB, and ResNet-50 has 34 distinct
-SUFFIX = ".analysis.json"
-_ENTRY = re.compile(r"^[0-9a-f]{64}\.analysis\.json$")
 _PACKAGE = Path(__file__).resolve().parent
 _LITERALS = (str, int, float, bool, type(None))
 
@@ -308,6 +306,7 @@ class DiskFolder:
 
 RESULTS = DiskFolder("results", "analysis")  # archcost table's analyses
 STEPS = DiskFolder("optimizer-steps", "step")  # traced optimizer steps (training/step.py)
+SUFFIX = RESULTS.suffix
 
 
 def base_directory() -> Path:

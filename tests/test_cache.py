@@ -35,7 +35,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _entries(base: Path) -> list[Path]:
-    return sorted(p for p in (base / "results").glob(f"*{cache.SUFFIX}") if cache._ENTRY.match(p.name))
+    return sorted(p for p in (base / "results").glob(f"*{cache.SUFFIX}") if cache.RESULTS.owns(p.name, entries_only=True))
 
 
 def _table(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

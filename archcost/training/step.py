@@ -117,11 +117,10 @@ class TrainTracer(Tracer):
         start = len(self.trace.records)
         out = super().__torch_dispatch__(func, types, args, kwargs)
         name = func.overloadpacket.__name__
+        flat = out if isinstance(out, (tuple, list)) else (out,)
         if self.allocation_log is not None:  # every output, statistics included: what a recorded block made
-            flat = out if isinstance(out, (tuple, list)) else (out,)
             self.allocation_log.update(storage_key(t) for t in flat if isinstance(t, torch.Tensor))
         if self.phase is Phase.BACKWARD:
-            flat = out if isinstance(out, (tuple, list)) else (out,)
             produced = {storage_key(t): t.untyped_storage().nbytes() for t in flat if isinstance(t, torch.Tensor)}
             self.saved.largest_backward_output_bytes = max(self.saved.largest_backward_output_bytes,
                                                            sum(produced.values()))
