@@ -35,7 +35,8 @@ def _emit(document: dict[str, Any], columns: tuple[Column, ...], schema: str, fo
 
 @cache_app.command("info")
 def info_command(format: FormatOption = Format.TABLE, out: OutOption = None) -> None:
-    """The cache's folder, whether it is on (ARCHCOST_NO_CACHE), and its entries and bytes."""
+    """The cache's folder, whether it is on (ARCHCOST_NO_CACHE), and its entries and bytes; the optimizer steps
+    train-mode analyses keep are counted apart (they live beside it, in optimizer-steps/)."""
     from archcost import cache
 
     if out is not None:

@@ -111,7 +111,8 @@ def table_command(
     timed: Annotated[bool, typer.Option("--timed", help="Measure each layer's time on the real device "
                                         "(--device cpu or cuda) and show it beside its MACs.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Analyse again even if this machine has the "
-                                           "result of the same request and code on disk.")] = False,
+                                           "result of the same request and code on disk, and write nothing to "
+                                           "the disk cache (train mode's optimizer steps included).")] = False,
     mode: ModeOption = Mode.INFERENCE,
     optimizer: OptimizerOption = Optimizer.SGD,
     master_dtype: MasterDtypeOption = None,
