@@ -19,7 +19,7 @@ from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
 from archcost import fallback
-from archcost.diagnose import mismatch, needs_data
+from archcost.diagnose import meta_refuses, mismatch, needs_data
 from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
                              InputTooSmallError, UsageError, UserForwardError, first_line)
 from archcost.gc_pause import gc_paused
@@ -59,6 +59,10 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
             return DataDependentError(f"the forward of {model_name} needs tensor values, which meta tensors do not "
                                       f"have: {reason}, in {who}; analyse it on CPU (--device cpu)",
                                       reason=reason, where=who)
+        refused = meta_refuses(error, failure.op if failure is not None else None)
+        if refused is not None:  # a dtype or layout the meta kernel refuses and CPU takes: the same rerun
+            return DataDependentError(f"the forward of {model_name} cannot run on meta: {refused}, in {who}; "
+                                      "analyse it on CPU (--device cpu)", reason=refused, where=who)
     if isinstance(error, RuntimeError) and any(m in message.lower() for m in _COLLAPSE_MESSAGES):
         at = f" (its input is {format_shape(seen)})" if seen else ""
         return InputTooSmallError(

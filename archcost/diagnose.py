@@ -41,6 +41,24 @@ def needs_data(error: BaseException, op: str | None) -> str | None:
     return f"{what} needs data on meta" if data else f"{what} has no meta implementation"
 
 
+# Ops whose meta kernel checks what one device's kernel accepts (torch mirrors CUDA's _grouped_mm checks on meta:
+# bf16 only, fp8 row/column-major operands), so it refuses a dtype or layout that the CPU kernel computes.
+_STRICT_META_OPS = frozenset({"_grouped_mm", "_scaled_grouped_mm"})
+_REFUSALS = ("expected inputs of", "row major", "column major", "dtype")
+
+
+def meta_refuses(error: BaseException, op: str | None) -> str | None:
+    """``"aten._grouped_mm refuses it on meta: Expected inputs of BF16 type ..."`` when a meta kernel refused a
+    dtype or layout that a real device may take, else None."""
+    message = str(error)
+    if op not in _STRICT_META_OPS or not isinstance(error, RuntimeError):
+        return None
+    if not any(m in message.lower() for m in _REFUSALS):
+        return None
+    first = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    return f"aten.{op} refuses it on meta: {first.rstrip('.')}"
+
+
 def _op_name(message: str, op: str | None) -> str:
     if op is not None:
         return f"aten.{op}{_CALLED_AS.get(op, '')}"

@@ -75,6 +75,29 @@ def matmul_macs(a_shape: Shape, b_shape: Shape) -> Term:
     return Term(OpClass.MACS, m * k * n, "M*K*N", (("M", m), ("K", k), ("N", n)))
 
 
+def grouped_mm_macs(a_shape: Shape, b_shape: Shape) -> Term:
+    """MACs of torch._grouped_mm / _scaled_grouped_mm (the experts' matmuls of a mixture of experts), bias excluded.
+
+    Four layouts, G groups (torch's aten/src/ATen/native/GroupedMMUtils.h):
+
+    - 3d x 3d, (G, M, K) @ (G, K, N): a batched matmul, G*M*K*N.
+    - 2d x 3d, (M_total, K) @ (G, K, N), ``offs`` splitting the rows: group g multiplies its M_g rows by its own
+      (K, N) matrix, and the sum over groups of M_g*K*N is M_total*K*N.
+    - 3d x 2d, (G, M, K) @ (K, N_total), ``offs`` splitting the columns: the sum of M*K*N_g is M*K*N_total.
+    - 2d x 2d, (M, K_total) @ (K_total, N) -> (G, M, N), ``offs`` splitting K: the sum of M*K_g*N is M*K_total*N.
+
+    So the count depends on the shapes alone, never on ``offs``'s values (which meta tensors do not have): exact when
+    the groups cover the split dimension (offs[-1] equals its size), as transformers' MoE layers always make them,
+    every routed token row belonging to one expert. Rows or columns past offs[-1] are computed by no group, and would
+    be counted here anyway."""
+    m, k = a_shape[-2], a_shape[-1]
+    n = b_shape[-1]
+    if len(a_shape) == 3 and len(b_shape) == 3:
+        g = a_shape[0]
+        return Term(OpClass.MACS, g * m * k * n, "G*M*K*N", (("G", g), ("M", m), ("K", k), ("N", n)))
+    return Term(OpClass.MACS, m * k * n, "M*K*N", (("M", m), ("K", k), ("N", n)))
+
+
 def bias_adds(output_shape: Shape) -> Term:
     """One addition per output element for a bias (or the ``beta * C`` of addmm/baddbmm)."""
     return Term(OpClass.ADDS, prod(output_shape), "numel(out)", (("numel(out)", prod(output_shape)),))

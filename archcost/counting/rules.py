@@ -71,6 +71,22 @@ def _addbmm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return (f.matmul_macs(_shape(args[1]), _shape(args[2])), f.bias_adds(_shape(out)))
 
 
+def _grouped(bias_at: int) -> Rule:
+    # offs only says where the groups split, and the MACs do not depend on where (formulas.grouped_mm_macs). The bias
+    # is an add per output element, as for addmm.
+    def count(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+        macs = f.grouped_mm_macs(_shape(args[0]), _shape(args[1]))
+        return (macs,) if _arg(args, kwargs, bias_at, "bias") is None else (macs, f.bias_adds(_shape(out)))
+
+    return count
+
+
+# _grouped_mm(self, mat2, offs, bias, out_dtype); _scaled_grouped_mm(self, mat2, scale_a, scale_b, offs, bias, ...):
+# the fp8 variant's rescaling of each product by its row and column scales is left out, as for the quantized ops.
+RULES["_grouped_mm"] = _grouped(3)
+RULES["_scaled_grouped_mm"] = _grouped(5)
+
+
 @rule("_trilinear")
 def _trilinear(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     # (i1, i2, i3, expand1, expand2, expand3, sumdim, unroll_dim): each operand is unsqueezed at its expand dims.
