@@ -36,6 +36,8 @@ __all__ = [
     "reparametrized",
     "sdpa_switches",
     "set_math_sdpa",
+    "set_version",
+    "version",
     "storage_key",
 ]
 
@@ -76,6 +78,18 @@ def storage_key(tensor: torch.Tensor) -> int:
     Not data_ptr(): every meta storage has data pointer 0.
     """
     return tensor.untyped_storage()._cdata
+
+
+def version(tensor: torch.Tensor) -> int:
+    """A tensor's autograd version counter: how many in-place writes it and its views have had (Tensor._version)."""
+    return int(tensor._version)
+
+
+def set_version(tensor: torch.Tensor, version: int) -> None:
+    """Set a tensor's autograd version counter, shared with its views (torch._C._autograd._unsafe_set_version_counter,
+    what torch.autograd.graph's _unsafe_preserve_version_counter uses). Autograd compares it with the version a
+    saved tensor had when a graph saved it: set back after the values are, a graph built before stays usable."""
+    torch._C._autograd._unsafe_set_version_counter((tensor,), (version,))
 
 
 def argument_schema(func: Any) -> list[Any]:

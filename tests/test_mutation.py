@@ -125,6 +125,7 @@ def _state(model: nn.Module) -> dict[str, Any]:
     tensors = model.state_dict(keep_vars=True)
     return {
         "tensors": {k: (v, v.detach().clone(), v.device, v.requires_grad) for k, v in tensors.items()},
+        "versions": {k: v._version for k, v in tensors.items()},  # autograd's count of in-place writes
         "dicts": [(name, dict(m.__dict__)) for name, m in model.named_modules()],
         "training": [(name, m.training) for name, m in model.named_modules()],
         "params": [id(p) for p in model.parameters()],
@@ -143,6 +144,7 @@ def _assert_unchanged(model: nn.Module, before: dict[str, Any]) -> None:
     for (name, was), (_, now) in zip(before["dicts"], after["dicts"]):
         assert now.keys() == was.keys(), name
         assert all(now[k] is v for k, v in was.items()), name
+    assert after["versions"] == before["versions"]  # a graph built before the analysis can still run backward
     assert after["training"] == before["training"]
     assert after["params"] == before["params"]
 
@@ -218,6 +220,34 @@ def test_out_ops_are_counted_like_flop_counter(device: str) -> None:
     assert analysis.totals["macs"] == rows * 6 * 6 + 2 * rows * 6 * 6 == _reference_macs(model, SHAPE, device)
     assert analysis.rows[0]["output_shape"] == (2 * rows, 6)  # the resized out= tensor is the output
     assert "mm" not in analysis.uncounted_ops and "cat" not in analysis.uncounted_ops
+
+
+class WritesWeight(nn.Module):
+    """A forward that writes into its own trainable parameter in place (a weight normalised on every call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.tensor([[1.0, -2.0], [3.0, 0.5]]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            self.weight.div_(self.weight.norm())
+            self.weight.data.mul_(2)  # .data: a write autograd does not count
+        return x @ self.weight
+
+
+def test_a_graph_built_before_a_cpu_analysis_still_runs_backward() -> None:
+    model = WritesWeight()
+    x = torch.tensor([[1.0, 2.0], [0.5, -1.0]])
+    loss = (x @ model.weight).pow(2).sum()  # saves x and the weight: its backward checks the weight's version
+    version, values = model.weight._version, model.weight.detach().clone()
+    analysis = archcost.analyze(model, (2, 2), device="cpu")
+    assert analysis.totals["macs"] == 2 * 2 * 2  # (2, 2) @ (2, 2): M*K*N
+    assert model.weight._version == version and torch.equal(model.weight.detach(), values)
+    loss.backward()
+    assert model.weight.grad is not None
+    # d/dW sum((xW)^2) = 2 x^T (x W), by hand with the values the weight had all along
+    assert torch.allclose(model.weight.grad, 2 * x.t() @ (x @ values))
 
 
 def test_torchvision_anchor_generator_keeps_its_cpu_anchors() -> None:

@@ -199,3 +199,17 @@ def test_current_autograd_node_names_the_node_running_an_op() -> None:
     # The gradient of y, used twice, is summed while the node that made its second part is current.
     assert ("add", "AddBackward0") in seen
     assert seen[0][1] == "NoneType"  # the loss's first ops run before any node
+
+
+def test_set_version_puts_back_the_counter_a_graph_checks() -> None:
+    weight = torch.nn.Parameter(torch.tensor([1.0, 2.0, 3.0]))
+    loss = (weight * weight).sum()  # mul saves weight at version 0
+    with torch.no_grad():
+        weight.mul_(2)
+        weight.div_(2)
+    assert torch_compat.version(weight) == 2
+    view = weight[1:]
+    torch_compat.set_version(weight, 0)
+    assert torch_compat.version(weight) == 0 == torch_compat.version(view)  # one counter for a storage's views
+    loss.backward()
+    assert weight.grad is not None and weight.grad.tolist() == [2.0, 4.0, 6.0]

@@ -15,7 +15,10 @@
   about to write into its storage and copies the values back afterwards. Copy on first write rather than cloning
   every buffer up front: the memory cost is bounded by the tensors actually written, which is nothing for almost
   every model and never more than one extra copy of the model, and a model with large buffers pays nothing to be
-  read. ``requires_grad`` of each parameter and buffer is restored too (``requires_grad_`` is not an aten op).
+  read. ``requires_grad`` of each parameter and buffer is restored too (``requires_grad_`` is not an aten op). So is
+  its autograd version counter, which the forward's writes and the copy back both bump (a meta tensor's writes too):
+  a graph the caller built with the parameter before the analysis compares it with the version it saved, and would
+  refuse to run backward although the values are the same again.
 
 Writes the dispatcher never sees (``tensor.numpy()[...] = ...``, ``param.data = other``) are beyond this guard.
 """
@@ -193,6 +196,7 @@ def model_guard(modules: list[nn.Module], *, device: str, owned: bool = False,
         return
     tensors = _held_tensors(modules)
     trainable = [t.requires_grad for t in tensors]
+    versions = [torch_compat.version(t) for t in tensors]
     snapshot = _Snapshot(modules)
     watch = _CopyOnWrite(tensors) if device != "meta" and watch_writes else None
     try:
@@ -207,9 +211,14 @@ def model_guard(modules: list[nn.Module], *, device: str, owned: bool = False,
         if watch is not None:
             watch.restore()  # after the mode is left: copying back is not an op of the forward
         snapshot.restore()
-        for tensor, flag in zip(tensors, trainable):
+        restored = {id(original) for original, _ in watch.saved} if watch is not None else set()
+        for tensor, flag, version in zip(tensors, trainable, versions):
             if tensor.requires_grad != flag:
                 tensor.requires_grad_(flag)
+            # Only where the values are the old ones again (copied back, or a meta tensor's, which has none): a graph
+            # must keep refusing a tensor whose values a write left changed (watch_writes=False).
+            if torch_compat.version(tensor) != version and (id(tensor) in restored or tensor.is_meta):
+                torch_compat.set_version(tensor, version)
 
 
 torch_compat.never_compiled(_CopyOnWrite)  # as in counting/tracer.py
