@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import archcost
+from archcost.cli import run
 from archcost.counting.formulas import grouped_mm_macs
 from archcost.errors import DataDependentError
 
@@ -86,3 +87,58 @@ def test_a_user_instance_falls_back_too_and_meta_alone_is_strict() -> None:
     assert archcost.analyze(model, "2x6x8").totals["macs"] == _by_group(12)
     with pytest.raises(DataDependentError, match=r"cannot run on meta: aten\._grouped_mm refuses it on meta"):
         archcost.analyze(model, "2x6x8", device="meta")
+
+
+class Fp8Experts(nn.Module):
+    """The fp8 path (torchao's MoE training): row-wise scales, the experts' weights column-major, on meta."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        weight = torch.empty(EXPERTS, INTER, HIDDEN * 2, device="meta", dtype=torch.float8_e4m3fn)
+        self.up = nn.Parameter(weight, requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, HIDDEN * 2).to(torch.float8_e4m3fn)
+        mat2 = self.up.transpose(-2, -1)  # (E, 2*HIDDEN, INTER), column-major as the kernel requires
+        scale_a = torch.ones(rows.shape[0], device=x.device)
+        scale_b = torch.ones(EXPERTS, INTER, device=x.device)
+        return torch._scaled_grouped_mm(rows, mat2, scale_a, scale_b, offs=_offsets(rows.shape[0], x.device),
+                                        out_dtype=torch.bfloat16)
+
+
+def test_the_scaled_fp8_variant_counts_the_same_products_on_meta() -> None:
+    a = archcost.analyze(Fp8Experts(), "12x16", device="meta", convention="full")
+    assert "_scaled_grouped_mm" not in a.uncounted_ops
+    assert a.totals["macs"] == 12 * (HIDDEN * 2) * INTER  # M_total*K*N: groups of 3 rows, each 3*K*N
+
+
+@pytest.mark.parametrize(("name", "bias_at"), [("_grouped_mm", 3), ("_scaled_grouped_mm", 5)])
+def test_a_bias_is_one_add_per_output_element(name: str, bias_at: int) -> None:
+    from archcost.counting.rule_table import RULES
+
+    a, b = torch.empty(10, 8, device="meta"), torch.empty(3, 8, 16, device="meta")
+    out, bias = torch.empty(10, 16, device="meta"), torch.empty(3, 16, device="meta")
+    scales = (torch.empty(10, device="meta"), torch.empty(3, 16, device="meta"))
+    head = (a, b, *scales) if name == "_scaled_grouped_mm" else (a, b)
+    for args, kwargs in (((*head, None, bias), {}), (head, {"bias": bias})):
+        assert len(args) in (len(head), bias_at + 1)
+        terms = RULES[name](args, kwargs, out)
+        assert [t.count for t in terms] == [10 * 8 * 16, 10 * 16]
+    assert [t.count for t in RULES[name](head, {}, out)] == [10 * 8 * 16]
+
+
+def test_bf16_runs_on_meta_without_a_fallback() -> None:
+    a = archcost.analyze(Experts().to(torch.bfloat16), "2x6x8", dtype="bfloat16")
+    assert a.device == "meta" and "fallback" not in a.provenance
+    assert a.totals["macs"] == _by_group(12)
+
+
+def test_the_cli_says_why_it_ran_on_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["table", "test_grouped_mm:experts", "--input", "6x8"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "device cpu" in out
+    assert "Analysed on cpu, not meta: aten._grouped_mm refuses it on meta: Expected inputs of BF16 type" in out
+    code = run(["table", "test_grouped_mm:experts", "--input", "6x8", "--device", "meta"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "") and len(err.strip().splitlines()) == 1 and "aten._grouped_mm" in err
