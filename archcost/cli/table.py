@@ -181,7 +181,7 @@ def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, fo
     from archcost.render import render
 
     analysis = _cached(*cached) if cached is not None else None
-    if analysis is not None:
+    if cached is not None and analysis is not None:
         try:
             return render(view(analysis), format)
         except ArchcostError:
