@@ -16,8 +16,10 @@ path or a user's file can change under a running process, and a model instance i
 The **disk** store keeps ``Analysis.to_dict()`` documents for ``archcost table``, so a fresh process answers without
 importing torch. It lives in its own folder, ``<cache dir>/results`` (``$ARCHCOST_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/archcost`` or ``~/.cache/archcost``), and reads, prunes and clears only files named by its own
-pattern: anything else in that folder is left alone. A file that cannot be read or parsed is a miss (the next store
-replaces it), writes are atomic and honour the umask, and a folder that cannot be written is skipped silently.
+pattern: anything else in that folder is left alone. Every entry is sealed (:func:`store`): it holds its content's
+exact text, the key of the request it answers, the entry schema and a sha256 digest of the three; one that does not
+check out on read is a miss and is removed (:func:`load`), and so is one its reader finds wrong (:func:`drop`).
+Writes are atomic and honour the umask, and a folder that cannot be written is skipped silently.
 ``ARCHCOST_NO_CACHE=1`` (or ``archcost table --no-cache``) turns the disk store off; ``archcost cache info|clear``
 shows and empties it. Beside the analyses, in ``<cache dir>/optimizer-steps``, the disk store keeps the optimizer
 steps train-mode analyses traced (:data:`STEPS`, same key rules: the step's key and the code fingerprint): a fresh
@@ -245,7 +247,8 @@ def optimizer_step(key: Any, decode: Any) -> Any:
     try:
         found = decode(document)
     except (KeyError, TypeError, ValueError, AttributeError):
-        return None  # a document of another shape is a miss: the step is traced and the file replaced
+        drop(name, STEPS)  # a document of another shape is a miss: the step is traced and the file replaced
+        return None
     OPTIMIZER_STEPS.keep(key, found)
     return found
 
@@ -339,20 +342,63 @@ def disk_off() -> Iterator[None]:
         _DISK_OFF.reset(token)
 
 
+ENTRY_SCHEMA = "archcost.cache-entry/1"
+
+
+def _digest(key: str, content: str) -> str:
+    """What seals an entry: the entry schema, the key of the request it answers and the exact text of its content."""
+    return hashlib.sha256(f"{ENTRY_SCHEMA}\0{key}\0{content}".encode()).hexdigest()
+
+
+def _entry_path(key: str, folder: DiskFolder) -> Path:
+    return folder.path() / f"{key}{folder.suffix}"
+
+
+def _unsealed(key: str, text: str) -> dict[str, Any] | None:
+    """The document an entry holds, or None unless its schema, request key and digest all match. The content is
+    kept as a JSON string inside the entry, so the digest covers its exact bytes (no second serialisation)."""
+    try:
+        entry = json.loads(text)
+        if not (isinstance(entry, dict) and entry.get("schema") == ENTRY_SCHEMA and entry.get("key") == key):
+            return None
+        content = entry.get("content")
+        if not isinstance(content, str) or entry.get("digest") != _digest(key, content):
+            return None
+        document = json.loads(content)
+    except (ValueError, TypeError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
 def load(key: str, folder: DiskFolder = RESULTS) -> dict[str, Any] | None:
+    """The document stored under ``key``, or None. An entry that does not check out (damaged, edited, another
+    request's, another schema's) is removed: it would be a miss every time until replaced."""
     if not enabled():
         return None
     try:
-        document = json.loads((folder.path() / f"{key}{folder.suffix}").read_text())
+        text = _entry_path(key, folder).read_text()
     except (OSError, ValueError):
         return None
-    return document if isinstance(document, dict) else None
+    document = _unsealed(key, text)
+    if document is None:
+        drop(key, folder)
+    return document
+
+
+def drop(key: str, folder: DiskFolder = RESULTS) -> None:
+    """Remove the entry under ``key``: its reader found it wrong (it does not check out, or it does not render)."""
+    try:
+        _entry_path(key, folder).unlink(missing_ok=True)
+    except OSError:
+        return  # a folder that cannot be written keeps it; every read stays a miss, never a wrong figure
 
 
 def store(key: str, document: dict[str, Any], folder: DiskFolder = RESULTS) -> None:
     if not enabled():
         return
     path = folder.path()
+    content = json.dumps(document)
+    entry = {"schema": ENTRY_SCHEMA, "key": key, "digest": _digest(key, content), "content": content}
     try:
         path.mkdir(parents=True, exist_ok=True)
         temporary = path / f".{secrets.token_hex(8)}.{folder.kind}.part"
@@ -360,8 +406,8 @@ def store(key: str, document: dict[str, Any], folder: DiskFolder = RESULTS) -> N
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(handle, "w") as stream:
-                json.dump(document, stream)
-            os.replace(temporary, path / f"{key}{folder.suffix}")
+                json.dump(entry, stream)
+            os.replace(temporary, _entry_path(key, folder))
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
@@ -414,17 +460,23 @@ def info() -> dict[str, Any]:
 
 def clear() -> dict[str, Any]:
     """Remove the disk store's own files (entries, kept optimizer steps and interrupted writes), nothing else.
-    Returns what went: ``removed`` counts analyses, ``bytes`` everything freed."""
-    removed, steps, freed = 0, 0, 0
+    Returns what went: ``removed`` counts analyses, ``bytes`` everything freed, ``not_removed`` the files that
+    could not be removed and ``error`` why the first of them could not (None when all went)."""
+    removed, steps, freed, failed, error = 0, 0, 0, 0, None
     for folder in (RESULTS, STEPS):
         for path in _own_files(folder):
             try:
                 size = path.stat().st_size
                 path.unlink()
-            except OSError:
+            except FileNotFoundError:
+                continue  # removed meanwhile by another process: gone all the same
+            except OSError as problem:
+                failed += 1
+                error = error or f"cannot remove {path}: {problem.strerror or problem}"
                 continue
             entry = folder.owns(path.name, entries_only=True)
             removed += entry and folder is RESULTS
             steps += entry and folder is STEPS
             freed += size
-    return {"folder": str(directory()), "removed": removed, "optimizer_steps_removed": steps, "bytes": freed}
+    return {"folder": str(directory()), "removed": removed, "optimizer_steps_removed": steps, "bytes": freed,
+            "not_removed": failed, "error": error}

@@ -74,9 +74,11 @@ def test_a_hit_prints_exactly_what_a_fresh_analysis_prints(argv: list[str], fold
 def test_a_hit_is_read_from_the_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _table(capsys, "resnet20", "--format", "json")
     (stored,) = _entries(folder)
-    document = json.loads(stored.read_text())
-    document["totals"]["macs"] = 1  # a planted figure proves the hit path reads the document
-    stored.write_text(json.dumps(document))
+    key = stored.name[:64]
+    document = cache.load(key)
+    assert document is not None
+    document["totals"]["macs"] = 1  # a planted figure, sealed as archcost seals it, proves the hit path reads it
+    cache.store(key, document)
     assert json.loads(_table(capsys, "resnet20", "--format", "json"))["totals"]["macs"] == 1
     fresh = json.loads(_table(capsys, "resnet20", "--format", "json", "--no-cache"))["totals"]["macs"]
     assert fresh == archcost.analyze("resnet20").totals["macs"] != 1
@@ -97,7 +99,7 @@ def test_a_corrupt_entry_is_a_miss_and_is_rewritten(folder: Path, capsys: pytest
     for garbage in ("{not json", "[]", json.dumps({"schema": "something/else"}), fresh[: len(fresh) // 2], ""):
         stored.write_text(garbage)
         assert _table(capsys, "resnet20", "--format", "json") == fresh
-        assert json.loads(stored.read_text())["schema"] == "archcost.analysis/1"
+        assert (cache.load(stored.name[:64]) or {}).get("schema") == "archcost.analysis/1"
 
 
 def test_an_unwritable_cache_costs_time_not_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -320,7 +322,7 @@ def test_a_corrupt_optimizer_step_is_a_miss_and_is_rewritten(folder: Path) -> No
     assert again == first
     from archcost.training.step import _StepTemplate
 
-    assert all(_StepTemplate.decode(json.loads(p.read_text())).records for p in files)  # whole steps again
+    assert all(_StepTemplate.decode(cache.load(p.name[:64], cache.STEPS) or {}).records for p in files)  # whole
 
 
 def test_no_cache_keeps_a_train_table_s_optimizer_steps_off_the_disk(folder: Path,

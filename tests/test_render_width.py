@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,9 +56,20 @@ COMMANDS = [
 ]
 
 
+def _fill_a_private_cache(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A cache folder of the test's own, which a real table run has filled: `cache info` then shows byte figures
+    (the user's own cache may be empty or absent, and is none of the test's business)."""
+    monkeypatch.setenv("ARCHCOST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ARCHCOST_NO_CACHE", raising=False)
+    assert run(["table", "resnet20"]) == 0
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
 def test_every_command_fits_120_columns_with_numbers_whole(argv: list[str], capsys: pytest.CaptureFixture[str],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    if argv[0] == "cache":
+        _fill_a_private_cache(capsys, monkeypatch, tmp_path)
     text, document = _render(capsys, monkeypatch, argv)
     _check_width_and_grouping(text)
     shown = set(GROUPED.findall(text))

@@ -46,9 +46,15 @@ def info_command(format: FormatOption = Format.TABLE, out: OutOption = None) -> 
 
 @cache_app.command("clear")
 def clear_command(format: FormatOption = Format.TABLE, out: OutOption = None) -> None:
-    """Remove every entry the cache wrote (nothing else in its folder)."""
+    """Remove every entry the cache wrote (nothing else in its folder); exit 1 when one cannot be removed."""
     from archcost import cache
 
     if out is not None:
         check_writable(out)
-    _emit(cache.clear(), CLEAR_COLUMNS, "archcost.cache-clear/1", format, out)
+    cleared = cache.clear()
+    if cleared["error"] is not None:  # reporting success would leave the user trusting entries still there
+        from archcost.errors import ArchcostError
+
+        raise ArchcostError(f"{cleared['not_removed']:,} cache file(s) not removed; {cleared['error']}")
+    _emit({k: v for k, v in cleared.items() if k not in ("not_removed", "error")}, CLEAR_COLUMNS,
+          "archcost.cache-clear/1", format, out)

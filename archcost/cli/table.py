@@ -21,7 +21,7 @@ from archcost.cli.options import (
     builder_arguments,
     input_argument,
 )
-from archcost.cli.output import check_writable, write
+from archcost.cli.output import check_writable, emit
 from archcost.cli.train import (
     CheckpointOption,
     MasterDtypeOption,
@@ -138,18 +138,20 @@ def table_command(
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
     cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
                  and explain is None)
-    key = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
-    analysis = _analysis(arch, inputs, key, batch=batch, device=device.value, convention=convention.value,
-                         backend=backend.value, dtype=dtype.value, **overrides)
-    if explain is not None:
-        write(layouts.explain(analysis, explain), format, out)
-    elif style is Style.KERAS:
-        write(layouts.keras(analysis), format, out)
-    elif style is Style.PAPER:
-        write(layouts.paper(analysis), format, out)
-    else:
+    cached = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
+
+    def view(analysis: Any) -> Output:
+        if explain is not None:
+            return layouts.explain(analysis, explain)
+        if style is Style.KERAS:
+            return layouts.keras(analysis)
+        if style is Style.PAPER:
+            return layouts.paper(analysis)
         timing = _layer_timing(arch, analysis, device, overrides) if timed else None
-        write(_layers(analysis, depth, format, _columns(convention, flops, backend), timing), format, out)
+        return _layers(analysis, depth, format, _columns(convention, flops, backend), timing)
+
+    emit(_shown(arch, inputs, cached, view, format, batch=batch, device=device.value, convention=convention.value,
+                backend=backend.value, dtype=dtype.value, **overrides), out)
 
 
 def _check_request(input: list[str] | None, batch: int | None, depth: int | None, timed: bool, device: Device,
@@ -170,18 +172,28 @@ def _check_request(input: list[str] | None, batch: int | None, depth: int | None
         check_writable(out)
 
 
-def _analysis(arch: str, inputs: Any, key: str | None, **options: Any) -> Any:
-    """The analysis from the disk cache under ``key``, or computed (and stored under ``key``)."""
-    analysis = _cached(key) if key is not None else None
-    if analysis is None:
-        from archcost.analysis import analyze
+def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, format: Format,
+           **options: Any) -> Any:
+    """The rendered ``view`` of the analysis: from the disk cache entry ``cached`` (key, network) when it checks
+    out and renders, else computed (and stored under that key)."""
+    from archcost import cache
+    from archcost.errors import ArchcostError
+    from archcost.render import render
 
-        analysis = analyze(arch, inputs, **options)
-        if key is not None:
-            from archcost import cache
+    analysis = _cached(*cached) if cached is not None else None
+    if cached is not None and analysis is not None:
+        try:
+            return render(view(analysis), format)
+        except ArchcostError:
+            raise  # about the request, not the entry: a fresh analysis would say the same
+        except Exception:  # noqa: BLE001 - an entry that does not render is a miss, never an error
+            cache.drop(cached[0])
+    from archcost.analysis import analyze
 
-            cache.store(key, analysis.to_dict())
-    return analysis
+    analysis = analyze(arch, inputs, **options)
+    if cached is not None:
+        cache.store(cached[0], analysis.to_dict())
+    return render(view(analysis), format)
 
 
 def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
@@ -223,8 +235,9 @@ def _footer(analysis: Any, cross: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str,
-               config: dict[str, Any] | None = None) -> str | None:
-    """The disk cache's key of this request, or None when it is not a registry network (``config``: ``--set``)."""
+               config: dict[str, Any] | None = None) -> tuple[str, str] | None:
+    """The disk cache's key of this request and the registry name it answers, or None when it is not a registry
+    network (``config``: ``--set``)."""
     from archcost import cache
     from archcost.errors import ArchcostError
     from archcost.zoo import registry
@@ -234,22 +247,29 @@ def _cache_key(arch: str, input: list[str], batch: int | None, convention: Conve
     except ArchcostError:
         return None  # not a registry name: the analysis says what is wrong with it
     # The key is archcost/cache.py's; a registry network is analysed on meta under auto as under meta.
-    return cache.analysis_key("disk", network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
-                              device="meta", convention=convention.value, dtype=dtype, config=config or {},
-                              replay=True)
+    key = cache.analysis_key("disk", network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
+                             device="meta", convention=convention.value, dtype=dtype, config=config or {},
+                             replay=True)
+    return None if key is None else (key, entry.name)
 
 
-def _cached(key: str) -> Any:
+def _cached(key: str, network: str) -> Any:
+    """The analysis stored under ``key``, or None; a document that is not a whole analysis of ``network`` is
+    removed (archcost/cached_analysis.py), and analysed again by the caller."""
     from archcost import cache
+    from archcost.cached_analysis import is_whole
     from archcost.result import Analysis
 
     document = cache.load(key)
     if document is None:
         return None
     try:
-        return Analysis.from_dict(document)
-    except (KeyError, TypeError, ValueError, IndexError):
-        return None  # written by something else: analyse again and overwrite it
+        if is_whole(document, network):
+            return Analysis.from_dict(document)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        pass  # written by something else
+    cache.drop(key)
+    return None
 
 
 def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:

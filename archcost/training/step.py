@@ -294,6 +294,8 @@ class _StepTemplate:
         records = tuple(OpRecord(-1, str(op), None if terms is None else tuple(term(*t) for t in terms),
                                  int(bytes_in), int(bytes_out), tuple(tuple(int(n) for n in s) for s in shapes))
                         for op, terms, bytes_in, bytes_out, shapes in document["records"])
+        if not records:  # an optimizer step always updates something: an empty one would show 0 ops
+            raise ValueError("an optimizer step with no records")
         uncounted = Counter({str(k): int(v) for k, v in document["uncounted"].items()})
         return _StepTemplate(records, uncounted, int(document["inner_peak_bytes"]))
 
