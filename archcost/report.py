@@ -55,10 +55,10 @@ FOREIGN_LINKS = (
 
 
 def _write(path: Path, text: str) -> Path:
-    from archcost.cli.output import write_atomic
+    from archcost.writes import write_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text)
+    write_file(path, text)
     return path
 
 

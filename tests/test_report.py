@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from archcost.cli import run
-from archcost.cli.output import write_atomic
+from archcost.writes import write_file
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 # Written by other tools, not by `archcost report` (catalog: benchmarks/catalog.py), or measured (measured/: not
@@ -89,14 +89,14 @@ def test_report_reproduces_the_committed_reports(tmp_path: Path, capsys: pytest.
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600), (0o002, 0o664)])
 def test_written_files_honour_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
-    """write_atomic goes through a temporary file (created 0600) and a rename: the file must end up 0666 less the
+    """write_file goes through a temporary file (created 0600) and a rename: the file must end up 0666 less the
     umask, as one written the ordinary way would, text and bytes alike, new or replacing an older file."""
     previous = os.umask(umask)
     try:
         for name, data in (("a.md", "text"), ("b.png", b"bytes")):
             (tmp_path / name).write_text("older")
-            write_atomic(tmp_path / name, data)
-            write_atomic(tmp_path / f"new-{name}", data)
+            write_file(tmp_path / name, data)
+            write_file(tmp_path / f"new-{name}", data)
     finally:
         os.umask(previous)
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {
