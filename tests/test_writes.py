@@ -57,7 +57,7 @@ def test_a_fifo_is_written_through(tmp_path: Path, capsys: pytest.CaptureFixture
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
     try:
         code = run([*LIST, "--out", str(fifo)])
@@ -114,3 +114,29 @@ def test_a_failed_replace_leaves_the_old_file_and_no_temporary(tmp_path: Path,
     with pytest.raises(OutputError, match="No space left on device"):
         write_file(target, "new\n")
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_dev_stdout_is_written_through(capfd: pytest.CaptureFixture[str]) -> None:
+    """``--out /dev/stdout`` reaches the process's standard output (pytest's capture file here), link and all."""
+    assert run([*LIST, "--out", "/dev/stdout"]) == 0
+    written = capfd.readouterr().out
+    assert run(LIST) == 0
+    assert written == capfd.readouterr().out and os.path.islink("/dev/stdout")
+
+
+def test_devices_and_descriptors_are_never_replaced() -> None:
+    """What decides the write-through path, asked without writing: /dev/null must be opened, never renamed over."""
+    from archcost.writes import _written_through
+
+    for name in ("/dev/null", "/dev/stdout", "/dev/fd/1", "-"):
+        assert _written_through(Path(name)), name
+    assert not _written_through(Path(__file__))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may give a file to another user")
+def test_the_owner_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "theirs.txt"
+    target.write_text("old\n")
+    os.chown(target, 1234, 4321)
+    write_file(target, "new\n")
+    assert (target.stat().st_uid, target.stat().st_gid) == (1234, 4321) and target.read_text() == "new\n"
