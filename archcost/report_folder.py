@@ -11,6 +11,7 @@ folder without the marker that is not empty belongs to someone else and is refus
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -41,14 +42,21 @@ def staging_beside(folder: Path) -> Path:
     real = Path(os.path.realpath(folder))
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in real.parent.glob(f".{real.name}.{_STAGING}.*"):
-            if leftover.is_dir() and not leftover.is_symlink():
-                shutil.rmtree(leftover)
+        for leftover in _leftovers(real):
+            shutil.rmtree(leftover)
         staging = Path(tempfile.mkdtemp(dir=real.parent, prefix=f".{real.name}.{_STAGING}."))
     except OSError as error:
         raise OutputError(f"cannot write the report beside {folder}: {error.strerror or error}") from None
     os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it 0700; a folder made the ordinary way follows the umask
     return staging
+
+
+def _leftovers(real: Path) -> list[Path]:
+    """Staging folders earlier runs left beside ``real``: this module's, and the ``.<name>.<8 random>.tmp`` / ``.old``
+    folders that archcost versions before the marker made with mkdtemp (nothing else has these names)."""
+    older = re.compile(rf"\.{re.escape(real.name)}\.[a-z0-9_]{{8}}\.(tmp|old)")
+    return [p for p in real.parent.iterdir() if p.is_dir() and not p.is_symlink()
+            and (p.name.startswith(f".{real.name}.{_STAGING}.") or older.fullmatch(p.name))]
 
 
 def install(staging: Path, folder: Path, written: list[Path], *, scope: tuple[str, ...]) -> None:

@@ -78,6 +78,7 @@ def test_a_second_report_keeps_the_users_files_mode_and_symlink(tmp_path: Path, 
     (real / "compare" / "a.md").chmod(0o600)
     leftover = tmp_path / ".real.archcost-staging.abc123"  # what a killed run leaves
     (leftover / "compare").mkdir(parents=True)
+    (tmp_path / ".real.k2j_9xq0.tmp" / "charts").mkdir(parents=True)  # and one an archcost before the marker left
     small_report.pop("compare/b.md")
     small_report["compare/a.md"] = "a, second\n"
     assert _report(link) == 0
