@@ -6,17 +6,15 @@ always what this module writes; the measured part (``measured/``, its own index)
 linked from the main index only when it exists. Benchmark output (``benchmarks/``), GPU runs (``gpu/``) and the
 catalog are written by other tools: they are kept as they are, and linked only when present.
 
-All or nothing: the report is built in a temporary folder beside the target (the target's foreign entries hard-linked
-in first), then swapped into place with two renames; an error or Ctrl-C leaves the old folder untouched and removes
-the temporary one.
+Nothing lost: the report is built in a staging folder beside the target, so an error or Ctrl-C while it is built
+leaves the target untouched; then :mod:`archcost.report_folder` copies it in file by file, keeping every file archcost
+did not write and refusing a non-empty folder that holds no earlier report unless ``force`` is given.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -55,10 +53,10 @@ FOREIGN_LINKS = (
 
 
 def _write(path: Path, text: str) -> Path:
-    from archcost.cli.output import write_atomic
+    from archcost.writes import write_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text)
+    write_file(path, text)
     return path
 
 
@@ -90,90 +88,34 @@ def _cached(name: str, input_shape: str | None) -> Any:
     return models.analysis(name, input_shape=input_shape)
 
 
-def write_report(folder: Path, *, timings: bool = False, measure: Callable[[], dict[str, Any]] | None = None
-                 ) -> list[Path]:
-    """Write the report under ``folder``, all or nothing; returns the files written, index first (paths under
-    ``folder``). With ``timings``, ``measure()`` (default: :func:`archcost.bench.report.measure_report` of the
-    default plan) supplies the bench documents of the measured part; tests pass a simulated one."""
+def write_report(folder: Path, *, timings: bool = False, measure: Callable[[], dict[str, Any]] | None = None,
+                 force: bool = False) -> list[Path]:
+    """Write the report under ``folder``; returns the files written, index first (paths under ``folder``). With
+    ``timings``, ``measure()`` (default: :func:`archcost.bench.report.measure_report` of the default plan) supplies
+    the bench documents of the measured part; tests pass a simulated one. ``force`` writes into a non-empty folder
+    that holds no earlier report (its other files are kept)."""
+    from archcost.report_folder import check_folder, install, staging_beside
+
     folder = Path(folder)
+    check_folder(folder, force=force)
     if timings and measure is None:
         from archcost.bench.report import default_plan, measure_report
 
         def measure() -> dict[str, Any]:
             return measure_report(default_plan())
 
-    from archcost.errors import OutputError
-
-    staging = _staging(folder)
+    staging = staging_beside(folder)
     try:
-        try:
-            _carry_foreign(folder, staging, owned=(*OWNED, MEASURED) if timings else OWNED)
-        except (OSError, shutil.Error) as error:
-            raise OutputError(f"cannot keep what other tools wrote in {folder}: {error}") from None
-        written = _write_into(staging, measure if timings else None)
-        try:
-            _swap(staging, folder)
-        except OSError as error:
-            raise OutputError(f"cannot move the new report into {folder}: {error.strerror or error}") from None
-    except BaseException:
+        written = _write_into(staging, measure if timings else None, existing=folder)
+        install(staging, folder, written, scope=(*OWNED, MEASURED) if timings else OWNED)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     return [folder / p.relative_to(staging) for p in written]
 
 
-def _staging(folder: Path) -> Path:
-    from archcost.errors import OutputError
-
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
-    except OSError as error:
-        raise OutputError(f"cannot write the report beside {folder}: {error.strerror or error}") from None
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0700; a folder made the ordinary way follows the umask
-    return staging
-
-
-def _carry_foreign(folder: Path, staging: Path, *, owned: tuple[str, ...]) -> None:
-    """Hard-link (copy where links fail) every entry of ``folder`` this run does not write into ``staging``."""
-    if not folder.is_dir():
-        return
-    for entry in sorted(folder.iterdir()):
-        if entry.name in owned or entry.name.startswith(f".{folder.name}."):
-            continue
-        target = staging / entry.name
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(str(entry), str(target))
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
-
-
-def _swap(staging: Path, folder: Path) -> None:
-    """Put ``staging`` in place of ``folder``: rename the old one aside, rename the new one in, then remove the old."""
-    if not folder.exists():
-        os.rename(staging, folder)
-        return
-    retired = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
-    try:
-        os.rename(folder, retired / folder.name)
-        try:
-            os.rename(staging, folder)
-        except BaseException:
-            os.rename(retired / folder.name, folder)
-            raise
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
-
-
-def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None) -> list[Path]:
+def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None, *, existing: Path) -> list[Path]:
+    """Every file of the report under ``folder`` (the staging folder); ``existing`` is the target, whose other
+    tools' files (and a kept measured/) the index links."""
     from archcost.compare import compare, to_csv_text, to_markdown_text
     from archcost.reproduce import TARGETS, reproduce, tables
 
@@ -195,11 +137,11 @@ def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None) -> l
     written += chart_files
     if measure is not None:
         written += _write_measured(folder / MEASURED, measure())
-    index = _write(folder / "README.md", _index(folder, reproductions, paper_md, chart_files))
+    index = _write(folder / "README.md", _index(folder, reproductions, paper_md, chart_files, existing))
     return [index, *written]
 
 
-def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: list[Path]) -> str:
+def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: list[Path], existing: Path) -> str:
     from archcost.reproduce import TARGETS, tables
 
     googlenet, inception = reproductions["googlenet-table1"], reproductions["inception-module"]
@@ -243,20 +185,24 @@ def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: l
             if chart.suffix == ".png":
                 lines.append(f"![{chart.stem}]({relative})")
                 lines.append("")
-    return "\n".join(lines + _other_sections(folder))
+    return "\n".join(lines + _other_sections((folder, existing)))
 
 
-def _other_sections(folder: Path) -> list[str]:
-    """Links to the measured part and to other tools' output, each only when its file exists."""
+def _other_sections(folders: tuple[Path, ...]) -> list[str]:
+    """Links to the measured part and to other tools' output, each only when its file exists in one of ``folders``
+    (the new report, or the target it goes into)."""
+    def present_in_any(path: str) -> bool:
+        return any((folder / path).is_file() for folder in folders)
+
     lines = []
-    if (folder / MEASURED / "README.md").is_file():
+    if present_in_any(f"{MEASURED}/README.md"):
         lines += ["", "## Measured on a real machine", "",
                   "Accuracy against measured latency and throughput, MACs against measured latency with the roofline's "
                   "explanation, time per image against batch size and a per-layer roofline: "
                   f"[{MEASURED}/README.md]({MEASURED}/README.md) (written by `archcost report`, skipped with "
                   "`--no-timings`; it names the machine and varies from run to run, so it is not part of the "
                   "byte-for-byte promise)."]
-    present = [(path, text, command) for path, text, command in FOREIGN_LINKS if (folder / path).is_file()]
+    present = [(path, text, command) for path, text, command in FOREIGN_LINKS if present_in_any(path)]
     if present:
         lines += ["", "## Written by other tools", ""]
         lines += [f"- {text}: [{path}]({path}) (`{command}`)." for path, text, command in present]

@@ -29,7 +29,7 @@ from torch.utils.benchmark import Timer
 import archcost
 import archcost.bench
 from archcost.bench import BenchDevice, device_peak
-from archcost.cli.output import write_atomic
+from archcost.writes import write_file
 from archcost.render import Column, decimal, to_markdown
 
 # Small, medium, large: a CIFAR ResNet (41M MACs), GoogLeNet (1.6G MACs), ResNet-50 (4.1G MACs).
@@ -106,7 +106,7 @@ def main() -> int:
     text = to_markdown(rows, columns, title="archcost bench versus torch.utils.benchmark.Timer", notes=notes)
     print(text, end="")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out, text)
+    write_file(args.out, text)
     return 0 if all(r["agrees"] == "yes" for r in rows) else 1
 
 

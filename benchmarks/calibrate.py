@@ -32,7 +32,7 @@ from properties import PROPERTIES, Finding, check  # noqa: E402
 from strategies import networks  # noqa: E402
 
 import archcost  # noqa: E402
-from archcost.cli.output import write_atomic  # noqa: E402
+from archcost.writes import write_file  # noqa: E402
 
 OUT = ROOT / "reports" / "benchmarks" / "calibration.md"
 
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     result = calibrate(specs, props)
     text = _markdown(result, examples=len(specs), random_seed=args.seed, props=props,
                      seconds=time.perf_counter() - start)
-    write_atomic(args.out, text)
+    write_file(args.out, text)
     print(text)
     return 1 if result["groups"] else 0
 

@@ -142,7 +142,7 @@ def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
     """The timing tables (Markdown, CSV) and bench documents (JSON, what ``archcost plot batch|roofline --bench``
     reads) of ``measured`` under ``folder``."""
     from archcost.bench.columns import BATCH_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
-    from archcost.cli.output import write_atomic
+    from archcost.writes import write_file
     from archcost.render import Column, Format, Output, View, render, to_json
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -158,9 +158,9 @@ def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
         output = Output([View(document["results"], columns, title=title, notes=notes + device_lines(document))],
                         document=document, csv=View(csv_rows(document["results"]), [Column(k, k) for k in RESULT_KEYS]))
         for suffix, format in (("md", Format.MARKDOWN), ("csv", Format.CSV), ("json", Format.JSON)):
-            write_atomic(folder / f"{stem}.{suffix}", render(output, format))
+            write_file(folder / f"{stem}.{suffix}", render(output, format))
             written.append(folder / f"{stem}.{suffix}")
     if measured.get("layers") is not None:
-        write_atomic(folder / "layers.json", to_json(measured["layers"]))
+        write_file(folder / "layers.json", to_json(measured["layers"]))
         written.append(folder / "layers.json")
     return written

@@ -12,7 +12,8 @@ import typer
 from archcost.bench.settings import BenchDevice, BenchDtype
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
-from archcost.cli.output import check_writable, write
+from archcost.cli.output import write
+from archcost.writes import check_writable
 from archcost.render import Column, Format, Output, View
 
 

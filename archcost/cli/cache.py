@@ -13,7 +13,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, OutOption
-from archcost.cli.output import check_writable, write
+from archcost.cli.output import write
+from archcost.writes import check_writable
 from archcost.render import Column, Format, Output, View, integer
 
 cache_app = typer.Typer(help="The disk cache of `archcost table` results: show it or empty it.",

@@ -9,7 +9,8 @@ import typer
 from archcost.cli.app import app
 from archcost.cli.options import (FormatOption, InputOption, Level, OutOption, SetOption, builder_arguments,
                                   input_argument)
-from archcost.cli.output import check_writable, write
+from archcost.cli.output import write
+from archcost.writes import check_writable
 from archcost.render import Format, Output, View
 
 

@@ -9,7 +9,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, OutOption
-from archcost.cli.output import check_writable, write
+from archcost.cli.output import write
+from archcost.writes import check_writable
 from archcost.render import Column, Format, Output, View
 
 # One line per entry in a terminal: text cells are cut with an ellipsis rather than wrapped (the full paper title and

@@ -1,49 +1,13 @@
-"""Where command output goes: stdout, or a file written atomically (temporary file + rename)."""
+"""Where command output goes: stdout, or a file (archcost.writes: like the shell's ``>``)."""
 
 from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from archcost.errors import OutputError
-
-
-def check_writable(path: Path) -> None:
-    """Fail before any work is done when ``path`` cannot be written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a folder")
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"cannot write {path}: folder {folder} is not writable")
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it: put it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    check_writable(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, mode) as handle:
-            handle.write(data)
-            # mkstemp creates the file 0600; a file written the ordinary way gets 0666 less the umask.
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except OSError as error:
-        if "temporary" in locals() and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+from archcost.writes import write_file
 
 
 def emit(text: str | Any, out: Path | None) -> None:
@@ -63,7 +27,7 @@ def emit(text: str | Any, out: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_atomic(out, text)
+        write_file(out, text)
 
 
 def write(output: Any, format: Any, out: Path | None) -> None:

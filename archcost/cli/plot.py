@@ -14,7 +14,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import InputOption, SetOption, builder_arguments
-from archcost.cli.output import check_writable, write
+from archcost.cli.output import write
+from archcost.writes import check_writable
 from archcost.render import Column, Format, Output, View, percent
 
 plot_app = typer.Typer(
@@ -77,10 +78,10 @@ def _shown(value: Any) -> Any:
 
 def _finish(chart: Any, image: str | None, format: Format | None, out: Path | None) -> None:
     if image is not None:
-        from archcost.cli.output import write_atomic
+        from archcost.writes import write_file
         from archcost.plots.figures import render
 
-        write_atomic(out, render(chart, image))  # type: ignore[arg-type]
+        write_file(out, render(chart, image))  # type: ignore[arg-type]
         return
     write(chart_output(chart), format, out)
 

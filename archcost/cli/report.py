@@ -27,14 +27,16 @@ def report_command(
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads for the measurements "
                                                                          "(default 1: reproducible on a shared "
                                                                          "machine).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty and holds no earlier "
+                                                         "report; the files already there are kept.")] = False,
     format: FormatOption = Format.TABLE,
 ) -> None:
     """Write every reproduce target and the main comparisons (Markdown + CSV), charts, measured charts, and
     README.md."""
-    from archcost.errors import OutputError, UsageError
+    from archcost.errors import UsageError
+    from archcost.report_folder import check_folder
 
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"cannot write the report to {out}: it is a file")
+    check_folder(out, force=force)  # a file, or someone else's folder: one line before any work
     if device not in ("cpu", "cuda"):
         raise UsageError(f"unknown --device {device!r}; choose cpu or cuda")
     if full_timings and not timings:
@@ -48,7 +50,8 @@ def report_command(
 
     from archcost.report import write_report
 
-    written = write_report(out, timings=timings, measure=_measure(full_timings, device, threads) if timings else None)
+    written = write_report(out, timings=timings, measure=_measure(full_timings, device, threads) if timings else None,
+                           force=force)
     if format is Format.TABLE:  # a terminal gets one line; the file list is for csv, json and markdown
         emit(f"wrote {len(written)} files under {out}/ (index: {out / 'README.md'})\n", None)
         return

@@ -8,7 +8,8 @@ import typer
 
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, OutOption
-from archcost.cli.output import check_writable, emit, write, write_atomic
+from archcost.cli.output import emit, write
+from archcost.writes import check_writable, write_file
 from archcost.render import Format, Output, View
 
 
@@ -32,7 +33,7 @@ def reproduce_command(
         check_writable(out)
     if write_golden:
         reproductions = [reproduce(n) for n in check_targets([])]
-        write_atomic(golden.GOLDEN_PATH, golden.golden_text(reproductions))
+        write_file(golden.GOLDEN_PATH, golden.golden_text(reproductions))
         emit(f"wrote {golden.GOLDEN_PATH} ({len(reproductions)} targets)\n", out)
         return
     if check and not golden.GOLDEN_PATH.is_file():

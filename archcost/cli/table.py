@@ -21,7 +21,8 @@ from archcost.cli.options import (
     builder_arguments,
     input_argument,
 )
-from archcost.cli.output import check_writable, emit
+from archcost.cli.output import emit
+from archcost.writes import check_writable
 from archcost.cli.train import (
     CheckpointOption,
     MasterDtypeOption,

@@ -44,16 +44,16 @@ def write_report_charts(folder: Path, *, svg: bool = True) -> list[Path]:
 
 def write_chart(charts: Path, stem: str, data: Any, figure: Any, *, svg: bool) -> list[Path]:
     """One chart's images (PNG, and SVG when asked) and its data JSON under ``charts``; the paths written."""
-    from archcost.cli.output import write_atomic
+    from archcost.writes import write_file
     from archcost.plots.style import figure_bytes
     from archcost.render import to_json
 
     written = []
     for fmt in ("png", "svg") if svg else ("png",):
         path = charts / f"{stem}.{fmt}"
-        write_atomic(path, figure_bytes(figure, fmt))
+        write_file(path, figure_bytes(figure, fmt))
         written.append(path)
     path = charts / f"{stem}.json"
-    write_atomic(path, to_json(data.to_dict()))
+    write_file(path, to_json(data.to_dict()))
     written.append(path)
     return written
