@@ -15,13 +15,14 @@ import torch
 from archcost.counting.aggregate import aggregate
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Convention, OpClass
-from archcost.errors import ArchcostError, UsageError
+from archcost.errors import ArchcostError, UsageError, UserForwardError, first_line
 from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
 from archcost.training.memory_trace import SavedTrace
 from archcost.training.optimizers import Optimizer
 from archcost.training.replay import ReplayUnsound
 from archcost.training.step import Phase, TrainTrace, trace_step
+from archcost.zoo import user_code
 
 _REPLAY_ATTEMPTS = 2  # a failed attempt names the blocks to run in full; past this many, every block runs
 _TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
@@ -63,7 +64,11 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     except ArchcostError:
         raise
     except Exception as error:  # noqa: BLE001  (any failure of the step is one line naming the model)
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        message = first_line(error)
+        # The user's own raise is theirs, as in inference (analysis.py): exit 1 with their file, line and function.
+        frame = user_code.user_frame(error)
+        if frame is not None and user_code.raised_by_user(error):
+            raise UserForwardError(f"{user_code.where(frame)}: {type(error).__name__}: {message}") from None
         raise UsageError(f"--mode train: the training step of {name} failed: {type(error).__name__}: "
                          f"{message}") from None
     finally:

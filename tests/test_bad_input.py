@@ -1,0 +1,93 @@
+"""Bad input stops at the door (issue 21, items 6-8): one line and an exit code from the CLI, archcost's own error
+naming the argument from the API; a user's folder never shadows archcost's dependencies; a user's error in a
+train-mode forward is theirs, with file and line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from archcost.cli import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+USER_MODELS = """
+    from torch import nn
+
+
+    def build():
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+
+
+    class Raises(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            self.conv(x)
+            raise ValueError("no such branch")  # LINE forward
+"""
+
+# Modules archcost imports (directly or through torch) after the user's module: a file named like each, beside it.
+SHADOWS = ("rich", "typer", "pandas", "matplotlib", "numpy", "PIL", "yaml", "jinja2", "sympy")
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = run(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A current folder holding mymodels.py; the import system is put back afterwards."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mymodels.py").write_text(textwrap.dedent(USER_MODELS))
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield work
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
+
+def _console_script(tmp_path: Path, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """archcost as its console script runs it (sys.path[0] is the script's folder), in a fresh process, so no
+    dependency is imported yet when the user's module is."""
+    bin_folder = tmp_path / "bin"
+    bin_folder.mkdir(exist_ok=True)
+    (bin_folder / "archcost").write_text("from archcost.cli import main\nmain()\n")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHCOST_NO_CACHE": "1"}
+    return subprocess.run([sys.executable, str(bin_folder / "archcost"), *argv], capture_output=True, text=True,
+                          cwd=cwd, env=environment)
+
+
+@pytest.mark.parametrize("spec", ["mymodels:build", "mymodels.py:build"])
+def test_a_file_named_like_a_dependency_in_the_users_folder_is_never_imported(tmp_path: Path, folder: Path,
+                                                                              spec: str) -> None:
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    for name in SHADOWS:
+        (folder / f"{name}.py").write_text(f"open({str(markers / name)!r}, 'w').close()\n")
+    # table's text output imports rich after the user's module; compare imports pandas for its table.
+    for argv in (("table", spec, "--input", "3x16x16"), ("compare", spec, "resnet18", "--input", "3x16x16")):
+        done = _console_script(tmp_path, folder, *argv)
+        assert done.returncode == 0, done.stderr
+        assert "Conv2d" in done.stdout or "mymodels" in done.stdout
+    assert sorted(p.name for p in markers.iterdir()) == []
+
+
+def test_a_users_error_in_a_train_mode_forward_is_theirs_with_file_and_line(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(capsys, "table", "mymodels:Raises", "--input", "3x16x16", "--mode", "train", "--no-cache")
+    line = next(i for i, text in enumerate(textwrap.dedent(USER_MODELS).splitlines(), 1) if "# LINE forward" in text)
+    assert (code, out) == (1, "")
+    assert err == f"archcost: error: mymodels.py:{line} in forward: ValueError: no such branch\n"
