@@ -21,7 +21,8 @@ from typing import Any
 import torch
 
 from archcost.errors import ShapeError, UsageError
-from archcost.shapes import INTEGER_DTYPES, InputSpec, batched, check_dims, format_shape, parse_input
+from archcost.shapes import (INTEGER_DTYPES, InputSpec, batched, check_dims, check_size, format_shape,
+                             parse_input)
 
 TORCH_DTYPES: dict[str, torch.dtype] = {
     "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
@@ -108,7 +109,7 @@ def native(shapes: tuple[tuple[int, ...], ...] | None, per_sample: tuple[int, ..
     if shapes:
         if batch is not None and batch <= 0:
             raise ShapeError(f"batch size must be at least 1, got {batch}")
-        return [Example((batch or s[0], *s[1:]), dtype) for s in shapes]
+        return [Example(check_size((batch or s[0], *s[1:]), what=format_shape(s)), dtype) for s in shapes]
     return None
 
 

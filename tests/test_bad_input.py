@@ -91,3 +91,52 @@ def test_a_users_error_in_a_train_mode_forward_is_theirs_with_file_and_line(
     line = next(i for i, text in enumerate(textwrap.dedent(USER_MODELS).splitlines(), 1) if "# LINE forward" in text)
     assert (code, out) == (1, "")
     assert err == f"archcost: error: mymodels.py:{line} in forward: ValueError: no such branch\n"
+
+
+@pytest.mark.parametrize(("argv", "names"), [
+    (["table", "resnet18", "--input", "3x99999999999999999999x32"], "'3x99999999999999999999x32' is too large"),
+    (["table", "resnet18", "--input", "3x9223372036854775807x32"], "'3x9223372036854775807x32' is too large"),
+    (["table", "resnet18", "--input", f"2x3x{2**29}x{2**29}"], "(batch included) has more elements"),
+    (["table", "resnet18", "--batch", str(2**62)], "(batch included) has more elements"),
+    (["table", "resnet18", "--set", "num_classes=-5"], "num_classes=-5 (--set num_classes takes a positive number"),
+])
+def test_a_value_torch_cannot_take_is_one_line_and_exit_2(argv: list[str], names: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(capsys, *argv, "--no-cache")
+    assert (code, out) == (2, "")
+    assert err.startswith("archcost: error: ") and err.count("\n") == 1, err
+    assert names in err
+    assert "internal error" not in err
+
+
+def test_the_largest_input_the_bound_allows_is_analysed(capsys: pytest.CaptureFixture[str]) -> None:
+    """The bound is exactly 2**60 - 1 elements: one element fewer than the refused shape is counted (on meta).
+    A single Linear keeps the hand formula: MACs = tokens x in x out."""
+    import torch
+
+    import archcost
+    from archcost.errors import ShapeError
+
+    model = torch.nn.Linear(1, 2)
+    tokens = 2**60 - 1
+    analysis = archcost.analyze(model, (tokens, 1), device="meta")
+    assert analysis.totals["macs"] == tokens * 1 * 2
+    with pytest.raises(ShapeError, match="too large"):
+        archcost.analyze(model, (tokens + 1, 1), device="meta")
+
+
+def test_plot_layers_takes_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(capsys, "table", "resnet18", "--input", "3x32x32", "--format", "json", "--no-cache")
+    assert code == 0, err
+    import json
+
+    expected = json.loads(out)["totals"]
+    code, out, err = _cli(capsys, "plot", "layers", "resnet18", "--input", "3x32x32", "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["input_shape"] == [1, 3, 32, 32]
+    assert (document["total_macs"], document["total_params"]) == (expected["macs"], expected["params"])
+    image = tmp_path / "layers.png"
+    code, _, err = _cli(capsys, "plot", "layers", "resnet18", "--input", "3x32x32", "--out", str(image))
+    assert code == 0, err
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -198,11 +198,20 @@ def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) 
         return UserCodeError(found)
     message = f"{type(error).__name__}: {first_line(error)}"
     if resolved.entry is not None:
-        if called and isinstance(error, (TypeError, ValueError)):
-            given = ", ".join(f"{k}={v!r}" for k, v in called.items())
-            return BuilderArgumentError(f"{resolved.name} cannot be built with {given}: {message}")
+        # torch refuses a size it cannot make (a negative width: RuntimeError) as the builder refuses a value.
+        if called and isinstance(error, (TypeError, ValueError, RuntimeError)):
+            return BuilderArgumentError(f"{resolved.name} cannot be built with {_given(called)}: {message}")
         return error  # a zoo builder failing on its defaults is archcost's bug: the CLI says internal error
     return BuildError(f"building {resolved.name} failed: {message}")
+
+
+def _given(called: dict[str, Any]) -> str:
+    """The builder arguments as given (``--set`` keys); a number below 1 is named as the likely culprit."""
+    given = ", ".join(f"{k}={v!r}" for k, v in called.items())
+    low = [k for k, v in called.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 1]
+    if low:
+        given += f" (--set {', '.join(low)} takes a positive number here)"
+    return given
 
 
 def construct(spec: str | Resolved, *, device: str = "meta", overrides: dict[str, Any] | None = None,
