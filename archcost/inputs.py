@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from archcost.errors import ShapeError, UsageError
+from archcost.errors import ArgumentTypeError, ShapeError, UsageError
 from archcost.shapes import (INTEGER_DTYPES, InputSpec, batched, check_dims, check_size, format_shape,
                              parse_input)
 
@@ -69,7 +69,8 @@ def _one(value: Any, *, batch: int | None, dtype: str, name: str | None = None) 
     if _is_dims(value):
         dims = check_dims(tuple(int(d) for d in value), what=format_shape(tuple(value)))
         return _from_spec(InputSpec(dims), batch=batch, dtype=dtype, name=name)
-    raise UsageError(f"an input is a shape string, a tuple of ints or a tensor; got {value!r}")
+    raise ArgumentTypeError(f"input_shape takes a shape string, a tuple of ints or a tensor (or several of "
+                            f"them in a list, tuple or dict); got {type(value).__name__} {value!r}")
 
 
 def _from_spec(spec: InputSpec, *, batch: int | None, dtype: str, name: str | None) -> Example:

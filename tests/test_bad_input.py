@@ -140,3 +140,52 @@ def test_plot_layers_takes_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, _, err = _cli(capsys, "plot", "layers", "resnet18", "--input", "3x32x32", "--out", str(image))
     assert code == 0, err
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _linear() -> object:
+    import torch
+
+    return torch.nn.Sequential(torch.nn.Linear(8, 4))
+
+
+@pytest.mark.parametrize(("call", "argument", "accepts"), [
+    (lambda a: a.analyze(_linear(), "8", batch="2"), "batch", "a whole number"),
+    (lambda a: a.analyze(_linear(), "8", batch=2.0), "batch", "a whole number"),
+    (lambda a: a.analyze(_linear(), "8", batch=True), "batch", "a whole number"),
+    (lambda a: a.analyze(None, "8"), "model_or_name", "an nn.Module"),
+    (lambda a: a.analyze(_linear(), 8), "input_shape", "a shape string"),
+    (lambda a: a.analyze(_linear(), [8.0]), "input_shape", "a shape string"),
+    (lambda a: a.analyze(_linear(), "8", device=None), "device", "one of auto, meta, cpu, cuda"),
+    (lambda a: a.analyze(_linear(), "8", convention=1), "convention", "a string, one of"),
+    (lambda a: a.analyze(_linear(), "8", dtype=None), "dtype", "float32"),
+    (lambda a: a.analyze(_linear(), "8", checkpoint="0", mode="train"), "checkpoint", "a list or tuple of strings"),
+    (lambda a: a.analyze(_linear(), "8", replay_repeats="no"), "replay_repeats", "True or False"),
+    (lambda a: a.analyze(_linear(), "8", mode="train", optimizer=0), "optimizer", "adam"),
+    (lambda a: a.analyze(_linear(), "8", mode="train", master_dtype=32), "master_dtype", "float32"),
+    (lambda a: a.build(None), "spec", "a network name"),
+    (lambda a: a.build("resnet18", device=0), "device", "meta, cpu"),
+    (lambda a: a.list_architectures(5), "pattern", "an fnmatch pattern"),
+    (lambda a: a.analyze(_linear(), "8").explain(None), "name", "a layer's name"),
+    (lambda a: a.analyze(_linear(), "8").layer(0), "name", "a layer's name"),
+])
+def test_an_api_argument_of_the_wrong_type_is_archcosts_error_naming_it(call: object, argument: str,
+                                                                         accepts: str) -> None:
+    import archcost
+    from archcost.errors import ArgumentTypeError, UsageError
+
+    with pytest.raises(ArgumentTypeError) as caught:
+        call(archcost)  # type: ignore[operator]
+    assert str(caught.value).startswith(f"{argument} takes ")
+    assert accepts in str(caught.value)
+    assert isinstance(caught.value, UsageError) and isinstance(caught.value, TypeError)
+
+
+def test_the_right_types_still_count_the_hand_formula() -> None:
+    """The checks refuse nothing valid: Linear(8, 4) at batch 2 is 2 x 8 x 4 MACs, 8 x 4 + 4 parameters."""
+    import archcost
+
+    analysis = archcost.analyze(_linear(), "8", batch=2, replay_repeats=False, checkpoint=[])
+    assert (analysis.totals["macs"], analysis.totals["params"]) == (2 * 8 * 4, 8 * 4 + 4)
+    assert analysis.layer("0")["params"] == 36 and len(analysis.explain("0")) >= 1
+    matched = archcost.list_architectures("resnet1?")
+    assert "resnet18" in matched and "resnet50" not in matched and "resnet101" not in matched

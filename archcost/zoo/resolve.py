@@ -8,6 +8,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from archcost import argtypes
 from archcost.errors import ArchcostError, BuildError, UsageError, first_line
 from archcost.zoo import registry
 
@@ -238,6 +239,8 @@ def construct(spec: str | Resolved, *, device: str = "meta", overrides: dict[str
 
 def build(spec: str, *, device: str = "meta", **overrides: Any) -> Any:
     """Build a model by name on ``device`` (meta by default: no weights are allocated)."""
+    argtypes.text(spec, "spec", accepts="a network name or import path (a string, e.g. 'resnet50')")
+    argtypes.text(device, "device", accepts="a string, one of meta, cpu, cuda")
     built = construct(spec, device=device, overrides=overrides)
     if built.path == "cpu-then-meta":
         # Its CPU tensors hold uninitialised memory: hand out the meta model the caller asked for.
