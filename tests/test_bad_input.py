@@ -33,6 +33,16 @@ USER_MODELS = """
         def forward(self, x):
             self.conv(x)
             raise ValueError("no such branch")  # LINE forward
+
+
+    class Mismatched(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ok = nn.Conv2d(3, 4, 3)
+            self.broken = nn.Linear(5, 5)
+
+        def forward(self, x):
+            return self.broken(self.ok(x))  # LINE mismatched
 """
 
 # Modules archcost imports (directly or through torch) after the user's module: a file named like each, beside it.
@@ -189,3 +199,16 @@ def test_the_right_types_still_count_the_hand_formula() -> None:
     assert analysis.layer("0")["params"] == 36 and len(analysis.explain("0")) >= 1
     matched = archcost.list_architectures("resnet1?")
     assert "resnet18" in matched and "resnet50" not in matched and "resnet101" not in matched
+
+
+def test_a_torch_error_under_the_users_train_mode_forward_says_where_they_called_it(
+        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As inference does: exit 1 and the user's line; not a usage error."""
+    code, _, err = _cli(capsys, "table", "mymodels:Mismatched", "--input", "3x16x16", "--mode", "train",
+                        "--no-cache")
+    line = next(i for i, text in enumerate(textwrap.dedent(USER_MODELS).splitlines(), 1)
+                if "# LINE mismatched" in text)
+    assert code == 1
+    assert err.startswith("archcost: error: --mode train: the training step of mymodels:Mismatched failed: "
+                          "RuntimeError: ")
+    assert err.endswith(f"(from mymodels.py:{line} in forward)\n") and err.count("\n") == 1
