@@ -21,7 +21,8 @@ from archcost.counting.tracer import Tracer
 from archcost import fallback
 from archcost.diagnose import mismatch, needs_data
 from archcost.errors import (ArchcostError, ArgumentTypeError, DataDependentError, DeviceError, ForwardError,
-                             InputMismatchError, InputTooSmallError, UsageError, UserForwardError, first_line)
+                             InputMismatchError, InputTooSmallError, ShapeError, UsageError, UserForwardError,
+                             first_line)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make
 from archcost.prepare import DTYPES, build_named as _build, model_and_name, native_examples as _examples  # noqa: F401
@@ -64,6 +65,10 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
         return InputTooSmallError(
             f"input {format_shape(first)} is too small for {model_name}: the spatial size collapses at {who}{at}"
         )
+    if isinstance(error, RuntimeError) and "size calculation overflowed" in message.lower():
+        # An input under the door's bound (shapes.MAX_ELEMENTS) whose activations grow past what torch can size.
+        return ShapeError(f"input {format_shape(first)} is too large for {model_name}: {who} would make a tensor "
+                          f"torch cannot size ({message})")
     line = mismatch(module, who, seen, first, examples[0].typed_dims, error)
     if line is not None:
         return InputMismatchError(line)

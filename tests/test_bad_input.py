@@ -108,6 +108,8 @@ def test_a_users_error_in_a_train_mode_forward_is_theirs_with_file_and_line(
     (["table", "resnet18", "--input", "3x9223372036854775807x32"], "'3x9223372036854775807x32' is too large"),
     (["table", "resnet18", "--input", f"2x3x{2**29}x{2**29}"], "(batch included) has more elements"),
     (["table", "resnet18", "--batch", str(2**62)], "(batch included) has more elements"),
+    # Under the bound, but the first conv's output (64 channels at half the size, 2**62 floats) is not.
+    (["table", "resnet18", "--input", f"3x{2**29}x{2**29}"], "stem.conv (Conv2d) would make a tensor torch cannot"),
     (["table", "resnet18", "--set", "num_classes=-5"], "num_classes=-5 (--set num_classes takes a positive number"),
 ])
 def test_a_value_torch_cannot_take_is_one_line_and_exit_2(argv: list[str], names: str,
