@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from archcost import cache
+from archcost import argtypes, cache
 from archcost.counting.aggregate import aggregate
 from archcost.counting.fast_paths import record_provenance
 from archcost.counting.isolation import model_guard
@@ -20,8 +20,9 @@ from archcost.counting.opclass import Backend, Convention, Device
 from archcost.counting.tracer import Tracer
 from archcost import fallback
 from archcost.diagnose import meta_refuses, mismatch, needs_data
-from archcost.errors import (ArchcostError, DataDependentError, DeviceError, ForwardError, InputMismatchError,
-                             InputTooSmallError, UsageError, UserForwardError, first_line)
+from archcost.errors import (ArchcostError, ArgumentTypeError, DataDependentError, DeviceError, ForwardError,
+                             InputMismatchError, InputTooSmallError, ShapeError, UsageError, UserForwardError,
+                             first_line)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make
 from archcost.prepare import DTYPES, build_named as _build, model_and_name, native_examples as _examples  # noqa: F401
@@ -68,6 +69,10 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
         return InputTooSmallError(
             f"input {format_shape(first)} is too small for {model_name}: the spatial size collapses at {who}{at}"
         )
+    if isinstance(error, RuntimeError) and "size calculation overflowed" in message.lower():
+        # An input under the door's bound (shapes.MAX_ELEMENTS) whose activations grow past what torch can size.
+        return ShapeError(f"input {format_shape(first)} is too large for {model_name}: {who} would make a tensor "
+                          f"torch cannot size ({message})")
     line = mismatch(module, who, seen, first, examples[0].typed_dims, error)
     if line is not None:
         return InputMismatchError(line)
@@ -120,6 +125,10 @@ def analyze(
     sgd-momentum, adam, adamw; ``archcost/training/``); its ``memory`` takes ``master_dtype`` (float32 masters beside
     ``dtype`` weights) and ``checkpoint`` (blocks recomputed in the backward instead of keeping their activations).
     """
+    _check_types(model_or_name, batch=batch, device=device, convention=convention, backend=backend, dtype=dtype,
+                 mode=mode, optimizer=optimizer, master_dtype=master_dtype)
+    replay_repeats = argtypes.flag(replay_repeats, "replay_repeats")
+    checkpoint = argtypes.names(checkpoint, "checkpoint")
     conv, back, dev = _checked(convention, backend, device, dtype, mode)
     if mode == "train":
         from archcost.training.engine import analyze_train
@@ -139,6 +148,22 @@ def analyze(
     if key is not None:
         cache.remember(key, analysis)
     return analysis
+
+
+def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices: Any) -> None:
+    """Each argument of the wrong type is one error naming it (archcost/argtypes.py), before any is used."""
+    from archcost.training.optimizers import Optimizer
+
+    if not isinstance(model_or_name, (str, torch.nn.Module)):
+        raise ArgumentTypeError(f"model_or_name takes a network name or import path (a string) or an nn.Module, "
+                                f"got {type(model_or_name).__name__} {model_or_name!r}")
+    argtypes.whole_number(batch, "batch")
+    accepted = {"device": Device, "convention": Convention, "backend": Backend, "dtype": DTYPES,
+                "mode": ("inference", "train"), "optimizer": Optimizer}
+    for name, value in choices.items():
+        options = ", ".join(str(getattr(c, "value", c)) for c in accepted[name])
+        argtypes.text(value, name, accepts=f"a string, one of {options}")
+    argtypes.text(master_dtype, "master_dtype", optional=True, accepts=f"a string, one of {', '.join(DTYPES)}")
 
 
 def _checked(convention: str, backend: str, device: str, dtype: str, mode: str) -> tuple[Convention, Backend, Device]:

@@ -73,3 +73,8 @@ def first_line(error: BaseException) -> str:
     quotes an error it did not raise (a user's forward, an import, a builder) in a one-line report."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+class ArgumentTypeError(UsageError, TypeError):
+    """An API argument of the wrong type (``batch="2"``, ``build(None)``); the message names the argument and what
+    it accepts. Also a TypeError, as Python's own would be."""

@@ -20,8 +20,9 @@ from typing import Any
 
 import torch
 
-from archcost.errors import ShapeError, UsageError
-from archcost.shapes import INTEGER_DTYPES, InputSpec, batched, check_dims, format_shape, parse_input
+from archcost.errors import ArgumentTypeError, ShapeError, UsageError
+from archcost.shapes import (INTEGER_DTYPES, InputSpec, batched, check_dims, check_size, format_shape,
+                             parse_input)
 
 TORCH_DTYPES: dict[str, torch.dtype] = {
     "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
@@ -68,7 +69,8 @@ def _one(value: Any, *, batch: int | None, dtype: str, name: str | None = None) 
     if _is_dims(value):
         dims = check_dims(tuple(int(d) for d in value), what=format_shape(tuple(value)))
         return _from_spec(InputSpec(dims), batch=batch, dtype=dtype, name=name)
-    raise UsageError(f"an input is a shape string, a tuple of ints or a tensor; got {value!r}")
+    raise ArgumentTypeError(f"input_shape takes a shape string, a tuple of ints or a tensor (or several of "
+                            f"them in a list, tuple or dict); got {type(value).__name__} {value!r}")
 
 
 def _from_spec(spec: InputSpec, *, batch: int | None, dtype: str, name: str | None) -> Example:
@@ -108,7 +110,7 @@ def native(shapes: tuple[tuple[int, ...], ...] | None, per_sample: tuple[int, ..
     if shapes:
         if batch is not None and batch <= 0:
             raise ShapeError(f"batch size must be at least 1, got {batch}")
-        return [Example((batch or s[0], *s[1:]), dtype) for s in shapes]
+        return [Example(check_size((batch or s[0], *s[1:]), what=format_shape(s)), dtype) for s in shapes]
     return None
 
 

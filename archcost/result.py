@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from archcost import __version__
+from archcost import __version__, argtypes
 from archcost.counting.conventions import DESCRIPTIONS, counts_in
 from archcost.counting.opclass import Backend, Convention
 from archcost.errors import UsageError
@@ -66,6 +66,7 @@ class Analysis:
         return pd.DataFrame(self.rows)
 
     def layer(self, name: str) -> dict[str, Any]:
+        argtypes.text(name, "name", accepts="a layer's name, a string such as 'layer1.0.conv1' ('' for the model)")
         for row in self.rows:
             if row["name"] == name:
                 return row

@@ -22,6 +22,10 @@ DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16", "float64", "int64",
                            "bool")
 INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8", "bool"})
 PER_SAMPLE_MAX_DIMS = 3  # up to this many dimensions a shape is per sample; from one more, it is the exact shape
+# The largest example archcost takes: torch counts a tensor's bytes in a signed 64-bit integer, so an example's
+# element count (batch included) times 8 bytes (its widest dtype, float64 or int64) must fit in one, whatever its
+# dtype. Beyond it torch fails deep inside (a C++ stack, a storage overflow); the bound says so first.
+MAX_ELEMENTS = (2**63 - 1) // 8
 
 _EXAMPLES = "e.g. 3x224x224, 16x100, 1x3x16x112x112, 128:int64 or attention_mask=128:int64"
 
@@ -43,10 +47,22 @@ def batched(dims: tuple[int, ...], *, batch: int | None, what: str) -> tuple[int
     if batch is not None and batch <= 0:
         raise ShapeError(f"batch size must be at least 1, got {batch}")
     if len(dims) <= PER_SAMPLE_MAX_DIMS:
-        return (batch or 1, *dims)
+        return check_size((batch or 1, *dims), what=what)
     if batch is not None and batch != dims[0]:
         raise ShapeError(f"input shape {what!r} has batch {dims[0]} but --batch says {batch}")
-    return dims
+    return check_size(dims, what=what)
+
+
+def check_size(shape: tuple[int, ...], *, what: str) -> tuple[int, ...]:
+    """``shape`` itself if its element count fits :data:`MAX_ELEMENTS` (see there why), else one clear error."""
+    elements = 1
+    for d in shape:
+        elements *= d
+    if elements > MAX_ELEMENTS:
+        raise ShapeError(f"input shape {what!r} is too large: {format_shape(shape)} (batch included) has more "
+                         f"elements than an input may have: at most {MAX_ELEMENTS:,} (2**60 - 1, what torch can size "
+                         "at 8 bytes an element)")
+    return shape
 
 
 def check_dims(dims: tuple[int, ...], *, what: str) -> tuple[int, ...]:
@@ -54,6 +70,9 @@ def check_dims(dims: tuple[int, ...], *, what: str) -> tuple[int, ...]:
         raise ShapeError(f"malformed input shape {what!r}: it needs at least one dimension ({_EXAMPLES})")
     if any(d <= 0 for d in dims):
         raise ShapeError(f"malformed input shape {what!r}: every dimension must be at least 1")
+    if any(d > MAX_ELEMENTS for d in dims):
+        raise ShapeError(f"input shape {what!r} is too large: a dimension takes at most {MAX_ELEMENTS:,} "
+                         "(2**60 - 1, what torch can size at 8 bytes an element)")
     return dims
 
 

@@ -135,7 +135,8 @@ def layers_command(
     if input is not None:
         from archcost.shapes import parse_shape
 
-        parse_shape(input)
+        for text in input:  # --input repeats, one per input of forward (a list, as table takes it)
+            parse_shape(text)
     overrides = builder_arguments(sets, [arch])
     image = _prepare(format, out)
     from archcost.plots.cost_data import layers_chart

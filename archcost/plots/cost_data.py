@@ -42,7 +42,7 @@ def _blocks(rows: list[dict[str, Any]], depth: int | None, limit: int) -> list[d
     return found
 
 
-def layers_chart(*, arch: str, input_shape: str | None = None, depth: int | None = None,
+def layers_chart(*, arch: str, input_shape: str | list[str] | None = None, depth: int | None = None,
                  overrides: dict[str, Any] | None = None) -> ChartData:
     """MACs and parameters per block, in definition order; an '(other)' bar holds what no block owns."""
     from archcost.analysis import analyze

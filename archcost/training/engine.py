@@ -15,13 +15,14 @@ import torch
 from archcost.counting.aggregate import aggregate
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Convention, OpClass
-from archcost.errors import ArchcostError, UsageError
+from archcost.errors import ArchcostError, ForwardError, UsageError, UserForwardError, first_line
 from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
 from archcost.training.memory_trace import SavedTrace
 from archcost.training.optimizers import Optimizer
 from archcost.training.replay import ReplayUnsound
 from archcost.training.step import Phase, TrainTrace, trace_step
+from archcost.zoo import user_code
 
 _REPLAY_ATTEMPTS = 2  # a failed attempt names the blocks to run in full; past this many, every block runs
 _TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
@@ -63,9 +64,7 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     except ArchcostError:
         raise
     except Exception as error:  # noqa: BLE001  (any failure of the step is one line naming the model)
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UsageError(f"--mode train: the training step of {name} failed: {type(error).__name__}: "
-                         f"{message}") from None
+        raise _step_failed(error, name) from None
     finally:
         for m, flag in zip(modules, was_training):
             m.__dict__["training"] = flag
@@ -190,6 +189,20 @@ def _input_grad(module: torch.nn.Module, needed: bool | None) -> str:
 
 def memory_dict(memory: Any) -> dict[str, Any]:
     return asdict(memory) if hasattr(memory, "__dataclass_fields__") else dict(memory)
+
+
+def _step_failed(error: Exception, name: str) -> ArchcostError:
+    """A failed step, worded as inference words a failed forward (analysis.py): the user's own raise is theirs (exit
+    1, their file, line and function); a torch error under their code says where they called it (exit 1); any other
+    is one line naming the model (exit 2). A meta tensor's missing data is no one's bug, as there."""
+    message = first_line(error)
+    frame = user_code.user_frame(error) if "meta" not in message.lower() else None
+    if frame is not None and user_code.raised_by_user(error):
+        return UserForwardError(f"{user_code.where(frame)}: {type(error).__name__}: {message}")
+    failed = f"--mode train: the training step of {name} failed: {type(error).__name__}: {message}"
+    if frame is not None:
+        return ForwardError(f"{failed} (from {user_code.where(frame)})")
+    return UsageError(failed)
 
 
 def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,

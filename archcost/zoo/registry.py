@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from archcost import argtypes
 from archcost.errors import UnknownArchitectureError
 
 
@@ -97,6 +98,7 @@ def _loaded() -> dict[str, Entry]:
 
 def list_architectures(pattern: str | None = None) -> list[str]:
     """Registered names in registration order, filtered by an fnmatch ``pattern`` (e.g. ``"resnet*"``)."""
+    argtypes.text(pattern, "pattern", optional=True, accepts="a string, an fnmatch pattern such as 'resnet*'")
     names = list(_loaded())
     if pattern:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern.lower())]

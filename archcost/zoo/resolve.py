@@ -8,6 +8,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from archcost import argtypes
 from archcost.errors import ArchcostError, BuildError, UsageError, first_line
 from archcost.zoo import registry
 
@@ -198,11 +199,20 @@ def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) 
         return UserCodeError(found)
     message = f"{type(error).__name__}: {first_line(error)}"
     if resolved.entry is not None:
-        if called and isinstance(error, (TypeError, ValueError)):
-            given = ", ".join(f"{k}={v!r}" for k, v in called.items())
-            return BuilderArgumentError(f"{resolved.name} cannot be built with {given}: {message}")
+        # torch refuses a size it cannot make (a negative width: RuntimeError) as the builder refuses a value.
+        if called and isinstance(error, (TypeError, ValueError, RuntimeError)):
+            return BuilderArgumentError(f"{resolved.name} cannot be built with {_given(called)}: {message}")
         return error  # a zoo builder failing on its defaults is archcost's bug: the CLI says internal error
     return BuildError(f"building {resolved.name} failed: {message}")
+
+
+def _given(called: dict[str, Any]) -> str:
+    """The builder arguments as given (``--set`` keys); a number below 1 is named as the likely culprit."""
+    given = ", ".join(f"{k}={v!r}" for k, v in called.items())
+    low = [k for k, v in called.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 1]
+    if low:
+        given += f" (--set {', '.join(low)} takes a positive number here)"
+    return given
 
 
 def construct(spec: str | Resolved, *, device: str = "meta", overrides: dict[str, Any] | None = None,
@@ -229,6 +239,8 @@ def construct(spec: str | Resolved, *, device: str = "meta", overrides: dict[str
 
 def build(spec: str, *, device: str = "meta", **overrides: Any) -> Any:
     """Build a model by name on ``device`` (meta by default: no weights are allocated)."""
+    argtypes.text(spec, "spec", accepts="a network name or import path (a string, e.g. 'resnet50')")
+    argtypes.text(device, "device", accepts="a string, one of meta, cpu, cuda")
     built = construct(spec, device=device, overrides=overrides)
     if built.path == "cpu-then-meta":
         # Its CPU tensors hold uninitialised memory: hand out the meta model the caller asked for.

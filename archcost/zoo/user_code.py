@@ -2,7 +2,9 @@
 
 A module name resolves from the current folder first, as ``python -m`` does (the ``archcost`` console script puts
 its own bin folder on ``sys.path``, not the folder it is run from). A file is imported under a name of its own, so two
-files called ``models.py`` never collide, with its folder on ``sys.path`` for the file's own imports.
+files called ``models.py`` never collide. Only the named module is taken from the folder first; the folder is added at
+the end of ``sys.path`` for the module's own imports of its neighbours, so a ``rich.py`` or ``torch.py`` there never
+shadows an installed package archcost imports.
 
 An exception from the user's code is the user's error: :func:`located` names the innermost frame of their code
 (not the standard library, not an installed package, not torch, not archcost) as ``file:line in function``.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import re
@@ -55,10 +58,11 @@ def load(spec: str) -> Any:
 
 def _import_module(name: str, spec: str) -> ModuleType:
     folder = os.getcwd()
-    if folder not in sys.path and "" not in sys.path:
-        sys.path.insert(0, folder)  # what `python -m` does: the current folder comes first
     importlib.invalidate_caches()  # a file written after the finders listed the folder is found too
     try:
+        if folder not in sys.path and "" not in sys.path:
+            sys.path.append(folder)  # the module's own neighbours, after every installed package (never shadowing)
+        _import_from_folder(name.partition(".")[0], folder)
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
@@ -67,6 +71,24 @@ def _import_module(name: str, spec: str) -> ModuleType:
         raise _import_failed(error, spec) from None
     except Exception as error:
         raise _import_failed(error, spec) from None
+
+
+def _import_from_folder(top: str, folder: str) -> None:
+    """Import the top-level module ``top`` from ``folder`` alone, as ``python -m`` would find it first, without
+    putting ``folder`` first on ``sys.path``: a ``rich.py`` or ``numpy.py`` beside the user's module must never
+    replace archcost's own dependencies (it would be imported and run the next time archcost imports one)."""
+    if top in sys.modules:
+        return
+    found = importlib.machinery.PathFinder.find_spec(top, [folder])
+    if found is None or found.loader is None:
+        return  # not in the folder: an installed module, found on sys.path as usual
+    module = importlib.util.module_from_spec(found)
+    sys.modules[top] = module  # before running it, as import does
+    try:
+        found.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[top]
+        raise
 
 
 def _import_file(text: str, spec: str) -> ModuleType:
@@ -80,12 +102,14 @@ def _import_file(text: str, spec: str) -> ModuleType:
     name = f"_archcost_user_{stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
     if name in sys.modules:
         return sys.modules[name]
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))  # the file's own imports of its neighbours
     module_spec = importlib.util.spec_from_file_location(name, path)
     assert module_spec is not None and module_spec.loader is not None  # a .py file always has a source loader
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # before running it, as import does (dataclasses and pickling look it up)
+    # While the file runs, its folder comes first (its imports of its neighbours, as `python file.py` sees them);
+    # afterwards it goes to the end, so what archcost imports later is never a file of that folder.
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
     try:
         module_spec.loader.exec_module(module)
     except BaseException as error:
@@ -93,6 +117,10 @@ def _import_file(text: str, spec: str) -> ModuleType:
         if not isinstance(error, Exception):
             raise
         raise _import_failed(error, spec) from None
+    finally:
+        sys.path.remove(folder)  # the first occurrence: the one inserted above
+        if folder not in sys.path:
+            sys.path.append(folder)  # later lazy imports of its neighbours, after every installed package
     return module
 
 
