@@ -76,3 +76,12 @@ def test_the_disk_cached_table_follows_the_suffix(tmp_path: Path, monkeypatch: p
     assert any((tmp_path / "cache").rglob("*.json"))
     assert (tmp_path / "cached.csv").read_text() == (tmp_path / "first.csv").read_text()
     assert int(next(csv.DictReader((tmp_path / "cached.csv").read_text().splitlines()))["macs"]) == NAIVE_MACS
+
+
+def test_a_report_folder_with_a_suffix_is_not_a_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # report's --out is a folder (its own option, not OutOption): "r.md" with --format json is no contradiction, so
+    # the run goes on to the next check, the unknown device, and stops there before writing anything.
+    assert run(["report", "--out", str(tmp_path / "r.md"), "--format", "json", "--device", "tpu"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown --device 'tpu'" in err and "contradicts" not in err
+    assert not (tmp_path / "r.md").exists()

@@ -48,7 +48,9 @@ def format_for_out(ctx: typer.Context, value: Format) -> Format:
     with both options gets this in one place, before anything is computed or written."""
     from archcost.errors import UsageError
 
-    out = ctx.params.get("out")
+    # Only OutOption's file counts: report's --out is a folder (its own, non-eager option).
+    out_option = next((p for p in ctx.command.params if p.name == "out"), None)
+    out = ctx.params.get("out") if out_option is not None and out_option.is_eager else None
     by_suffix = SUFFIX_FORMATS.get(Path(out).suffix.lower()) if out is not None else None
     if by_suffix is None:
         return value
