@@ -82,7 +82,9 @@ def _predict_s(latency_ms: float | None, batch: int, settings: BenchSettings) ->
 def _merge(documents: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not documents:
         return None
-    merged = {**documents[0], "results": [], "failures": []}
+    # A part's runs share one document: it carries the load of the busiest of them, so a busy run is not hidden.
+    busy = [d["load"] for d in documents if (d.get("load") or {}).get("busy")]
+    merged = {**documents[0], "results": [], "failures": [], **({"load": busy[0]} if busy else {})}
     for document in documents:
         merged["results"] += document["results"]
         merged["failures"] += document["failures"]

@@ -37,10 +37,42 @@ class Level(StrEnum):
     TOP = "top"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+# The formats an --out file's suffix names; any other suffix keeps --format's value (its default: the table text).
+SUFFIX_FORMATS = {".csv": Format.CSV, ".json": Format.JSON, ".md": Format.MARKDOWN, ".markdown": Format.MARKDOWN,
+                  ".txt": Format.TABLE}
+
+
+def format_for_out(ctx: typer.Context, value: Format) -> Format:
+    """``--format`` as the ``--out`` file's suffix names it, when --format was not given; a given --format that
+    contradicts the suffix is a usage error. --out is eager, so it is already in ``ctx.params`` here: every command
+    with both options gets this in one place, before anything is computed or written."""
+    from archcost.errors import UsageError
+
+    # Only OutOption's file counts: report's --out is a folder (its own, non-eager option).
+    out_option = next((p for p in ctx.command.params if p.name == "out"), None)
+    out = ctx.params.get("out") if out_option is not None and out_option.is_eager else None
+    by_suffix = SUFFIX_FORMATS.get(Path(out).suffix.lower()) if out is not None else None
+    if by_suffix is None:
+        return value
+    source = ctx.get_parameter_source("format")
+    if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+        return by_suffix
+    if Format(value) is not by_suffix:
+        raise UsageError(f"--format {Format(value).value} contradicts --out {out} (its suffix says {by_suffix.value}); "
+                         "drop one of them")
+    return value
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="Output format (default: by the --out file's suffix .csv, .json, .md or "
+                 ".txt, else table).", case_sensitive=False, callback=format_for_out),
+]
 OutOption = Annotated[
     Optional[Path],
-    typer.Option("--out", "-o", help="Write to FILE (atomically: nothing is left half-written) instead of stdout."),
+    # Eager: processed before --format, whose callback reads it.
+    typer.Option("--out", "-o", is_eager=True,
+                 help="Write to FILE (atomically: nothing is left half-written) instead of stdout."),
 ]
 InputOption = Annotated[
     Optional[list[str]],

@@ -15,6 +15,9 @@ from archcost.cli.plot import (
 )
 
 
+DEFAULT_BATCHES = "1,2,4,8,16,32,64"
+
+
 def _batches(text: str) -> tuple[int, ...]:
     from archcost.errors import UsageError
 
@@ -30,7 +33,9 @@ def _batches(text: str) -> tuple[int, ...]:
 @plot_app.command("memory")
 def memory_command(
     arch: Annotated[str, typer.Argument(help="Registry name.")],
-    batch: Annotated[str, typer.Option("--batch", help="Batch sizes, comma separated.")] = "1,2,4,8,16,32,64",
+    batch: Annotated[str | None, typer.Option("--batch", help="Batch sizes, comma separated (default: 1,2,4,...,64 "
+                                                 "and, with --device-memory, on to the largest batch that "
+                                                 "fits).")] = None,
     device_memory: Annotated[str | None, typer.Option("--device-memory", help="Device size drawn as a line "
                                                          "(80GB, 24GiB, 16000MB); the largest batch that fits "
                                                          "is found.")] = None,
@@ -48,7 +53,7 @@ def memory_command(
     from archcost.training.memory_batch import parse_bytes
     from archcost.training.optimizer_state import as_dtype, check_optimizer
 
-    batches = _batches(batch)
+    batches = _batches(batch if batch is not None else DEFAULT_BATCHES)
     device_bytes = parse_bytes(device_memory) if device_memory is not None else None
     check_optimizer(optimizer)
     if master_dtype is None and as_dtype(dtype).itemsize < 4:
@@ -59,4 +64,4 @@ def memory_command(
     from archcost.plots.memory_data import memory_chart
 
     _finish(memory_chart(arch=arch, batches=batches, device_bytes=device_bytes, optimizer=optimizer, dtype=dtype,
-                         master_dtype=master_dtype), image, format, out)
+                         master_dtype=master_dtype, extend_to_fit=batch is None), image, format, out)

@@ -70,17 +70,39 @@ def batch_chart(*, bench: dict[str, Any]) -> ChartData:
             "ms_per_image": result["median_ms"] / batch,
             "p10_ms_per_image": result["p10_ms"] / batch if result.get("p10_ms") is not None else None,
             "p90_ms_per_image": result["p90_ms"] / batch if result.get("p90_ms") is not None else None,
-            "images_per_s": result.get("images_per_s"),
+            "images_per_s": result.get("images_per_s"), "cov": result.get("cov"),
         })
     rows.sort(key=lambda r: (r["arch"], r["config"], r["batch"]))
+    noise, under_load = noise_note(rows), load_note(bench)
     return ChartData(
         kind="batch", title=f"Time per image against batch size ({_device_name(bench)})",
         rows=rows, columns=("arch", "config", "batch", "median_ms", "ms_per_image", "p10_ms_per_image",
-                            "p90_ms_per_image", "images_per_s"),
+                            "p90_ms_per_image", "images_per_s", "cov"),
         caption=["Median time of one forward pass divided by the batch size; the band spans p10 to p90. "
-                 f"Measured by 'archcost bench' on {_device_name(bench)}."],
-        meta={"device": bench["device"]},
+                 f"Measured by 'archcost bench' on {_device_name(bench)}.", noise,
+                 *([under_load] if under_load else [])],
+        meta={"device": bench["device"], "noise": noise, "under_load": under_load},
     )
+
+
+def noise_note(rows: list[dict[str, Any]]) -> str:
+    """How noisy the timings are, from the coefficient of variation (CoV) of each measurement's timed calls: a
+    difference between two points smaller than this is not a finding."""
+    covs = [(r["cov"], r) for r in rows if r.get("cov") is not None]
+    if not covs:
+        return "Measurement noise: the file records no CoV of the timed calls, so the spread is unknown."
+    ordered = sorted(c for c, _ in covs)
+    worst, row = max(covs, key=lambda pair: pair[0])
+    return (f"Measurement noise: the timed calls' CoV (standard deviation / mean) is {ordered[len(ordered) // 2]:.1%} "
+            f"at the median of {len(covs)} measurements, at most {worst:.1%} ({row['arch']} batch {row['batch']}).")
+
+
+def load_note(bench: dict[str, Any]) -> str | None:
+    """The warning of a run taken on a busy machine (archcost.bench.load's verdict, kept in the file); None if not."""
+    load = bench.get("load") or {}
+    if not load.get("busy"):
+        return None
+    return f"TAKEN UNDER LOAD: {load.get('reason')}; these times are slower and noisier than this machine's own."
 
 
 def _find(document: Any, key: str) -> Any:

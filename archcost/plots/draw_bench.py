@@ -50,7 +50,21 @@ def draw_batch(chart: ChartData) -> Any:
         axes.set_xlabel("batch size (log scale)")
         axes.set_ylabel("median time per image (ms, log scale)")
         axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title="network (setting)")
+        _state_noise(axes, chart)
     return figure
+
+
+def _state_noise(axes: Any, chart: ChartData) -> None:
+    """The noise, and a run taken on a busy machine, said on the plot itself (right of it, under the legend, where
+    no line runs), not only in the caption a reader may skip."""
+    covs = [r["cov"] for r in chart.rows if r.get("cov") is not None]
+    lines = [f"noise: CoV of the timed calls\n{min(covs):.1%} to {max(covs):.1%}; band: p10 to p90" if covs
+             else "noise: not recorded (no CoV)\nband: p10 to p90"]
+    axes.text(1.02, 0.0, lines[0], transform=axes.transAxes, ha="left", va="bottom", color=GREY, gid="noise")
+    if chart.meta.get("under_load"):
+        axes.text(1.02, 0.16, "TAKEN UNDER LOAD:\nslower and noisier than\nthis machine's own times",
+                  transform=axes.transAxes, ha="left", va="bottom", color="#b00020", fontweight="bold",
+                  bbox={"facecolor": "white", "edgecolor": "#b00020"}, gid="load-warning")
 
 
 def draw_roofline(chart: ChartData) -> Any:

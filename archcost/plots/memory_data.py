@@ -15,9 +15,19 @@ KINDS = ("parameter_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_ac
          "backward_transient_bytes")
 
 
+def plotted_batches(batches: tuple[int, ...], largest: int | None) -> list[int]:
+    """The asked ``batches``, then (when the ``largest`` batch that fits is past them) the powers of two up to it and
+    that batch itself: the chart reaches the edge it reports instead of stopping far short of it."""
+    asked = set(batches)
+    if not largest or largest <= max(asked):
+        return sorted(asked)
+    return sorted(asked | {2**k for k in range(largest.bit_length()) if 2**k > max(asked)} | {largest})
+
+
 def memory_chart(*, arch: str, batches: tuple[int, ...], device_bytes: int | None, optimizer: str = "adam",
-                 dtype: str = "float32", master_dtype: str | None = None) -> ChartData:
-    """One row per batch size (kinds stacked in KINDS order), the largest batch that fits ``device_bytes``."""
+                 dtype: str = "float32", master_dtype: str | None = None, extend_to_fit: bool = False) -> ChartData:
+    """One row per batch size (kinds stacked in KINDS order), the largest batch that fits ``device_bytes``;
+    ``extend_to_fit``: the rows go on to that batch (plotted_batches)."""
     import torch
 
     from archcost.training.memory import training_memory
@@ -38,15 +48,15 @@ def memory_chart(*, arch: str, batches: tuple[int, ...], device_bytes: int | Non
         x = torch.empty((batch, *resolved.input_shape), device="meta")
         return training_memory(model, x, optimizer=optimizer, dtype=dtype, master_dtype=master_dtype)
 
+    fits = None if device_bytes is None else largest_batch(lambda b: memory(b).peak_train_bytes, device_bytes)
     rows = []
-    for batch in sorted(set(batches)):
+    for batch in plotted_batches(batches, fits if extend_to_fit else None):
         m = memory(batch)
         row: dict[str, Any] = {"batch": batch, **{k: getattr(m, k) for k in KINDS},
                                "peak_train_bytes": m.peak_train_bytes}
         if device_bytes is not None:
             row["fits"] = m.peak_train_bytes <= device_bytes
         rows.append(row)
-    fits = None if device_bytes is None else largest_batch(lambda b: memory(b).peak_train_bytes, device_bytes)
     precision = dtype if master_dtype is None else f"{dtype} with {master_dtype} master weights"
     caption = [(f"{resolved.name}: memory of one training step ({optimizer}, {precision}), traced by archcost on "
                "the meta device; peak = parameters + gradients + optimizer state + saved activations + the largest "

@@ -94,3 +94,44 @@ def test_roofline_labels_overlap_neither_each_other_nor_the_roofs(bench_file):
         for gid, e in boxes.items():
             box = Box(e.x0, e.y0, e.x1, e.y1)
             assert not any(crosses(box, a, b) for a, b in itertools.pairwise(shown)), f"{line.get_gid()} crosses {gid}"
+
+
+BUSY = {"load_1min": 3.1, "cores": 2, "threads": 2, "busy": True, "advice": "rerun with --threads 1 --isolate",
+        "reason": "1-minute load 3.10 on 2 usable cores before the run leaves 0.0 free for 2 threads"}
+
+
+def test_batch_chart_states_its_noise(bench_document):
+    bench_document["results"][1]["cov"] = 0.23  # one noisy measurement among the fixture's 5% ones
+    noisy = bench_document["results"][1]
+    chart = batch_chart(bench=bench_document)
+    assert sorted(r["cov"] for r in chart.rows) == sorted(r["cov"] for r in bench_document["results"])
+    note = next(line for line in chart.caption if line.startswith("Measurement noise"))
+    assert "5.0% at the median of 4 measurements" in note
+    assert f"at most 23.0% ({noisy['arch']} batch {noisy['batch']})" in note
+    axes = draw(chart).axes[0]
+    assert "5.0% to 23.0%" in next(t for t in axes.texts if t.get_gid() == "noise").get_text()
+    assert chart.meta["under_load"] is None and not [t for t in axes.texts if t.get_gid() == "load-warning"]
+
+
+def test_batch_chart_without_a_cov_says_the_noise_is_unknown(bench_document):
+    for result in bench_document["results"]:
+        del result["cov"]
+    assert "spread is unknown" in batch_chart(bench=bench_document).caption[1]
+
+
+def test_a_run_under_load_is_flagged_on_the_chart(bench_document):
+    bench_document["load"] = BUSY
+    chart = batch_chart(bench=bench_document)
+    assert chart.meta["under_load"].startswith("TAKEN UNDER LOAD: " + BUSY["reason"])
+    assert chart.meta["under_load"] in chart.caption
+    warning = next(t for t in draw(chart).axes[0].texts if t.get_gid() == "load-warning")
+    assert "UNDER LOAD" in warning.get_text()
+
+
+def test_the_measured_report_keeps_the_busiest_runs_load(bench_document):
+    from archcost.bench.report import _merge
+
+    quiet = {**bench_document, "load": {**BUSY, "busy": False, "reason": None}}
+    merged = _merge([quiet, {**bench_document, "load": BUSY}])
+    assert merged["load"] == BUSY and len(merged["results"]) == 2 * len(bench_document["results"])
+    assert _merge([quiet, quiet])["load"] == quiet["load"]

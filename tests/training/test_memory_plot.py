@@ -69,3 +69,46 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]
     code = run(["plot", "memory", "resnet20", "--format", "json", *argv])
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_plotted_batches_reach_the_largest_batch_that_fits() -> None:
+    from archcost.plots.memory_data import plotted_batches
+
+    default = (1, 2, 4, 8, 16, 32, 64)
+    assert plotted_batches(default, 1007) == [*default, 128, 256, 512, 1007]
+    assert plotted_batches(default, 1024) == [*default, 128, 256, 512, 1024]
+    assert plotted_batches(default, 40) == list(default)  # already past the edge: the asked batches only
+    assert plotted_batches((3, 1), None) == [1, 3]
+
+
+def test_extended_chart_ends_at_the_largest_batch_that_fits() -> None:
+    chart = memory_chart(arch="resnet20", batches=(1, 2), device_bytes=DEVICE_BYTES, extend_to_fit=True)
+    largest = chart.meta["largest_batch"]
+    batches = [r["batch"] for r in chart.rows]
+    assert batches[-1] == largest and all(r["fits"] for r in chart.rows)
+    assert batches[:-1] == [2**k for k in range(len(batches) - 1)] and batches[-2] * 2 > largest
+    assert chart.rows[-1]["peak_train_bytes"] == _peak(largest)
+
+
+def test_the_axis_fits_the_bars_when_the_device_is_far_above_them() -> None:
+    from archcost.plots.figures import draw
+
+    device_bytes = 100 * DEVICE_BYTES
+    chart = memory_chart(arch="resnet20", batches=(1, 8), device_bytes=device_bytes)
+    axes = draw(chart).axes[0]
+    tallest_gb = max(r["peak_train_bytes"] for r in chart.rows) / 1e9
+    assert tallest_gb < axes.get_ylim()[1] < 1.2 * tallest_gb < device_bytes / 1e9
+    label = next(t for t in axes.texts if t.get_gid() == "device-label")
+    assert f"largest batch that fits {chart.meta['largest_batch']:,}" in label.get_text()
+    assert "above this scale" in label.get_text()
+    assert axes.get_legend().get_bbox_to_anchor().x0 > axes.get_window_extent().x1 - 1  # outside, right of the bars
+
+
+def test_the_device_line_is_on_the_axis_when_the_bars_reach_it() -> None:
+    from archcost.plots.figures import draw
+
+    chart = memory_chart(arch="resnet20", batches=(1,), device_bytes=DEVICE_BYTES, extend_to_fit=True)
+    axes = draw(chart).axes[0]
+    assert DEVICE_BYTES / 1e9 < axes.get_ylim()[1] <= 1.12 * DEVICE_BYTES / 1e9 + 1e-9
+    totals = [float(t.get_text()) for t in axes.texts if t.get_gid() == "total"]
+    assert totals == pytest.approx([r["peak_train_bytes"] / 1e9 for r in chart.rows], abs=0.006)
