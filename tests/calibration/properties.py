@@ -31,7 +31,7 @@ from netspec import NetSpec, build
 from torch.utils.flop_counter import FlopCounterMode
 
 import archcost
-from archcost.errors import UsageError
+from archcost.errors import ForwardError, UsageError
 
 CLASSES = ("macs", "adds", "muls", "cmps", "divs", "exps", "norm")
 
@@ -229,10 +229,10 @@ def _refused(spec: NetSpec) -> Finding | None | bool:
 
     try:
         _quiet(lambda: training_step_flops(build(spec, "meta"), torch.zeros(spec.input_shape, device="meta")))
-    except Exception:  # noqa: BLE001 - whatever torch raises, archcost's answer must be a usage error
+    except Exception:  # noqa: BLE001 - whatever torch raises, archcost's answer must be one line of its own
         try:
             _analyze(build(spec, "meta"), spec, mode="train", optimizer="sgd")
-        except UsageError:
+        except (UsageError, ForwardError):  # a torch error under the user's forward says where (exit 1), as inference
             return None
         return Finding("train_refused", "torch cannot train it, archcost answers", "")
     return False
