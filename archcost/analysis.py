@@ -28,7 +28,7 @@ from archcost.inputs import Example, from_user, make
 from archcost.prepare import DTYPES, build_named as _build, model_and_name, native_examples as _examples  # noqa: F401
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
-from archcost.zoo import registry, user_code
+from archcost.zoo import user_code
 
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
@@ -139,15 +139,8 @@ def analyze(
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
-    key = _memory_key(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
-    cached = cache.recall(key) if key is not None else None
-    if cached is not None:
-        return cached
     with gc_paused():
-        analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
-    if key is not None:
-        cache.remember(key, analysis)
-    return analysis
+        return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
 
 
 def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices: Any) -> None:
@@ -178,23 +171,6 @@ def _checked(convention: str, backend: str, device: str, dtype: str, mode: str) 
     if mode not in ("inference", "train"):
         raise UsageError(f"unknown mode {mode!r}; choose inference or train")
     return conv, back, dev
-
-
-def _memory_key(model_or_name: Any, input_shape: Any, batch: int | None, dev: Device, conv: Convention,
-                back: Backend, dtype: str, replay: bool, overrides: dict[str, Any]) -> str | None:
-    """The in-process cache's key (archcost/cache.py), or None where a key cannot be sound: only a registry network
-    on meta, with literal inputs and builder arguments, is a pure function of the request and archcost's code (an
-    import path or a user's file can change under a running process; a model instance is the caller's)."""
-    if not isinstance(model_or_name, str) or dev not in (Device.META, Device.AUTO) or back is not Backend.NATIVE:
-        return None
-    try:
-        network = registry.get(model_or_name).name
-    except ArchcostError:
-        return None  # not a registry name: resolve() says what it is
-    # A registry network is analysed on meta under auto as under meta (its fallback is off): one device in the key.
-    return cache.analysis_key("memory", network=network, inputs=input_shape, batch=batch, device=Device.META.value,
-                              convention=conv.value, dtype=dtype, config=overrides, replay=replay,
-                              default_dtype=str(torch.get_default_dtype()))
 
 
 def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None,
@@ -231,9 +207,6 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
     for key, value in built_how.items():
         analysis.provenance[key] = analysis.provenance.get(key, []) + value if key == "notes" else value
     return analysis
-
-
-_CACHE = cache.MEMORY  # the in-process store (benchmarks empty it to time a build)
 
 
 def _model_device(model: torch.nn.Module) -> str | None:

@@ -10,11 +10,8 @@ key, :func:`request_key`, is a hash of both:
   never sizes or modification times, which a same-size edit in the same second leaves equal;
 - torch's version (read from its ``version.py`` without importing it) and Python's.
 
-Two stores use it. The **memory** store keeps recent analyses in this process, for registry names only: an import
-path or a user's file can change under a running process, and a model instance is the caller's to change. Its key
-(:func:`memory_key`) is the request alone: the code a process runs does not change under it.
-The **disk** store keeps ``Analysis.to_dict()`` documents for ``archcost table``, so a fresh process answers without
-importing torch. It lives in its own folder, ``<cache dir>/results`` (``$ARCHCOST_CACHE_DIR``, else
+It keys the **disk** store, which keeps ``Analysis.to_dict()`` documents for ``archcost table``, so a fresh process
+answers without importing torch. It lives in its own folder, ``<cache dir>/results`` (``$ARCHCOST_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/archcost`` or ``~/.cache/archcost``), and reads, prunes and clears only files named by its own
 pattern: anything else in that folder is left alone. Every entry is sealed (:func:`store`): it holds its content's
 exact text, the key of the request it answers, the entry schema and a sha256 digest of the three; one that does not
@@ -28,12 +25,12 @@ torch._dynamo (2.7 s on the 2-core machine). That is the one disk write a librar
 mode="train")``) makes.
 
 **One key design.** Every key is built here, by :func:`analysis_key` from one request: the network's registry name,
-its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, replay and torch's
-default dtype; the disk key adds the code fingerprint. Callers (analysis.py for memory, ``archcost table`` for disk)
-pass what they have and never hash anything themselves. The block templates of ``blocks/repeat.py`` are a third,
-process-wide store (:data:`TEMPLATES`, keyed by :func:`template_key`), and the optimizer steps a train-mode analysis
-traced (``training/step.py``) a fourth (:data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`), and which blocks a
-network's training step must run in full a fifth (:data:`REPLAY_PLANS`); :func:`forget` empties the process stores.
+its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, replay, torch's
+default dtype and the code fingerprint. Its caller (``archcost table``) passes what it has and never hashes anything
+itself. Analyses are not kept in the process: each call traces. What a process does keep: the block templates of
+``blocks/repeat.py`` (:data:`TEMPLATES`, keyed by :func:`template_key`), the optimizer steps a train-mode analysis
+traced (``training/step.py``; :data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`) and which blocks a network's
+training step must run in full (:data:`REPLAY_PLANS`); :func:`forget` empties them.
 The replay recordings of ``counting/replay.py`` are not kept here on purpose: they live and die with one trace,
 keyed by the block's structural key and its input metadata, so they share nothing across requests.
 """
@@ -59,7 +56,6 @@ from typing import Any
 from archcost import __version__
 
 KEEP_FILES = 256  # the newest documents kept on disk; a ResNet-1202 table is about 4 MB
-MEMORY_SIZE = 64  # analyses kept in this process
 KEEP_STEPS = 4096  # optimizer steps kept on disk; one is a few kB, and ResNet-50 has 34 distinct
 _PACKAGE = Path(__file__).resolve().parent
 _LITERALS = (str, int, float, bool, type(None))
@@ -122,10 +118,9 @@ def _torch_version() -> str:
 
 
 def _key(store: str, request: dict[str, Any]) -> str | None:
-    """The one hash: the store's name, the request, and for the disk the code fingerprint; None for a non-literal."""
+    """The one hash: the store's name, the request and the code fingerprint; None for a non-literal."""
     try:
-        # In memory the code a process runs is the code it loaded: hashing the files would only cost time.
-        text = repr((store, frozen(request), code_fingerprint() if store == "disk" else None))
+        text = repr((store, frozen(request), code_fingerprint()))
     except NotLiteral:
         return None
     return hashlib.sha256(text.encode()).hexdigest()
@@ -136,20 +131,13 @@ def request_key(**request: Any) -> str | None:
     return _key("disk", request)
 
 
-def memory_key(**request: Any) -> str | None:
-    """The in-process key of a request."""
-    return _key("memory", request)
-
-
-def analysis_key(store: str, *, network: str, inputs: Any, batch: int | None, device: str, convention: str,
+def analysis_key(*, network: str, inputs: Any, batch: int | None, device: str, convention: str,
                  dtype: str, config: dict[str, Any], replay: bool, mode: str = "inference",
                  default_dtype: str = "torch.float32") -> str | None:
-    """The key of an analysis request in ``store`` ("memory" or "disk"). ``inputs``: a literal description of the
-    inputs (see :func:`input_identity`); ``default_dtype``: torch's, the one torch state a registry build reads (a
-    fresh process, as ``archcost table`` is, has float32)."""
-    if store not in ("memory", "disk"):
-        raise ValueError(f"unknown cache store {store!r}")
-    return _key(store, {"network": network, "inputs": inputs, "batch": batch, "device": device,
+    """The disk key of an analysis request. ``inputs``: a literal description of the inputs (see
+    :func:`input_identity`); ``default_dtype``: torch's, the one torch state a registry build reads (a fresh
+    process, as ``archcost table`` is, has float32)."""
+    return _key("disk", {"network": network, "inputs": inputs, "batch": batch, "device": device,
                         "convention": convention, "dtype": dtype, "config": config, "replay": replay,
                         "mode": mode, "default_dtype": default_dtype})
 
@@ -167,7 +155,7 @@ def input_identity(texts: list[str], batch: int | None) -> Any:
     return None
 
 
-# -- memory ----------------------------------------------------------------------------------------------------------
+# -- process stores --------------------------------------------------------------------------------------------------
 class Recent(OrderedDict):  # type: ignore[type-arg]
     """A process store of at most ``size`` entries, the least recently used dropped first (newest last)."""
 
@@ -186,19 +174,6 @@ class Recent(OrderedDict):  # type: ignore[type-arg]
         self.move_to_end(key)
         while len(self) > self.size:
             self.popitem(last=False)
-
-
-MEMORY = Recent(MEMORY_SIZE)  # key -> Analysis
-
-
-def recall(key: str) -> Any:
-    """A copy of the analysis kept under ``key`` in this process, or None."""
-    found = MEMORY.recall(key)
-    return None if found is None else found.copy()
-
-
-def remember(key: str, analysis: Any) -> None:
-    MEMORY.keep(key, analysis.copy())
 
 
 # -- block templates -------------------------------------------------------------------------------------------------
@@ -277,9 +252,8 @@ def keep_replay_plan(key: Any, plan: Any) -> None:
 
 
 def forget() -> None:
-    """Empty the process stores (analyses, block templates, optimizer steps, replay plans); the disk store has
+    """Empty the process stores (block templates, optimizer steps, replay plans); the disk store has
     :func:`clear`."""
-    MEMORY.clear()
     TEMPLATES.clear()
     OPTIMIZER_STEPS.clear()
     REPLAY_PLANS.clear()

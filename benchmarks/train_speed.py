@@ -5,8 +5,8 @@
 Each analysis runs ``--repeats`` times and the figures are ratios of medians measured in the same run (never an
 absolute time). Two settings:
 
-- **warm**: the in-process result cache is emptied before each run, so every run traces; what a process keeps
-  across requests stays (block templates, traced optimizer steps, replay plans), as in a session of many requests;
+- **warm**: every run traces (analyses are not kept in the process); what a process keeps across requests stays
+  (block templates, traced optimizer steps, replay plans), as in a session of many requests;
 - **cold**: every process store is emptied before each run (``cache.forget()``), inference's block templates too,
   as for the first request of a fresh process (after ``import torch``).
 
@@ -51,7 +51,8 @@ def median_seconds(call: Callable[[], object], repeats: int, *, cold: bool) -> f
 
     times = []
     for _ in range(repeats):
-        cache.forget() if cold else cache.MEMORY.clear()
+        if cold:
+            cache.forget()
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)

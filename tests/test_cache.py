@@ -348,20 +348,7 @@ def test_the_optimizer_step_folder_is_pruned_to_its_newest(folder: Path, monkeyp
     assert [cache.load(k, cache.STEPS) for k in keys[1:]] == [{"i": 1}, {"i": 2}]
 
 
-# -- the memory store: registry networks only -------------------------------------------------------------------------
-def test_a_registry_network_is_remembered_and_handed_out_as_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    import archcost.prepare
-
-    builds: list[str] = []
-    original = archcost.prepare.construct  # where analysis builds a named network (prepare.build_named)
-    monkeypatch.setattr(archcost.prepare, "construct", lambda name, **kw: builds.append(name) or original(name, **kw))
-    first = archcost.analyze("resnet20", "3x40x40")
-    first.totals["macs"] = -1  # the caller's copy is the caller's
-    second = archcost.analyze("resnet20", "3x40x40")
-    assert builds == ["resnet20"]
-    assert second.totals["macs"] == archcost.analyze("resnet20", "3x40x40", replay_repeats=False).totals["macs"] > 0
-
-
+# -- no process store of analyses: each call traces ------------------------------------------------------------------
 def test_a_user_module_is_analysed_again_after_its_file_changed(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "user_net.py"
@@ -387,20 +374,15 @@ _REQUEST = {"network": "resnet20", "inputs": [3, 32, 32], "batch": 1, "device": 
                                               ("device", "cpu"), ("convention", "full"), ("dtype", "float16"),
                                               ("config", {"width": 2}), ("replay", False), ("mode", "training"),
                                               ("default_dtype", "torch.float64")])
-def test_every_field_of_the_request_is_in_both_keys(field: str, other: Any) -> None:
-    for store in ("memory", "disk"):
-        base = cache.analysis_key(store, **_REQUEST)
-        assert base is not None and cache.analysis_key(store, **{**_REQUEST, field: other}) != base
+def test_every_field_of_the_request_is_in_the_key(field: str, other: Any) -> None:
+    base = cache.analysis_key(**_REQUEST)
+    assert base is not None and cache.analysis_key(**{**_REQUEST, field: other}) != base
 
 
-def test_the_disk_key_has_the_code_and_the_memory_key_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = {s: cache.analysis_key(s, **_REQUEST) for s in ("memory", "disk")}
-    assert before["memory"] != before["disk"]
+def test_the_disk_key_has_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = cache.analysis_key(**_REQUEST)
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "another archcost")
-    assert cache.analysis_key("memory", **_REQUEST) == before["memory"]
-    assert cache.analysis_key("disk", **_REQUEST) != before["disk"]
-    with pytest.raises(ValueError, match="unknown cache store"):
-        cache.analysis_key("elsewhere", **_REQUEST)
+    assert cache.analysis_key(**_REQUEST) != before
 
 
 def test_input_identity_folds_the_batch_and_keeps_dtypes_and_names() -> None:
@@ -410,10 +392,10 @@ def test_input_identity_folds_the_batch_and_keeps_dtypes_and_names() -> None:
     assert typed == [{"shape": [2, 128], "dtype": "int64", "name": "ids"}]
 
 
-def test_block_templates_live_in_the_cache_module_and_forget_empties_both_stores() -> None:
+def test_block_templates_live_in_the_cache_module_and_forget_empties_them() -> None:
     archcost.analyze("resnet20", "3x32x32")
-    assert cache.TEMPLATES and cache.MEMORY
+    assert cache.TEMPLATES
     cache.forget()
-    assert not cache.TEMPLATES and not cache.MEMORY
+    assert not cache.TEMPLATES
     # Built again from nothing, the same figures.
     assert archcost.analyze("resnet20", "3x32x32").totals["macs"] > 0 and cache.TEMPLATES

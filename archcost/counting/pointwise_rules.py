@@ -11,7 +11,7 @@ from typing import Any
 
 from archcost.counting import formulas as f
 from archcost.counting.opclass import OpClass
-from archcost.counting.rule_table import RULES, Terms, _arg, _shape, first_output, rule
+from archcost.counting.rule_table import Terms, _arg, _shape, first_output, rule
 
 A, M, C, D, E = OpClass.ADDS, OpClass.MULS, OpClass.CMPS, OpClass.DIVS, OpClass.EXPS
 
@@ -62,9 +62,7 @@ def _recipe(costs: tuple[tuple[OpClass, int], ...]) -> Any:
 
 for _names, _costs in _RECIPES.items():
     for _name in _names:
-        if _name in RULES:
-            raise ValueError(f"two rules for aten.{_name}")
-        RULES[_name] = _recipe(_costs)
+        rule(_name)(_recipe(_costs))
 
 
 @rule("pow", "pow_")
@@ -104,7 +102,7 @@ def _scan(op_class: OpClass) -> Any:
 
 for _names, _class in ((("cumsum", "cumsum_"), A), (("cumprod", "cumprod_"), M), (("cummax", "cummin"), C)):
     for _name in _names:
-        RULES[_name] = _scan(_class)
+        rule(_name)(_scan(_class))
 
 
 def _moments(root: bool) -> Any:
@@ -115,9 +113,9 @@ def _moments(root: bool) -> Any:
 
 
 for _name in ("var", "var_mean"):
-    RULES[_name] = _moments(root=False)
+    rule(_name)(_moments(root=False))
 for _name in ("std", "std_mean"):
-    RULES[_name] = _moments(root=True)
+    rule(_name)(_moments(root=True))
 
 
 @rule("linalg_vector_norm")
@@ -188,7 +186,7 @@ def _upsample(mode: str) -> Any:
 
 
 for _name, _mode in _UPSAMPLE.items():
-    RULES[_name] = _upsample(_mode)
+    rule(_name)(_upsample(_mode))
 
 
 @rule("grid_sampler_2d", "grid_sampler_3d")

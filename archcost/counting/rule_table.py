@@ -1,7 +1,8 @@
 """The table an op rule registers into, and the argument readers every rule file shares.
 
-Its own module so that rules.py, fused_rules.py and pointwise_rules.py all import it, and none imports another:
-rules.py imports the other two only to have their rules registered when :data:`RULES` is read from it.
+Its own module so that rules.py, fused_rules.py, pointwise_rules.py and backward_rules.py all import it, and none
+imports another: rules.py imports the other three only to have their rules registered when :data:`RULES` is read
+from it. Every rule goes in through :func:`rule`, which refuses a second rule for a name, and only at import.
 """
 
 from __future__ import annotations

@@ -83,8 +83,8 @@ def _grouped(bias_at: int) -> Rule:
 
 # _grouped_mm(self, mat2, offs, bias, out_dtype); _scaled_grouped_mm(self, mat2, scale_a, scale_b, offs, bias, ...):
 # the fp8 variant's rescaling of each product by its row and column scales is left out, as for the quantized ops.
-RULES["_grouped_mm"] = _grouped(3)
-RULES["_scaled_grouped_mm"] = _grouped(5)
+rule("_grouped_mm")(_grouped(3))
+rule("_scaled_grouped_mm")(_grouped(5))
 
 
 @rule("_trilinear")
@@ -118,11 +118,11 @@ for _names, _class in (
     (("sigmoid", "sigmoid_", "silu", "silu_", "tanh", "tanh_", "exp", "_softmax", "_log_softmax", "gelu"), OpClass.EXPS),
 ):
     for _name in _names:
-        RULES[_name] = _elementwise(_class)
+        rule(_name)(_elementwise(_class))
 
 # relu6 and hardtanh clamp from both sides: two comparisons per element.
 for _name in ("hardtanh", "hardtanh_"):
-    RULES[_name] = _elementwise(OpClass.CMPS, 2)
+    rule(_name)(_elementwise(OpClass.CMPS, 2))
 
 
 @rule("clamp", "clamp_")
@@ -246,8 +246,8 @@ def _free(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
     return ()
 
 
-for _name in FREE_OPS:
-    RULES.setdefault(_name, _free)
+rule(*sorted(FREE_OPS))(_free)
 
 
-from archcost.counting import fused_rules, pointwise_rules  # noqa: F401  (they add their rules to RULES)
+# The other rule files register into the same table; importing them here makes RULES whole once this module loads.
+from archcost.counting import backward_rules, fused_rules, pointwise_rules  # noqa: E402, F401

@@ -26,7 +26,7 @@ from archcost.counting.opclass import OpClass
 from archcost.counting.records import OpRecord
 from archcost.counting.tracer import Trace, Tracer, _first_tensor_in
 from archcost.torch_compat import storage_key
-from archcost.training import backward_rules
+from archcost.counting import backward_rules
 from archcost.training.loss import form_loss
 from archcost.training.optimizers import Optimizer, make
 from archcost.training.replay import TrainReplayer

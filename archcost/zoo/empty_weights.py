@@ -6,75 +6,25 @@
 - ``registered_on_meta()``: the "empty weights" technique. Tensors are made on the CPU as usual and each parameter
   and buffer moves to meta the moment a module registers it, so a builder's own arithmetic keeps real values. A
   parameter exists on the CPU between ``torch.empty`` and its registration (uninitialised memory, never touched).
-- ``skipped_initialisers()``: a CPU build whose initialisers do nothing (the values are never read: the analysis runs
-  through meta stand-ins of the model's tensors), for builders that need more than their own arithmetic on CPU.
+- ``cpu_build()``: a plain CPU build (initialisers run on real tensors; the analysis then runs through meta
+  stand-ins of the model's tensors), for builders that need more than their own arithmetic on CPU.
 
-Weight initialisers fill values, and a meta tensor has none: running them only costs time (about 40% of building a
-deep network on meta), so on the meta paths they are skipped for meta tensors; real tensors are untouched there.
+No initialiser is patched on any path: on meta they write nothing and cost little, and patching ``torch.nn.init``
+for the length of a build would silence it in every other thread as well.
 """
 
 from __future__ import annotations
 
-import importlib
 import weakref
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
-
-_INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "xavier_uniform_",
-                 "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_")
-
-# The layers' own reset methods do nothing but call initialisers and fill statistics: they are skipped whole.
-_RESETS = (("torch.nn.modules.conv", "_ConvNd", "reset_parameters"), ("torch.nn.modules.linear", "Linear",
-           "reset_parameters"), ("torch.nn.modules.batchnorm", "_NormBase", "reset_running_stats"),
-           ("torch.nn.modules.batchnorm", "_NormBase", "reset_parameters"))
-
-
-def _skippable(tensor: Any, everywhere: bool) -> bool:
-    return everywhere or getattr(tensor, "is_meta", False)
-
-
-@contextmanager
-def _initialisers_skipped(*, everywhere: bool) -> Iterator[None]:
-    """Initialisers and reset methods return at once: for meta tensors only, or for every tensor (``everywhere``)."""
-    from torch.nn import init
-
-    saved = {name: getattr(init, name) for name in _INITIALISERS if hasattr(init, name)}
-    resets = [(cls, method, cls.__dict__[method]) for cls, method in
-              ((getattr(importlib.import_module(module), name), method) for module, name, method in _RESETS)
-              if method in cls.__dict__]
-
-    def skip(original: Callable[..., Any]) -> Callable[..., Any]:
-        def initialise(tensor: Any, *args: Any, **kwargs: Any) -> Any:
-            return tensor if _skippable(tensor, everywhere) else original(tensor, *args, **kwargs)
-
-        return initialise
-
-    def skip_reset(original: Callable[..., Any]) -> Callable[..., Any]:
-        def reset(module: Any) -> None:
-            tensors = (*module._parameters.values(), *module._buffers.values())
-            if not all(t is None or _skippable(t, everywhere) for t in tensors):
-                original(module)
-
-        return reset
-
-    try:
-        for name, original in saved.items():
-            setattr(init, name, skip(original))
-        for cls, method, original in resets:
-            setattr(cls, method, skip_reset(original))
-        yield
-    finally:
-        for name, original in saved.items():
-            setattr(init, name, original)
-        for cls, method, original in resets:
-            setattr(cls, method, original)
+from typing import Any, Iterator
 
 
 @contextmanager
 def meta_device() -> Iterator[None]:
     import torch
 
-    with torch.device("meta"), _initialisers_skipped(everywhere=False):
+    with torch.device("meta"):
         yield
 
 
@@ -129,8 +79,7 @@ def registered_on_meta() -> Iterator[None]:
     nn.Module.register_parameter = register_parameter_on_meta  # type: ignore[method-assign]
     nn.Module.register_buffer = register_buffer_on_meta  # type: ignore[method-assign]
     try:
-        with _initialisers_skipped(everywhere=False):
-            yield
+        yield
     finally:
         nn.Module.register_parameter = register_parameter  # type: ignore[method-assign]
         nn.Module.register_buffer = register_buffer  # type: ignore[method-assign]
@@ -148,9 +97,9 @@ def sweep_to_meta(model: Any) -> None:
 
 
 @contextmanager
-def skipped_initialisers() -> Iterator[None]:
-    """A CPU build in which no initialiser writes a value: the tensors hold uninitialised memory."""
+def cpu_build() -> Iterator[None]:
+    """A CPU build, whatever device the caller set as default."""
     import torch
 
-    with torch.device("cpu"), _initialisers_skipped(everywhere=True):
+    with torch.device("cpu"):
         yield

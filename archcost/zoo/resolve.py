@@ -122,7 +122,7 @@ def _attempt(resolved: Resolved, called: dict[str, Any], path: str) -> Any:
     from archcost.zoo import empty_weights
 
     context = {"meta": empty_weights.meta_device, "meta-registration": empty_weights.registered_on_meta,
-               "cpu-then-meta": empty_weights.skipped_initialisers}[path]
+               "cpu-then-meta": empty_weights.cpu_build}[path]
     with context():
         model = resolved.builder(**called)
     if path == "meta-registration" or (path == "meta" and resolved.entry is None):
@@ -167,7 +167,7 @@ def _build_on(resolved: Resolved, called: dict[str, Any], device: str,
         notes.append(f"Built with parameters and buffers moved to meta as they were registered (inside the meta "
                      f"device context the builder failed: {first}).")
     elif path == "cpu-then-meta":
-        notes.append(f"Built on the CPU with initialisers skipped and counted through meta stand-ins of its "
+        notes.append(f"Built on the CPU and counted through meta stand-ins of its "
                      f"tensors (on meta the builder failed: {first}).")
     del last
     return model, path, notes
@@ -243,6 +243,6 @@ def build(spec: str, *, device: str = "meta", **overrides: Any) -> Any:
     argtypes.text(device, "device", accepts="a string, one of meta, cpu, cuda")
     built = construct(spec, device=device, overrides=overrides)
     if built.path == "cpu-then-meta":
-        # Its CPU tensors hold uninitialised memory: hand out the meta model the caller asked for.
+        # It was built on the CPU as a fallback: hand out the meta model the caller asked for.
         built.model.to_empty(device="meta")
     return built.model

