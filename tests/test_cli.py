@@ -208,6 +208,15 @@ def test_bare_archcost_shows_the_help_not_an_error(capsys: pytest.CaptureFixture
     assert "table" in err and "compare" in err and "reproduce" in err
 
 
+def test_the_title_names_the_input_dtype_not_the_activation_dtype(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "table", "test_inputs:tokens", "--input", "128:int64", "--no-cache")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "test_inputs:tokens — input 1x128, int64, device meta"
+    code, out, err = _run(capsys, "table", "resnet20", "--dtype", "float16", "--no-cache")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "resnet20 — input 1x3x32x32, float16, device meta"
+
+
 def test_closed_option_sets_are_the_ones_the_code_knows() -> None:
     from archcost.cli.options import Dtype, Level
     from archcost.compare import LEVELS

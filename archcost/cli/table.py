@@ -260,7 +260,10 @@ def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
 
 
 def _title(analysis: Any) -> str:
-    return (f"{analysis.model} — input {'x'.join(map(str, analysis.input_shape))}, {analysis.dtype}, "
+    # The shape shown is the first input's, so the dtype is too: token ids are int64 whatever --dtype says.
+    inputs = analysis.provenance.get("inputs") or [{}]
+    dtype = inputs[0].get("dtype") or analysis.dtype
+    return (f"{analysis.model} — input {'x'.join(map(str, analysis.input_shape))}, {dtype}, "
             f"device {analysis.device}")
 
 
