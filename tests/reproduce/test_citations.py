@@ -29,7 +29,8 @@ def test_the_pre_activation_resnet110_figure_says_it_is_the_original_units() -> 
 
 
 def test_efficientnet_accuracies_name_the_arxiv_revision() -> None:
-    rows = [r for r in published_accuracy("imagenet") if r.arch.startswith("efficientnet-b") and r.source_kind == "paper"]
+    rows = [r for r in published_accuracy("imagenet")
+            if r.arch.startswith("efficientnet-b") and r.source_kind == "paper"]
     assert len(rows) == 8 and all("arXiv v5" in r.where for r in rows)
 
 
