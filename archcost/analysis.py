@@ -264,7 +264,7 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
         records=trace.records, torch_version=torch.__version__,
         provenance={"inputs": [e.describe() for e in examples]},
     )
-    record_provenance(analysis.provenance, trace.fast_paths, trace.devices)
+    record_provenance(analysis.provenance, trace.fast_paths, trace.devices, (r.op for r in trace.records), modules)
     analysis.provenance["replay"] = trace.replayed_calls > 0  # some block's ops were copied, not run (replay.py)
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check

@@ -198,6 +198,25 @@ def test_version_prints_the_package_metadata_version(capsys: pytest.CaptureFixtu
     assert _run(capsys, "-V")[1] == out
 
 
+def test_bare_archcost_shows_the_help_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys)
+    help_code, help_text, _ = _run(capsys, "--help")
+    assert code == 2 and out == "" and help_code == 0
+    assert "error" not in err
+    # The whole help (every command listed), the same text `--help` prints.
+    assert err.strip() == help_text.strip()
+    assert "table" in err and "compare" in err and "reproduce" in err
+
+
+def test_the_title_names_the_input_dtype_not_the_activation_dtype(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "table", "test_inputs:tokens", "--input", "128:int64", "--no-cache")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "test_inputs:tokens — input 1x128, int64, device meta"
+    code, out, err = _run(capsys, "table", "resnet20", "--dtype", "float16", "--no-cache")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "resnet20 — input 1x3x32x32, float16, device meta"
+
+
 def test_closed_option_sets_are_the_ones_the_code_knows() -> None:
     from archcost.cli.options import Dtype, Level
     from archcost.compare import LEVELS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -36,52 +37,27 @@ def _python_blocks(text: str) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
 
 
-def _readme_models() -> dict[str, object]:
-    """The user models the README's example names (my_model, my_raft, my_encoder): small real modules of the same
-    kind (one image input, two image inputs, two keyword integer inputs), so the example runs as written."""
-    import torch
-    from torch import nn
-
-    class TwoFrames(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv = nn.Conv2d(6, 8, 3, stride=8)
-
-        def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            return self.conv(torch.cat([a, b], dim=1))
-
-    class Encoder(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(1000, 16)
-            self.proj = nn.Linear(16, 4)
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.proj(self.embed(input_ids)) * attention_mask.unsqueeze(-1)
-
-    return {"my_model": nn.Sequential(nn.Conv2d(3, 8, 3, stride=4), nn.ReLU(), nn.AdaptiveAvgPool2d(1)),
-            "my_raft": TwoFrames(), "my_encoder": Encoder()}
-
-
 def test_every_python_block_of_the_readme_runs() -> None:
     blocks = _python_blocks((ROOT / "README.md").read_text())
     assert blocks, "the README has no python block"
     for number, block in enumerate(blocks, 1):
-        namespace: dict[str, object] = _readme_models()
-        exec(compile(block, f"README.md python block {number}", "exec"), namespace)
+        # Exactly as a reader pastes it: a fresh namespace, nothing defined beforehand (the block makes its models).
+        exec(compile(block, f"README.md python block {number}", "exec"), {})
 
 
 def test_readme_figures_in_comments_are_the_computed_ones() -> None:
     """A line `expression  # 25557032, 4089184256` states what the expression gives: evaluate it and compare."""
     checked = 0
     for block in _python_blocks((ROOT / "README.md").read_text()):
-        namespace: dict[str, object] = _readme_models()
-        for line in block.splitlines():
-            code, _, comment = line.partition("  # ")
-            if re.fullmatch(r"[\d, ]+", comment.strip()) and "," in comment:
+        namespace: dict[str, object] = {}
+        lines = block.splitlines()
+        for statement in ast.parse(block).body:  # statement by statement: the block defines classes over many lines
+            code, _, comment = lines[statement.lineno - 1].partition("  # ")
+            one_line = statement.lineno == statement.end_lineno
+            if one_line and re.fullmatch(r"[\d, ]+", comment.strip()) and "," in comment:
                 value = eval(code, namespace)
-                assert tuple(value) == tuple(int(x) for x in comment.split(",")), line
+                assert tuple(value) == tuple(int(x) for x in comment.split(",")), code
                 checked += 1
             else:
-                exec(line, namespace)
+                exec(compile(ast.Module([statement], []), "README.md", "exec"), namespace)
     assert checked >= 1

@@ -37,6 +37,11 @@ def run(argv: list[str] | None = None) -> int:
             return int(getattr(error, "exit_code", 0))
         if kind == "Abort":
             return _fail("aborted", 1)
+        if kind == "NoArgsIsHelpError":
+            # A command (or bare `archcost`) run with nothing to do: the whole help, not its first line, on stderr
+            # with exit 2, as typer's standalone no_args_is_help does.
+            sys.stderr.write(error.format_message().rstrip() + "\n")
+            return 2
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):
             return _fail(error.format_message().strip().splitlines()[0], int(error.exit_code))
         if os.environ.get("ARCHCOST_DEBUG"):

@@ -52,6 +52,9 @@ def _render(reproductions: list, format: Format, out: object) -> None:
     from archcost.reproduce import tables
 
     documents = [r.to_dict() for r in reproductions]
-    write(Output([tables.view(r) for r in reproductions], document=documents[0] if len(documents) == 1 else documents,
-                 csv=View(*tables.csv_rows(reproductions)),
-                 markdown="\n".join(tables.markdown(r) for r in reproductions)), format, out)  # type: ignore[arg-type]
+    # The status legend once, after the last target, not after each of them.
+    last = len(reproductions) - 1
+    views = [tables.view(r, legend=i == last) for i, r in enumerate(reproductions)]
+    markdown = "\n".join(tables.markdown(r, legend=i == last) for i, r in enumerate(reproductions))
+    write(Output(views, document=documents[0] if len(documents) == 1 else documents,
+                 csv=View(*tables.csv_rows(reproductions)), markdown=markdown), format, out)  # type: ignore[arg-type]

@@ -65,8 +65,13 @@ def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Colu
         Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1), drop=3),
     ]
     if backend is not Backend.NATIVE:
-        columns += [Column("backend", backend.value, show=integer), Column("backend_diff", "diff", show=integer)]
+        columns += [Column("backend", backend.value, show=_attributed),
+                    Column("backend_diff", "diff", show=_attributed)]
     return columns
+
+
+def _attributed(value: Any) -> str:
+    return "—" if value is None else integer(value)
 
 
 def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -80,8 +85,9 @@ def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None
         shown["other_ops"] = sum(row[k] for k in OTHER_CLASSES)
         shown["flops"] = 2 * row["macs"]
         if cross is not None:
-            shown["backend"] = cross["layers"].get(row["name"], 0)
-            shown["backend_diff"] = shown["backend"] - cross["native_layers"].get(row["name"], 0)
+            theirs = cross["layers"].get(row["name"])  # None: not attributed by the other tool, shown as —
+            shown["backend"] = theirs
+            shown["backend_diff"] = None if theirs is None else theirs - cross["native_layers"].get(row["name"], 0)
         rows.append(shown)
     return rows
 
@@ -281,7 +287,10 @@ def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
 
 
 def _title(analysis: Any) -> str:
-    return (f"{analysis.model} — input {'x'.join(map(str, analysis.input_shape))}, {analysis.dtype}, "
+    # The shape shown is the first input's, so the dtype is too: token ids are int64 whatever --dtype says.
+    inputs = analysis.provenance.get("inputs") or [{}]
+    dtype = inputs[0].get("dtype") or analysis.dtype
+    return (f"{analysis.model} — input {'x'.join(map(str, analysis.input_shape))}, {dtype}, "
             f"device {analysis.device}")
 
 

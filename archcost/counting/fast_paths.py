@@ -10,7 +10,7 @@ cuDNN's RNN, oneDNN's LSTM) is counted by the rules of counting/fused_rules.py, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from archcost import torch_compat
 
 MHA_FAST_PATH = "torch.backends.mha fast path (MultiheadAttention, TransformerEncoderLayer)"
 SDPA_FUSED = "scaled_dot_product_attention fused backends (flash, memory-efficient, cuDNN): math backend only"
+_ATTENTION_MODULES = (torch.nn.MultiheadAttention, torch.nn.TransformerEncoderLayer, torch.nn.TransformerDecoderLayer)
 
 @contextmanager
 def unfused(record: list[str]) -> Iterator[None]:
@@ -45,9 +46,20 @@ def unfused(record: list[str]) -> Iterator[None]:
         torch_compat.set_math_sdpa(math_was)
 
 
-def record_provenance(provenance: dict[str, Any], turned_off: list[str], devices: set[str]) -> None:
-    """Say in ``provenance`` what the trace turned off, where it mattered: on meta nothing would have been fused."""
-    if not turned_off or devices <= {"meta"}:
+def ran_attention(ops: Iterable[str], modules: Iterable[torch.nn.Module]) -> bool:
+    """Whether the trace ran attention: a module whose fast path was turned off (MultiheadAttention with its weights
+    asked for runs bmm and softmax, no attention op), math SDPA's ``_safe_softmax``, or a fused kernel called
+    directly."""
+    if any(isinstance(m, _ATTENTION_MODULES) for m in modules):
+        return True
+    return any(op == "_safe_softmax" or "attention" in op or "sdp" in op for op in ops)
+
+
+def record_provenance(provenance: dict[str, Any], turned_off: list[str], devices: set[str],
+                      ops: Iterable[str], modules: Iterable[torch.nn.Module]) -> None:
+    """Say in ``provenance`` what the trace turned off, where it mattered: on meta nothing would have been fused,
+    and a network without attention (a detector, a CNN) would have run the same ops either way."""
+    if not turned_off or devices <= {"meta"} or not ran_attention(ops, modules):
         return
     provenance["fast_paths"] = list(turned_off)
     provenance.setdefault("notes", []).append(

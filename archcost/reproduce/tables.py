@@ -51,23 +51,26 @@ def summary(reproduction: Reproduction) -> str:
     return ", ".join(f"{counts[k]} {k}" for k in STATUSES if counts.get(k))
 
 
-def notes(reproduction: Reproduction) -> list[str]:
-    return [
-        f"Source: {'; '.join(reproduction.sources)}.",
-        f"Status: {summary(reproduction)}. 'matches': exactly the printed figure; 'rounding': equal once rounded to "
-        "the printed precision; 'truncated': equal once cut (not rounded) there; 'disagrees': neither. "
-        "Papers' FLOPs/ops/multiply-adds are MACs "
-        "(multiply-accumulates); MACs are counted on the meta device in the 'paper' convention.",
-    ]
+LEGEND = ("Status: 'matches': exactly the printed figure; 'rounding': equal once rounded to the printed precision; "
+          "'truncated': equal once cut (not rounded) there; 'disagrees': neither. Papers' FLOPs/ops/multiply-adds "
+          "are MACs (multiply-accumulates); MACs are counted on the meta device in the 'paper' convention.")
 
 
-def markdown(reproduction: Reproduction, *, heading: str = "##") -> str:
+def notes(reproduction: Reproduction, *, legend: bool = True) -> list[str]:
+    """The source and the status counts; ``legend=False`` leaves the status legend to the caller, which says it
+    once after several targets."""
+    counts = f"Status: {summary(reproduction)}."
+    return [f"Source: {'; '.join(reproduction.sources)}.",
+            counts + LEGEND.removeprefix("Status:") if legend else counts]
+
+
+def markdown(reproduction: Reproduction, *, heading: str = "##", legend: bool = True) -> str:
     lines = [f"{heading} {reproduction.title} (`{reproduction.target}`)", ""]
     table = to_markdown([asdict(r) for r in reproduction.rows], COLUMNS).rstrip("\n")
     lines += [table, ""]
     if reproduction.claims:
         lines += ["Claims:", "", to_markdown([asdict(c) for c in reproduction.claims], COLUMNS).rstrip("\n"), ""]
-    lines += [*notes(reproduction), ""]
+    lines += [*notes(reproduction, legend=legend), ""]
     return "\n".join(lines)
 
 
@@ -84,19 +87,27 @@ def csv_rows(reproductions: list[Reproduction]) -> tuple[list[dict[str, Any]], t
     return records, (Column("target", "target"), *CSV_COLUMNS)
 
 
-def view(reproduction: Reproduction) -> View:
-    """The terminal table: each explanation becomes a numbered reference, ``[1]``, with its text in the notes under
-    the table (one number per distinct explanation), so the figures keep the width and the prose reads whole."""
-    rows = [*map(asdict, reproduction.rows), *({**asdict(c), "row": f"claim: {c.row}"} for c in reproduction.claims)]
+def view(reproduction: Reproduction, *, legend: bool = True) -> View:
+    """The terminal table. Each part of a row's explanation (the parts are separated by "; ") becomes a numbered
+    reference, ``[1]``, with its text once in the notes under the table: a sentence many rows share (GoogLeNet's
+    "K read as 1024") is said once. Claims follow the notes, one line each with the explanation indented below."""
+    rows = [asdict(r) for r in reproduction.rows]
     numbers: dict[str, int] = {}
     for row in rows:
-        text = row.get("explanation") or ""
-        if text:
-            row["explanation"] = f"[{numbers.setdefault(text, len(numbers) + 1)}]"
+        parts = [p for p in (row.get("explanation") or "").split("; ") if p]
+        row["explanation"] = "".join(f"[{numbers.setdefault(p, len(numbers) + 1)}]" for p in parts)
     explained = [f"[{n}] {text}" for text, n in numbers.items()]
     columns = tuple(Column(c.key, "note", "left") if c.key == "explanation" else c for c in COLUMNS)
+    claims = [line for c in reproduction.claims for line in _claim_lines(c)]
     return View(rows, columns, title=f"{reproduction.title} ({reproduction.target})",
-                notes=[*explained, *notes(reproduction)])
+                notes=[*explained, *claims, *notes(reproduction, legend=legend)])
+
+
+def _claim_lines(claim: Any) -> list[str]:
+    # The claim's own words carry the printed figure; the line adds what was computed and the verdict.
+    head = (f"Claim: {claim.row}: {claim.quantity} {number(claim.computed)} ({difference(claim.difference)}), "
+            f"{claim.status}.")
+    return [head, f"    {claim.explanation}"] if claim.explanation else [head]
 
 
 def rich(reproduction: Reproduction) -> Any:

@@ -56,3 +56,29 @@ def test_check_names_what_moved(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     capsys.readouterr()
     assert run(["reproduce", "inception-module", "--check"]) == 1
     assert "inception-module: naive: total / MACs: 1 -> 854196224" in capsys.readouterr().err
+
+
+def test_the_legend_is_said_once_and_each_claim_is_a_line_with_its_explanation_below(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough that no note wraps: one line is one line
+    assert run(["reproduce", "googlenet-table1", "inception-module"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    legend = [i for i, line in enumerate(lines) if "'matches': exactly the printed figure" in line]
+    last_title = next(i for i, line in enumerate(lines) if line.startswith("Inception module, naive"))
+    assert len(legend) == 1 and legend[0] > last_title  # once, under the last target
+    assert sum(line.startswith("Status: ") for line in lines) == 2  # each target still counts its statuses
+    # Each claim is one note (one line where the table is wide enough), its explanation the next, indented.
+    from archcost.reproduce import reproduce
+    from archcost.reproduce.tables import view
+
+    reproduction = reproduce("googlenet-table1")
+    notes = list(view(reproduction).notes)
+    assert reproduction.claims
+    flat = " ".join(" ".join(lines).split())
+    for claim in reproduction.claims:
+        at = notes.index(next(n for n in notes if n.startswith(f"Claim: {claim.row}: {claim.quantity} ")))
+        assert notes[at].endswith(f"{claim.status}.") and f"{claim.computed:,}"[:5] in notes[at]
+        assert notes[at + 1] == f"    {claim.explanation}" if claim.explanation else \
+            not notes[at + 1].startswith("    ")
+        assert " ".join(notes[at].split()) in flat
+    assert not any(line.lstrip().startswith("claim: ") for line in lines)  # no longer table rows
