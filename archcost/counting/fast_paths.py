@@ -1,11 +1,20 @@
-"""Turn torch's fused attention fast paths off for a trace, so CPU and CUDA run the ops that meta runs.
+"""Turn torch's fused attention and recurrent fast paths off for a trace, so CPU and CUDA run the ops that meta runs.
 
 Meta never takes a fast path: nn.MultiheadAttention's and nn.TransformerEncoderLayer's (``_native_multi_head_attention``,
 ``_transformer_encoder_layer_fwd``, nested tensors) support only real devices, and scaled_dot_product_attention on
 meta picks its math backend. On CPU and CUDA torch would pick a fused kernel, and the same network would show other
 ops and other activation sizes. Within :func:`unfused` both choices are pinned to the unfused path, and the trace
-records what it turned off (``Analysis.provenance["fast_paths"]``). A fused kernel reached anyway (called directly,
-cuDNN's RNN, oneDNN's LSTM) is counted by the rules of counting/fused_rules.py, which give the same terms.
+records what it turned off (``Analysis.provenance["fast_paths"]``).
+
+Recurrent layers likewise: on meta LSTM, GRU and RNN run torch's unfused cells (one addmm, gate and state ops per
+step), on CPU oneDNN's ``mkldnn_rnn_layer`` and on CUDA cuDNN's ``_cudnn_rnn``, whose outputs include workspaces and
+whose inputs skip the per-step matmuls: the bytes and the peak would depend on the device. The honest figure is the
+unfused path's, as for the MACs, so while an ``nn.RNNBase`` module's forward runs oneDNN and cuDNN are switched off
+(only there: a convolution elsewhere in the model keeps its fast CPU kernel), and torch's Python decompositions of
+``aten.lstm``/``gru``/``rnn_*`` run in place of the C++ composite, whose CPU path differs from its meta path (it
+projects the whole input sequence in one matmul on CPU only); the decomposition does that on every device, as cuDNN
+and oneDNN do. A fused kernel reached anyway (called
+directly) is counted by the rules of counting/fused_rules.py, which give the same terms.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from archcost import torch_compat
 
 MHA_FAST_PATH = "torch.backends.mha fast path (MultiheadAttention, TransformerEncoderLayer)"
 SDPA_FUSED = "scaled_dot_product_attention fused backends (flash, memory-efficient, cuDNN): math backend only"
+RNN_FUSED = "oneDNN and cuDNN recurrent kernels (LSTM, GRU, RNN): unfused cells only"
 
 @contextmanager
 def unfused(record: list[str]) -> Iterator[None]:
@@ -37,12 +47,58 @@ def unfused(record: list[str]) -> Iterator[None]:
         for setter, _ in restore:
             setter(False)
         torch_compat.set_math_sdpa(True)
-        yield
+        with _unfused_recurrent(record):
+            yield
     finally:
         torch.backends.mha.set_fastpath_enabled(mha_was)
         for setter, was in restore:
             setter(was)
         torch_compat.set_math_sdpa(math_was)
+
+
+def _import_decomposition_dependencies() -> None:
+    """Torch's recurrent decompositions import torch._dynamo on their first call. Imported in the middle of the
+    forward, its import machinery's reference cycles (the collector is paused) keep the cell's intermediate tensors
+    alive, and the first analysis in a process would show a higher peak than every later one."""
+    import torch._dynamo  # noqa: F401
+
+
+@contextmanager
+def _unfused_recurrent(record: list[str]) -> Iterator[None]:
+    """oneDNN and cuDNN off while a recurrent module's forward runs; each switch restored as it was on exit."""
+    from torch._dispatch.python import enable_python_dispatcher
+    from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+
+    was = (torch._C._get_mkldnn_enabled(), torch._C._get_cudnn_enabled())
+
+    dispatchers: list[Any] = []
+
+    def off(module: torch.nn.Module, inputs: Any) -> None:
+        if isinstance(module, torch.nn.RNNBase):
+            _import_decomposition_dependencies()
+            if any(was) and RNN_FUSED not in record:
+                record.append(RNN_FUSED)
+            torch._C._set_mkldnn_enabled(False)
+            torch._C._set_cudnn_enabled(False)
+            dispatchers.append(enable_python_dispatcher())
+            dispatchers[-1].__enter__()
+
+    def back(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+        if isinstance(module, torch.nn.RNNBase):
+            dispatchers.pop().__exit__(None, None, None)
+            torch._C._set_mkldnn_enabled(was[0])
+            torch._C._set_cudnn_enabled(was[1])
+
+    handles = (register_module_forward_pre_hook(off), register_module_forward_hook(back))
+    try:
+        yield
+    finally:
+        while dispatchers:  # a forward that raised never reached its post-hook
+            dispatchers.pop().__exit__(None, None, None)
+        for handle in handles:
+            handle.remove()
+        torch._C._set_mkldnn_enabled(was[0])
+        torch._C._set_cudnn_enabled(was[1])
 
 
 def record_provenance(provenance: dict[str, Any], turned_off: list[str], devices: set[str]) -> None:
