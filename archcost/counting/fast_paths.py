@@ -56,13 +56,6 @@ def unfused(record: list[str]) -> Iterator[None]:
         torch_compat.set_math_sdpa(math_was)
 
 
-def _import_decomposition_dependencies() -> None:
-    """Torch's recurrent decompositions import torch._dynamo on their first call. Imported in the middle of the
-    forward, its import machinery's reference cycles (the collector is paused) keep the cell's intermediate tensors
-    alive, and the first analysis in a process would show a higher peak than every later one."""
-    import torch._dynamo  # noqa: F401
-
-
 @contextmanager
 def _unfused_recurrent(record: list[str]) -> Iterator[None]:
     """oneDNN and cuDNN off while a recurrent module's forward runs; each switch restored as it was on exit."""
@@ -75,7 +68,6 @@ def _unfused_recurrent(record: list[str]) -> Iterator[None]:
 
     def off(module: torch.nn.Module, inputs: Any) -> None:
         if isinstance(module, torch.nn.RNNBase):
-            _import_decomposition_dependencies()
             if any(was) and RNN_FUSED not in record:
                 record.append(RNN_FUSED)
             torch._C._set_mkldnn_enabled(False)

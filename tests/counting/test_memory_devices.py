@@ -41,3 +41,53 @@ def test_recurrent_memory_is_the_same_on_meta_and_cpu(kind, layers, bidirectiona
     meta, cpu = _memory(model, shape, "meta"), _memory(model, shape, "cpu")
     assert meta == cpu
     assert meta[0] > 0 and meta[1] > 0
+
+
+_ATTENTION_SCRIPT = """
+import sys
+import torch
+from torch import nn
+from torch.nn import functional as F
+import archcost
+
+
+class Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
+        self.attention = nn.MultiheadAttention(32, 4, batch_first=True)
+        self.project = nn.Linear(32, 32)
+
+    def forward(self, x):
+        x = self.layer(x)
+        q = self.project(x).view(x.shape[0], -1, 4, 8).transpose(1, 2)
+        causal = F.scaled_dot_product_attention(q, q, q, is_causal=True).transpose(1, 2).reshape(x.shape)
+        return self.attention(x, x, x)[0] + causal
+
+
+for device in sys.argv[1:]:
+    totals = archcost.analyze(Attention(), (10, 32), device=device).totals
+    print(device, totals["memory_bytes"], totals["peak_activation_bytes"])
+"""
+
+
+def _fresh_process(tmp_path, *devices: str) -> dict[str, tuple[int, int]]:
+    """Each device's (memory_bytes, peak) from one new interpreter that analyses in the given order."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "attention.py"
+    script.write_text(_ATTENTION_SCRIPT)
+    env = {**os.environ, "ARCHCOST_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, str(script), *devices], capture_output=True, text=True, check=True,
+                          cwd=tmp_path, env=env, timeout=600)
+    rows = [line.split() for line in done.stdout.splitlines()]
+    return {device: (int(memory), int(peak)) for device, memory, peak in rows}
+
+
+def test_attention_peak_does_not_depend_on_what_ran_before(tmp_path):
+    meta_first = _fresh_process(tmp_path, "meta", "cpu")
+    cpu_first = _fresh_process(tmp_path, "cpu", "meta")
+    assert meta_first == cpu_first
+    assert meta_first["meta"] == meta_first["cpu"]
