@@ -91,3 +91,21 @@ def test_attention_peak_does_not_depend_on_what_ran_before(tmp_path):
     cpu_first = _fresh_process(tmp_path, "cpu", "meta")
     assert meta_first == cpu_first
     assert meta_first["meta"] == meta_first["cpu"]
+
+
+class _Embeddings(nn.Module):
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(50, 8)
+        self.bag = nn.EmbeddingBag(50, 8, mode=mode)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.embedding(tokens).sum(1) + self.bag(tokens)
+
+
+@settings(max_examples=8, deadline=None)
+@given(mode=st.sampled_from(["sum", "mean", "max"]), batch=st.integers(1, 3), length=st.integers(1, 5))
+def test_embedding_memory_is_the_same_on_meta_and_cpu(mode, batch, length):
+    tokens = torch.randint(0, 50, (batch, length))
+    meta, cpu = (archcost.analyze(_Embeddings(mode), [tokens], device=d).totals for d in ("meta", "cpu"))
+    assert (meta["memory_bytes"], meta["peak_activation_bytes"]) == (cpu["memory_bytes"], cpu["peak_activation_bytes"])
