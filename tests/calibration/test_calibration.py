@@ -72,7 +72,17 @@ def _holds(prop: str, exclude: frozenset[str], *, examples: int, shrink: bool = 
     holds()
 
 
-@pytest.mark.parametrize("prop", sorted(PROPERTIES))
+# Properties with a finding not fixed yet (issue 21): an expected failure each, so a fix shows as XPASS.
+# saved_vs_cpu: a transposed 3-d convolution followed by a residual convolution saves one more output-sized storage
+# in a real CPU step than on meta (NetSpec((1, 2, 3, 3, 3): conv(transposed, k=1) -> residual([conv(k=1)])),
+# 432 real vs 324 bytes).
+PENDING = {"saved_vs_cpu": "a real CPU step saves one more storage than the meta trace (see PENDING)"}
+
+
+@pytest.mark.parametrize("prop", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=PENDING[p], strict=False)) if p in PENDING else p
+    for p in sorted(PROPERTIES)
+])
 def test_property(prop: str) -> None:
     """The property holds on every drawn network, of every kind."""
     _holds(prop, frozenset(), examples=_EXAMPLES)
