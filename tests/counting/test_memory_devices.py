@@ -109,3 +109,14 @@ def test_embedding_memory_is_the_same_on_meta_and_cpu(mode, batch, length):
     tokens = torch.randint(0, 50, (batch, length))
     meta, cpu = (archcost.analyze(_Embeddings(mode), [tokens], device=d).totals for d in ("meta", "cpu"))
     assert (meta["memory_bytes"], meta["peak_activation_bytes"]) == (cpu["memory_bytes"], cpu["peak_activation_bytes"])
+
+
+def test_a_cpu_recurrent_trace_says_what_it_turned_off_and_restores_it() -> None:
+    from archcost.counting.fast_paths import RNN_FUSED
+
+    before = torch._C._get_mkldnn_enabled(), torch._C._get_cudnn_enabled()
+    analysis = archcost.analyze(_Recurrent("lstm", 1, False, True, 0), (3, 6), device="cpu")
+    assert RNN_FUSED in analysis.provenance["fast_paths"]
+    assert (torch._C._get_mkldnn_enabled(), torch._C._get_cudnn_enabled()) == before
+    meta = archcost.analyze(_Recurrent("lstm", 1, False, True, 0), (3, 6))
+    assert "fast_paths" not in meta.provenance  # nothing is fused on meta
