@@ -224,10 +224,12 @@ def _group_norm(args: Sequence[Any], kwargs: dict[str, Any], out: Any) -> Terms:
 
 
 # Norm ops also return saved statistics for the backward pass; their sizes differ between devices (empty on CPU at
-# inference, per-channel on meta), so only the first output is an activation.
+# inference, per-channel on meta), so only the first output is an activation. Embedding bags likewise return index
+# bookkeeping for the backward (offset2bag, bag_size, max_indices) whose shapes are the kernel's choice (in sum mode
+# CPU leaves offset2bag empty and meta max_indices): the bags are the activation.
 STATISTICS_OUTPUT_OPS = frozenset(
     {"native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training", "cudnn_batch_norm",
-     "miopen_batch_norm", "native_layer_norm", "native_group_norm"}
+     "miopen_batch_norm", "native_layer_norm", "native_group_norm", "_embedding_bag", "_embedding_bag_forward_only"}
 )
 
 

@@ -8,6 +8,8 @@ counted exactly once whatever the grad mode (no_grad, inference_mode).
 
 from __future__ import annotations
 
+import gc
+import sys
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -104,6 +106,14 @@ def _record_output(call: ModuleCall, output: Any, *, accumulate: bool = False) -
         call.output_elements, call.output_bytes = numel, numel * first.element_size()
 
 
+def _collect_import_cycles() -> None:
+    """An op's first call imported modules (torch's Python kernels import torch._dynamo lazily). The import leaves
+    reference cycles through frames, and with the collector paused (gc_pause.py) those frames would keep the calling
+    forward's temporaries alive: the first analysis in a process would show a higher peak than every later one.
+    Collecting once, right after that op, frees them when the forward lets them go, as in a later analysis."""
+    gc.collect()
+
+
 def _unwrap(wrapped: list[tuple[torch.nn.Module, Any]]) -> None:
     """Give each wrapped block back the forward it had: none of its own (the class's), or the one it held."""
     for module, previous in wrapped:
@@ -183,11 +193,14 @@ class Tracer(TorchDispatchMode):
                 out = func.decompose(*args, **kwargs)
             if out is not NotImplemented:
                 return out
+        modules_before = len(sys.modules)
         try:
             # An out= call writes into the tensor it is given: the shape-only kernels build a new one instead.
             out = meta_kernels.run(name, args, kwargs) if "out" not in kwargs else None
             if out is None:
                 out = func(*args, **kwargs)
+            if len(sys.modules) != modules_before:
+                _collect_import_cycles()
         except Exception as error:
             if self.failure is None:
                 self.failure = Failure(self.stack[-1], name, error)

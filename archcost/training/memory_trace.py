@@ -17,6 +17,7 @@ from torch.utils.checkpoint import checkpoint as torch_checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
 from archcost.counting import meta_kernels
+from archcost.counting.fast_paths import unfused
 from archcost.errors import UsageError
 from archcost.torch_compat import TorchDispatchMode, never_compiled, reparametrized, storage_key
 from archcost.training.loss import form_loss
@@ -144,7 +145,9 @@ def trace_saved(model: torch.nn.Module, state: dict[str, torch.Tensor], args: tu
         # recompute runs in the backward and must see them too (torch.func.functional_call covers the forward only).
         largest = _LargestOutput()
         with reparametrized(model, state, tie_weights=True):
-            with _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
+            # The same unfused paths as the analysis's own trace (counting/fast_paths.py): a recurrent layer runs
+            # torch's decomposition in both, so the two traces see the same ops.
+            with unfused([]), _module_names(model, stack), _checkpointed(model, checkpoint, trace, params), \
                     torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), largest:
                 loss, _ = form_loss(model(*args))
             largest.counting = True

@@ -18,6 +18,12 @@ that ``benchmarks/calibrate.py`` can count distinct failures and shrink each to 
   torch itself cannot train is refused with a usage error.
 - ``train_memory``: the training memory a train-mode analysis reads off its own trace equals the one
   ``training_memory`` traces apart, and saved activations are not negative.
+- ``memory_meta_vs_cpu``: ``memory_bytes`` and ``peak_activation_bytes`` are the same on meta (the default
+  analysis, replay on) and on CPU.
+- ``saved_vs_cpu``: a train-mode analysis's ``saved_activation_bytes`` (traced on meta) equals the distinct storages
+  ``saved_tensors_hooks`` captures in a real CPU forward with archcost's loss, parameters and buffers apart. The
+  real step runs the unfused path the analysis counts (counting/fast_paths.py): CPU's fused kernels save other
+  tensors (flash attention a log-sum-exp instead of the attention weights, the C++ LSTM its own workspace).
 """
 
 from __future__ import annotations
@@ -277,10 +283,58 @@ def train_memory(spec: NetSpec) -> Finding | None:
                    ", ".join(f"{f} analysis {memory[f]:,} apart {getattr(apart, f):,}" for f in differ))
 
 
+def memory_meta_vs_cpu(spec: NetSpec) -> Finding | None:
+    meta = _analyze(build(spec, "meta"), spec).totals
+    cpu = _analyze(build(spec, "cpu"), spec, device="cpu").totals
+    differ = [k for k in ("memory_bytes", "peak_activation_bytes") if meta[k] != cpu[k]]
+    if not differ:
+        return None
+    return Finding("memory_meta_vs_cpu", "differs: " + ", ".join(differ),
+                   ", ".join(f"{k} meta {meta[k]:,} cpu {cpu[k]:,}" for k in differ))
+
+
+def _real_saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """What a real CPU forward in train mode leaves autograd for the backward: distinct storages, parameters and
+    buffers apart (they are model state, not the step's)."""
+    from archcost.counting.fast_paths import unfused
+    from archcost.training.loss import form_loss
+
+    state = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    seen: dict[int, int] = {}
+    kept: list[torch.Tensor] = []  # alive to the end, so no address is reused while we count
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        kept.append(t)
+        ptr = t.untyped_storage().data_ptr()
+        if ptr not in state:
+            seen.setdefault(ptr, t.untyped_storage().nbytes())
+        return t
+
+    model.train()
+    with unfused([]), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        _quiet(lambda: form_loss(model(x)))
+    return sum(seen.values())
+
+
+def saved_vs_cpu(spec: NetSpec) -> Finding | None:
+    model = _trainable(spec)
+    if model is None:
+        return None
+    refused = _refused(spec)
+    if refused is not False:
+        return refused  # type: ignore[return-value]
+    ours = _analyze(model, spec, mode="train", optimizer="sgd").provenance["memory"]["saved_activation_bytes"]
+    torch.manual_seed(0)
+    real = _real_saved_bytes(build(spec, "cpu"), torch.randn(spec.input_shape))
+    if ours == real:
+        return None
+    return Finding("saved_vs_cpu", "saved bytes differ", f"saved_activation_bytes meta {ours:,} real cpu {real:,}")
+
+
 PROPERTIES: dict[str, Callable[[NetSpec], Finding | None]] = {
     "paper_vs_flop_counter": paper_vs_flop_counter, "meta_vs_cpu": meta_vs_cpu, "replay": replay,
     "unchanged": unchanged, "counted": counted, "train_vs_flop_counter": train_vs_flop_counter,
-    "train_memory": train_memory,
+    "train_memory": train_memory, "memory_meta_vs_cpu": memory_meta_vs_cpu, "saved_vs_cpu": saved_vs_cpu,
 }
 
 

@@ -72,7 +72,18 @@ def _holds(prop: str, exclude: frozenset[str], *, examples: int, shrink: bool = 
     holds()
 
 
-@pytest.mark.parametrize("prop", sorted(PROPERTIES))
+# Properties with a finding not fixed yet (issue 21): an expected failure each, so a fix shows as XPASS.
+# saved_vs_cpu: CPU's 1x1x1 ConvTranspose3d returns its [N, Cout, D, H, W] output as a view of a storage Cin/Cout
+# times larger (torch 2.13: 2 -> 1 channels, 108 tensor bytes in a 216-byte storage); the next layer saves that
+# storage, so a real step's storages exceed the meta trace's tensor bytes (NetSpec((1, 2, 3, 3, 3):
+# conv(transposed, k=1) -> residual([conv(k=1)])), 432 real vs 324). Which figure archcost should give is open.
+PENDING = {"saved_vs_cpu": "CPU's 1x1x1 ConvTranspose3d output lives in a larger storage (see PENDING)"}
+
+
+@pytest.mark.parametrize("prop", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=PENDING[p], strict=False)) if p in PENDING else p
+    for p in sorted(PROPERTIES)
+])
 def test_property(prop: str) -> None:
     """The property holds on every drawn network, of every kind."""
     _holds(prop, frozenset(), examples=_EXAMPLES)
