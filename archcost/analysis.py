@@ -6,8 +6,8 @@ The model is never mutated: training flags are restored, hooks removed and nothi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-
 from typing import Any
 
 import torch
@@ -94,7 +94,7 @@ def analyze(
     convention: str = "paper",
     backend: str = "native",
     dtype: str = "float32",
-    replay_repeats: bool = True,
+    replay_repeats: bool | None = None,
     mode: str = "inference",
     optimizer: str = "sgd",
     master_dtype: str | None = None,
@@ -117,9 +117,9 @@ def analyze(
     model that is not a registry network needs tensor values there (``nonzero``, ``nms``, ``.item()``), it is analysed
     again on CPU with random weights and inputs from a fixed seed (``provenance["fallback"]`` says so; a CPU instance
     keeps its own weights). ``"meta"`` is strict: such a forward is one error naming the op. ``"cpu"``/``"cuda"`` run
-    real tensors. In a registry network on meta a repeated block's ops are copied (``counting/replay.py``;
-    ``replay_repeats=False`` runs every block, same figures). The model is never changed, also when its forward
-    raises (``counting/isolation.py``).
+    real tensors. ``replay_repeats`` is deprecated and has no effect: every block is traced (the replay of repeated
+    blocks was removed; the figures were the same). The model is never changed, also when its forward raises
+    (``counting/isolation.py``).
 
     ``mode="train"`` counts one training step on meta (forward, loss, backward, ``optimizer`` step: sgd,
     sgd-momentum, adam, adamw; ``archcost/training/``); its ``memory`` takes ``master_dtype`` (float32 masters beside
@@ -127,20 +127,23 @@ def analyze(
     """
     _check_types(model_or_name, batch=batch, device=device, convention=convention, backend=backend, dtype=dtype,
                  mode=mode, optimizer=optimizer, master_dtype=master_dtype)
-    replay_repeats = argtypes.flag(replay_repeats, "replay_repeats")
+    if replay_repeats is not None:
+        argtypes.flag(replay_repeats, "replay_repeats")
+        warnings.warn("analyze(replay_repeats=...) has no effect: every block is traced", DeprecationWarning,
+                      stacklevel=2)
     checkpoint = argtypes.names(checkpoint, "checkpoint")
     conv, back, dev = _checked(convention, backend, device, dtype, mode)
     if mode == "train":
         from archcost.training.engine import analyze_train
 
         return analyze_train(model_or_name, input_shape, batch=batch, device=device, convention=conv, dtype=dtype,
-                             optimizer=optimizer, overrides=overrides, replay=replay_repeats,
+                             optimizer=optimizer, overrides=overrides,
                              memory_options={"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
 
     with gc_paused():
-        return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, replay_repeats, overrides)
+        return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
 
 
 def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices: Any) -> None:
@@ -174,7 +177,7 @@ def _checked(convention: str, backend: str, device: str, dtype: str, mode: str) 
 
 
 def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None,
-             dev: Device, conv: Convention, back: Backend, dtype: str, replay_repeats: bool,
+             dev: Device, conv: Convention, back: Backend, dtype: str,
              overrides: dict[str, Any]) -> Analysis:
     first_device = Device.META if dev is Device.AUTO else dev
     given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
@@ -189,7 +192,7 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
                          f"{len(examples)} inputs were given")
 
     def analyse(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
-        return _analyze_module(module, name, examples, device, conv, back, dtype, replay=replay_repeats,
+        return _analyze_module(module, name, examples, device, conv, back, dtype,
                                built_here=from_registry, random_inputs=random_inputs)
 
     def build_on_cpu() -> torch.nn.Module:
@@ -217,7 +220,7 @@ def _model_device(model: torch.nn.Module) -> str | None:
 
 
 def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], device: Device,
-                    convention: Convention, backend: Backend, dtype: str, *, replay: bool = True,
+                    convention: Convention, backend: Backend, dtype: str, *,
                     built_here: bool = False, random_inputs: bool = False) -> Analysis:
     named = list(model.named_modules())
     names = [n for n, _ in named]
@@ -233,7 +236,7 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
     training = [m for m in modules if m.training]
-    tracer = Tracer(modules, replay=replay, built_here=built_here)
+    tracer = Tracer(modules)
     try:
         # The guard swaps a real model's tensors for meta stand-ins on meta, undoes in-place writes on a real
         # device, and puts back every attribute the forward set (counting/isolation.py).
@@ -265,7 +268,7 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
         provenance={"inputs": [e.describe() for e in examples]},
     )
     record_provenance(analysis.provenance, trace.fast_paths, trace.devices, (r.op for r in trace.records), modules)
-    analysis.provenance["replay"] = trace.replayed_calls > 0  # some block's ops were copied, not run (replay.py)
+    analysis.provenance["replay"] = False  # kept for readers of provenance: no block is copied any more
     if backend is not Backend.NATIVE:
         from archcost.counting.backends import cross_check
 

@@ -25,14 +25,11 @@ torch._dynamo (2.7 s on the 2-core machine). That is the one disk write a librar
 mode="train")``) makes.
 
 **One key design.** Every key is built here, by :func:`analysis_key` from one request: the network's registry name,
-its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, replay, torch's
+its inputs (with dtypes and names), batch, device, convention, dtype, builder arguments, mode, torch's
 default dtype and the code fingerprint. Its caller (``archcost table``) passes what it has and never hashes anything
-itself. Analyses are not kept in the process: each call traces. What a process does keep: the block templates of
-``blocks/repeat.py`` (:data:`TEMPLATES`, keyed by :func:`template_key`), the optimizer steps a train-mode analysis
-traced (``training/step.py``; :data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`) and which blocks a network's
-training step must run in full (:data:`REPLAY_PLANS`); :func:`forget` empties them.
-The replay recordings of ``counting/replay.py`` are not kept here on purpose: they live and die with one trace,
-keyed by the block's structural key and its input metadata, so they share nothing across requests.
+itself. Analyses are not kept in the process: each call traces. What a process does keep: the optimizer steps a
+train-mode analysis traced (``training/step.py``; :data:`OPTIMIZER_STEPS`, :func:`optimizer_step_key`);
+:func:`forget` empties them.
 """
 
 from __future__ import annotations
@@ -132,13 +129,13 @@ def request_key(**request: Any) -> str | None:
 
 
 def analysis_key(*, network: str, inputs: Any, batch: int | None, device: str, convention: str,
-                 dtype: str, config: dict[str, Any], replay: bool, mode: str = "inference",
+                 dtype: str, config: dict[str, Any], mode: str = "inference",
                  default_dtype: str = "torch.float32") -> str | None:
     """The disk key of an analysis request. ``inputs``: a literal description of the inputs (see
     :func:`input_identity`); ``default_dtype``: torch's, the one torch state a registry build reads (a fresh
     process, as ``archcost table`` is, has float32)."""
     return _key("disk", {"network": network, "inputs": inputs, "batch": batch, "device": device,
-                        "convention": convention, "dtype": dtype, "config": config, "replay": replay,
+                        "convention": convention, "dtype": dtype, "config": config,
                         "mode": mode, "default_dtype": default_dtype})
 
 
@@ -174,25 +171,6 @@ class Recent(OrderedDict):  # type: ignore[type-arg]
         self.move_to_end(key)
         while len(self) > self.size:
             self.popitem(last=False)
-
-
-# -- block templates -------------------------------------------------------------------------------------------------
-TEMPLATES_SIZE = 256
-TEMPLATES = Recent(TEMPLATES_SIZE)  # template_key -> a private meta module (blocks/repeat.py)
-
-
-def template_key(block_key: Any, default_dtype: Any) -> Any:
-    """A block template's key: every argument of the block's constructor, and torch's default dtype (the dtype of
-    its parameters). Kept as a tuple, not hashed: a block key holds hashable non-literals (classes, enums)."""
-    return (block_key, default_dtype)
-
-
-def template(key: Any) -> Any:
-    return TEMPLATES.recall(key)
-
-
-def keep_template(key: Any, module: Any) -> None:
-    TEMPLATES.keep(key, module)
 
 
 # -- optimizer steps -------------------------------------------------------------------------------------------------
@@ -235,28 +213,9 @@ def keep_optimizer_step(key: Any, step: Any, encode: Any) -> None:
         store(name, encode(step), STEPS)
 
 
-# -- replay plans ----------------------------------------------------------------------------------------------------
-REPLAY_PLANS_SIZE = 256
-REPLAY_PLANS = Recent(REPLAY_PLANS_SIZE)  # network -> blocks its training step runs in full, or False
-
-
-def replay_plan(key: Any) -> Any:
-    """What the last traced training step of this network needed (training/engine.py): the blocks it ran in full
-    (a frozenset), False when copying failed its checks, None when there is no plan. Only saves attempts: every
-    step is checked again, so a plan can never change a figure."""
-    return REPLAY_PLANS.recall(key)
-
-
-def keep_replay_plan(key: Any, plan: Any) -> None:
-    REPLAY_PLANS.keep(key, plan)
-
-
 def forget() -> None:
-    """Empty the process stores (block templates, optimizer steps, replay plans); the disk store has
-    :func:`clear`."""
-    TEMPLATES.clear()
+    """Empty the process store of optimizer steps; the disk store has :func:`clear`."""
     OPTIMIZER_STEPS.clear()
-    REPLAY_PLANS.clear()
 
 
 # -- disk ------------------------------------------------------------------------------------------------------------

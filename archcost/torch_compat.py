@@ -6,9 +6,8 @@ elsewhere. CI runs that file on both torch versions it tests (see .ci/run).
 
 One private layout is read in place rather than through an adapter: nn.Module's own tables in its ``__dict__``
 (``_parameters``, ``_buffers``, ``_modules``, ``_non_persistent_buffers_set``), read and swapped on the counting
-engine's hot paths (counting/params.py, structure.py, replay.py, isolation.py, blocks/repeat.py,
-zoo/empty_weights.py), where a call per module would cost; MODULE_TABLES names them and
-tests/test_torch_compat.py pins what archcost relies on about them.
+engine's hot paths (counting/params.py, isolation.py, zoo/empty_weights.py), where a call per module would cost;
+MODULE_TABLES names them and tests/test_torch_compat.py pins what archcost relies on about them.
 """
 
 from __future__ import annotations

@@ -3,13 +3,13 @@
 Draws ``--examples`` networks from the calibration strategy (``tests/calibration/strategies.py``: convolutions of
 every kind, norms, pools, attention, recurrent layers, residual adds, concatenation, upsampling, shared and aliased
 modules), checks every calibration property on each (``tests/calibration/properties.py``: paper = FlopCounterMode / 2,
-meta = CPU per op class, replay = full run, the model unchanged, nothing that computes left uncounted), groups the
+meta = CPU per op class, the model unchanged, nothing that computes left uncounted), groups the
 failures by what failed, shrinks one network of each group to its smallest form that still fails the same way, and
 writes the counts and the shrunk cases with their figures to ``reports/benchmarks/calibration.md``.
 
 The CI test (``tests/calibration/test_calibration.py``) runs the same properties on a bounded number of examples.
 
-    PYTHONPATH=. python benchmarks/calibrate.py --examples 2000 --seed 0 [--out FILE] [--properties replay,...]
+    PYTHONPATH=. python benchmarks/calibrate.py --examples 2000 --seed 0 [--out FILE] [--properties meta_vs_cpu,...]
 """
 
 from __future__ import annotations

@@ -6,20 +6,18 @@ Each analysis runs ``--repeats`` times and the figures are ratios of medians mea
 absolute time). Two settings:
 
 - **warm**: every run traces (analyses are not kept in the process); what a process keeps across requests stays
-  (block templates, traced optimizer steps, replay plans), as in a session of many requests;
-- **cold**: every process store is emptied before each run (``cache.forget()``), inference's block templates too,
-  as for the first request of a fresh process (after ``import torch``).
+  (traced optimizer steps), as in a session of many requests;
+- **cold**: every process store is emptied before each run (``cache.forget()``), as for the first request of a fresh process (after ``import torch``).
 
-``full`` is the training step with replay off (every block run), for reference. ``torch floor`` is what torch itself
+``torch floor`` is what torch itself
 takes, without archcost: one forward and backward of the model on meta under a dispatch mode that only builds outputs
-(archcost's shape-only kernels, no counting, no replay), over one forward under the same mode. A traced training
+(archcost's shape-only kernels, no counting), over one forward under the same mode. A traced training
 step cannot take less than that ratio of a traced forward, whatever the counting costs. ``torch train forward`` is
 the forward of that step alone (train mode, autograd recording the graph, no backward) over the same bare forward:
 what torch spends before the backward starts.
 
 ``no backward`` bounds any faster backward engine from below: the warm train-mode analysis with ``loss.backward()``
-made a no-op for the measurement (so no gradient exists and the optimizer updates nothing) and the copies' backward
-checks skipped, over the warm inference analysis. It is what the rest of a training step's analysis costs: the
+made a no-op for the measurement (so no gradient exists and the optimizer updates nothing), over the warm inference analysis. It is what the rest of a training step's analysis costs: the
 train-mode forward with its graph and saved-tensor notes, the memory and the columns. Its figures are never used.
 
 The disk store is off for all of the above (``ARCHCOST_NO_CACHE=1``), so ``cold`` keeps nothing anywhere.
@@ -71,15 +69,11 @@ def measure(name: str, optimizer: str, repeats: int) -> dict[str, float]:
     def train() -> object:
         return archcost.analyze(name, mode="train", optimizer=optimizer)
 
-    def full() -> object:
-        return archcost.analyze(name, mode="train", optimizer=optimizer, replay_repeats=False)
-
     found = {}
     for label, cold in (("warm", False), ("cold", True)):
         base = median_seconds(inference, repeats, cold=cold)
         found[f"{label} inference s"] = base
         found[f"{label} train/inf"] = median_seconds(train, repeats, cold=cold) / base
-        found[f"{label} full/inf"] = median_seconds(full, repeats, cold=cold) / base
     found["no backward"] = without_backward(train, repeats) / found["warm inference s"]
     found["torch floor"], found["torch train forward"] = torch_floor(name, repeats)
     return found
@@ -90,17 +84,15 @@ def without_backward(train: Callable[[], object], repeats: int) -> float:
     import torch
 
     from archcost import cache
-    from archcost.training.replay import TrainReplayer
 
-    backward, finish = torch.Tensor.backward, TrainReplayer.finish
+    backward = torch.Tensor.backward
     torch.Tensor.backward = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
-    TrainReplayer.finish = lambda self: None  # type: ignore[method-assign]
     try:
-        train()  # the first run without a backward records its replay plan
+        train()
         return median_seconds(train, repeats, cold=False)
     finally:
-        torch.Tensor.backward, TrainReplayer.finish = backward, finish  # type: ignore[method-assign]
-        cache.forget()  # nothing these runs kept (a result, a replay plan) outlives the measurement
+        torch.Tensor.backward = backward  # type: ignore[method-assign]
+        cache.forget()  # nothing these runs kept outlives the measurement
 
 
 def torch_floor(name: str, repeats: int) -> tuple[float, float]:
@@ -205,8 +197,8 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    columns = ["warm inference s", "warm train/inf", "warm full/inf", "cold inference s", "cold train/inf",
-               "cold full/inf", "no backward", "torch floor", "torch train forward"]
+    columns = ["warm inference s", "warm train/inf", "cold inference s", "cold train/inf", "no backward",
+               "torch floor", "torch train forward"]
     print("| network | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     worst = {"warm": 0.0, "cold": 0.0}

@@ -196,7 +196,7 @@ def test_the_right_types_still_count_the_hand_formula() -> None:
     """The checks refuse nothing valid: Linear(8, 4) at batch 2 is 2 x 8 x 4 MACs, 8 x 4 + 4 parameters."""
     import archcost
 
-    analysis = archcost.analyze(_linear(), "8", batch=2, replay_repeats=False, checkpoint=[])
+    analysis = archcost.analyze(_linear(), "8", batch=2, checkpoint=[])
     assert (analysis.totals["macs"], analysis.totals["params"]) == (2 * 8 * 4, 8 * 4 + 4)
     assert analysis.layer("0")["params"] == 36 and len(analysis.explain("0")) >= 1
     matched = archcost.list_architectures("resnet1?")
@@ -214,3 +214,12 @@ def test_a_torch_error_under_the_users_train_mode_forward_says_where_they_called
     assert err.startswith("archcost: error: --mode train: the training step of mymodels:Mismatched failed: "
                           "RuntimeError: ")
     assert err.endswith(f"(from mymodels.py:{line} in forward)\n") and err.count("\n") == 1
+
+
+def test_replay_repeats_is_accepted_with_a_deprecation_warning_and_changes_nothing() -> None:
+    """The replay engines are gone (issue 22): the argument stays a contract, warned about, with no effect."""
+    import archcost
+
+    with pytest.warns(DeprecationWarning, match="replay_repeats"):
+        analysis = archcost.analyze(_linear(), "8", batch=2, replay_repeats=False)
+    assert (analysis.totals["macs"], analysis.provenance["replay"]) == (2 * 8 * 4, False)

@@ -367,12 +367,12 @@ def test_a_user_module_is_analysed_again_after_its_file_changed(tmp_path: Path,
 
 # -- one key design: every key is archcost/cache.py's -----------------------------------------------------------------
 _REQUEST = {"network": "resnet20", "inputs": [3, 32, 32], "batch": 1, "device": "meta", "convention": "paper",
-            "dtype": "float32", "config": {}, "replay": True}
+            "dtype": "float32", "config": {}}
 
 
 @pytest.mark.parametrize(("field", "other"), [("network", "resnet32"), ("inputs", [3, 40, 40]), ("batch", 2),
                                               ("device", "cpu"), ("convention", "full"), ("dtype", "float16"),
-                                              ("config", {"width": 2}), ("replay", False), ("mode", "training"),
+                                              ("config", {"width": 2}), ("mode", "training"),
                                               ("default_dtype", "torch.float64")])
 def test_every_field_of_the_request_is_in_the_key(field: str, other: Any) -> None:
     base = cache.analysis_key(**_REQUEST)
@@ -390,12 +390,3 @@ def test_input_identity_folds_the_batch_and_keeps_dtypes_and_names() -> None:
     assert cache.input_identity([], 1) is None
     typed = cache.input_identity(["ids=128:int64"], 2)
     assert typed == [{"shape": [2, 128], "dtype": "int64", "name": "ids"}]
-
-
-def test_block_templates_live_in_the_cache_module_and_forget_empties_them() -> None:
-    archcost.analyze("resnet20", "3x32x32")
-    assert cache.TEMPLATES
-    cache.forget()
-    assert not cache.TEMPLATES
-    # Built again from nothing, the same figures.
-    assert archcost.analyze("resnet20", "3x32x32").totals["macs"] > 0 and cache.TEMPLATES

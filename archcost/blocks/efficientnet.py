@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from archcost.blocks.mobilenet import ConvBNAct
-from archcost.blocks.repeat import repeat
 from archcost.zoo.efficientnet import (
     HEAD_RATIO,
     SE_RATIO,
@@ -63,10 +62,9 @@ class EfficientNet(nn.Module):
         layers: list[nn.Module] = [ConvBNAct(3, channels, 3, 2, act=nn.SiLU)]  # stage 1
         for row in config.stages:  # stages 2-8
             out = scale_channels(row.out_channels, width)
-            stage = repeat(lambda: MBConv(channels, out, expand=row.expand, kernel=row.kernel, stride=row.stride), 1,
-                           key=(MBConv, channels, out, row.expand, row.kernel, row.stride))
-            stage += repeat(lambda: MBConv(out, out, expand=row.expand, kernel=row.kernel, stride=1),
-                            scale_depth(row.layers, depth) - 1, key=(MBConv, out, out, row.expand, row.kernel, 1))
+            stage = [MBConv(channels, out, expand=row.expand, kernel=row.kernel, stride=row.stride)]
+            stage += [MBConv(out, out, expand=row.expand, kernel=row.kernel, stride=1)
+                      for _ in range(scale_depth(row.layers, depth) - 1)]
             channels = out
             layers.append(nn.Sequential(*stage))
         head = HEAD_RATIO * channels

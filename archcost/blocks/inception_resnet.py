@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from archcost.blocks.repeat import repeat
 from archcost.shapes import same_padding
 from archcost.zoo.inception_resnet import (
     Conv,
@@ -85,9 +84,8 @@ class InceptionResNet(nn.Module):
         self.stem = nn.Sequential(*stem)
         for block, repeats in config.blocks:
             if isinstance(block, ResidualBlock):
-                layer: nn.Module = nn.Sequential(*repeat(
-                    lambda: ResidualInception(channels, block, config.residual_scale), repeats,
-                    key=(ResidualInception, channels, block, config.residual_scale)))
+                layer: nn.Module = nn.Sequential(*(ResidualInception(channels, block, config.residual_scale)
+                                                   for _ in range(repeats)))
             else:
                 layer = Reduction(channels, block)
                 channels = layer.out_channels

@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from archcost.blocks.repeat import repeat
 from archcost.shapes import same_padding
 from archcost.zoo.mobilenet import MobileNetV1Config, MobileNetV2Config, make_divisible
 
@@ -77,10 +76,8 @@ class MobileNetV2(nn.Module):
         layers: list[nn.Module] = [ConvBNAct(3, channels, 3, 2, act=nn.ReLU6)]
         for row in config.rows:
             out = make_divisible(row.out * width_mult)
-            layers += repeat(lambda: InvertedResidual(channels, out, row.stride, row.expand), 1,
-                             key=(InvertedResidual, channels, out, row.stride, row.expand))
-            layers += repeat(lambda: InvertedResidual(out, out, 1, row.expand), row.repeats - 1,
-                             key=(InvertedResidual, out, out, 1, row.expand))
+            layers.append(InvertedResidual(channels, out, row.stride, row.expand))
+            layers += [InvertedResidual(out, out, 1, row.expand) for _ in range(row.repeats - 1)]
             channels = out
         layers.append(ConvBNAct(channels, last, 1, act=nn.ReLU6))
         self.features = nn.Sequential(*layers)

@@ -4,14 +4,12 @@ network built from a :class:`archcost.zoo.resnet.ResNetConfig`."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
 from typing import Callable
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from archcost.blocks.repeat import repeat
 from archcost.shapes import same_padding
 from archcost.zoo.resnet import ResNetConfig
 
@@ -140,22 +138,14 @@ class ResNet(nn.Module):
         expansion = config.expansion if config.block == "bottleneck" else 1
         probabilities = iter(survival_probabilities(sum(s.blocks for s in config.stages), survival_last))
         c_in = width
-        # A unit is built from the config's block settings, never from its stage list: networks of one family that
-        # differ only in depth (ResNet-20 ... ResNet-1202) share their units' templates (blocks/repeat.py).
-        unit_config = replace(config, stages=())
         for index, stage in enumerate(config.stages, start=1):
             c_out = stage.width * expansion
             first, p = index == 1, next(probabilities)
-            units = repeat(lambda: make_unit(config, c_in, stage.width, c_out, stage.stride, first=first,
-                                             survival_probability=p), 1,
-                           key=(make_unit, unit_config, c_in, stage.width, c_out, stage.stride, first, p))
-            if survival_last is None:  # the other units of a stage are identical: built once, copied on meta
-                units += repeat(lambda: make_unit(config, c_out, stage.width, c_out, 1, first=False,
-                                                  survival_probability=None), stage.blocks - 1,
-                                key=(make_unit, unit_config, c_out, stage.width, c_out, 1, False, None))
-            else:  # stochastic depth: each unit has its own survival probability
-                units += [make_unit(config, c_out, stage.width, c_out, 1, first=False,
-                                    survival_probability=next(probabilities)) for _ in range(stage.blocks - 1)]
+            units = [make_unit(config, c_in, stage.width, c_out, stage.stride, first=first, survival_probability=p)]
+            # Under stochastic depth each later unit has its own survival probability; without it, none.
+            units += [make_unit(config, c_out, stage.width, c_out, 1, first=False,
+                                survival_probability=None if survival_last is None else next(probabilities))
+                      for _ in range(stage.blocks - 1)]
             c_in = c_out
             self.add_module(f"layer{index}", nn.Sequential(*units))
         self.stages = len(config.stages)

@@ -255,8 +255,7 @@ def _cache_key(arch: str, input: list[str], batch: int | None, convention: Conve
         return None  # not a registry name: the analysis says what is wrong with it
     # The key is archcost/cache.py's; a registry network is analysed on meta under auto as under meta.
     key = cache.analysis_key(network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
-                             device="meta", convention=convention.value, dtype=dtype, config=config or {},
-                             replay=True)
+                             device="meta", convention=convention.value, dtype=dtype, config=config or {})
     return None if key is None else (key, entry.name)
 
 

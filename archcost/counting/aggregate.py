@@ -78,7 +78,7 @@ def _own_columns(modules: list[torch.nn.Module], trace: Trace, convention: Conve
             own[term.op_class.value][m] += term.count
             if counts_in(convention, record.op, term):
                 ops[m] += term.count
-    own.update(own_parameter_columns(modules, trace.keys))
+    own.update(own_parameter_columns(modules))
     return own
 
 

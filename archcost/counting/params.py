@@ -12,31 +12,15 @@ _MOVING_STATISTICS = frozenset(("running_mean", "running_var"))
 COLUMNS = ("params", "weights", "biases", "trainable_params", "frozen_params", "buffers", "moving_statistics")
 
 
-def own_parameter_columns(modules: list[torch.nn.Module],
-                          keys: list[int | None] | None = None) -> dict[str, list[int]]:
+def own_parameter_columns(modules: list[torch.nn.Module]) -> dict[str, list[int]]:
     """Each module's own (non-recursive) figures, one list per column in ``modules`` order. ``buffers`` counts the
     elements of every buffer (BN statistics and counters), ``moving_statistics`` the subset Keras calls parameters.
-    A tensor shared by several modules belongs to the first.
-
-    ``keys`` (structural keys, ``counting/structure.py``) let modules with the same key share one computation: the
-    key covers every own tensor's name, shape and trainability. Used only when no tensor is shared."""
+    A tensor shared by several modules belongs to the first."""
     count = len(modules)
     columns = {name: [0] * count for name in COLUMNS}
-    tables = [(m.__dict__["_parameters"], m.__dict__["_buffers"]) for m in modules]
-    if keys is not None:
-        ids = [id(t) for parameters, buffers in tables for t in (*parameters.values(), *buffers.values())
-               if t is not None]
-        if len(set(ids)) != len(ids):
-            keys = None  # a tied tensor belongs to its first module: every module is read in order
     seen: set[int] = set()
-    memo: dict[int, tuple[int, ...]] = {}
-    for i, (parameters, buffers) in enumerate(tables):
-        key = keys[i] if keys is not None else None
-        figures = memo.get(key) if key is not None else None
-        if figures is None:
-            figures = _own(parameters, buffers, seen)
-            if key is not None:
-                memo[key] = figures
+    for i, m in enumerate(modules):
+        figures = _own(m.__dict__["_parameters"], m.__dict__["_buffers"], seen)
         for column, value in zip(columns.values(), figures):
             column[i] = value
     return columns

@@ -1,5 +1,5 @@
-"""What the tracer writes per aten op: its own module, so that the replayer, the aggregator and the result read it
-without importing the tracer (which imports the replayer)."""
+"""What the tracer writes per aten op: its own module, so that the aggregator and the result read it without
+importing the tracer."""
 
 from __future__ import annotations
 

@@ -21,9 +21,7 @@ from archcost import torch_compat
 from archcost.counting import meta_kernels
 from archcost.counting.fast_paths import unfused
 from archcost.counting.records import OpRecord
-from archcost.counting.replay import Replayer
 from archcost.counting.rules import RULES, STATISTICS_OUTPUT_OPS
-from archcost.counting.structure import COPIED_FROM, StructuralKeys
 from archcost.torch_compat import TorchDispatchMode
 
 
@@ -114,14 +112,6 @@ def _collect_import_cycles() -> None:
     gc.collect()
 
 
-def _unwrap(wrapped: list[tuple[torch.nn.Module, Any]]) -> None:
-    """Give each wrapped block back the forward it had: none of its own (the class's), or the one it held."""
-    for module, previous in wrapped:
-        if previous is None:
-            del module.__dict__["forward"]
-        else:
-            module.__dict__["forward"] = previous
-
 @dataclass
 class Trace:
     """What one forward pass cost, op by op and module by module."""
@@ -131,8 +121,6 @@ class Trace:
     uncounted: Counter[str] = field(default_factory=Counter)
     devices: set[str] = field(default_factory=set)
     peak_live_bytes: int = 0
-    replayed_calls: int = 0  # module calls whose ops were copied from an identical earlier call (counting/replay.py)
-    keys: list[int | None] | None = None  # the modules' structural keys, when replay computed them
     fast_paths: list[str] = field(default_factory=list)  # what counting/fast_paths.py turned off for the forward
 
 
@@ -142,17 +130,12 @@ class Tracer(TorchDispatchMode):
     Use :meth:`run`: it installs forward hooks on ``modules`` (removed afterwards, also when the forward raises).
     """
 
-    def __init__(self, modules: list[torch.nn.Module], *, replay: bool = True,
-                 built_here: bool = False) -> None:
+    def __init__(self, modules: list[torch.nn.Module]) -> None:
         super().__init__()
-        self.replay = replay  # on meta, for a registry network only: see counting/replay.py
-        self.built_here = built_here  # archcost built it and nobody else has held it: its blocks are archcost's own
-        self.replayer: Replayer | None = None
         self.modules = modules
         self.trace = Trace(calls=[ModuleCall() for _ in modules])
         self.stack: list[int] = [0]
         self.failure: Failure | None = None
-        self.hook_calls = 0  # module calls seen by the pre-hook, so a replayed block can prove it stayed in its subtree
         self.live_bytes = 0
         # Keyed by the reference's id: a weakref hashes and compares as its tensor does, and tensor == tensor is
         # not a bool, so a tensor tracked twice must not meet itself as a key.
@@ -236,13 +219,10 @@ class Tracer(TorchDispatchMode):
 
         pre_hook, post_hook = self._module_hooks()
         handles = []
-        wrapped: list[tuple[torch.nn.Module, Any]] = []
         try:
             handles.append(register_module_forward_pre_hook(pre_hook))
             handles.append(register_module_forward_hook(post_hook))
             tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
-            if self.replay and self.built_here and tensors and all(t.is_meta for t in tensors):
-                wrapped = self._wrap_repeated_blocks()
             root = self.trace.calls[0]
             root.calls, root.input_shape = 1, tuple(tensors[0].shape) if tensors else None
             self.live_bytes = sum(t.numel() * t.element_size() for t in tensors)
@@ -259,11 +239,9 @@ class Tracer(TorchDispatchMode):
         finally:
             for handle in handles:
                 handle.remove()
-            _unwrap(wrapped)
-            # The weak references' callbacks and the replayer point back at this tracer, which holds the model: left
-            # in place, those cycles keep every module alive until a full garbage collection walks them.
+            # The weak references' callbacks point back at this tracer, which holds the model: left in place,
+            # those cycles keep every module alive until a full garbage collection walks them.
             self._pending.clear()
-            self.replayer = None
 
     def _module_hooks(self) -> tuple[Any, Any]:
         """The global pre- and post-forward hooks: they keep the module stack and each module's call record."""
@@ -276,7 +254,6 @@ class Tracer(TorchDispatchMode):
             i = index.get(id(module))
             if i is None:
                 return
-            self.hook_calls += 1
             stack.append(i)
             call = calls[i]
             call.calls += 1
@@ -292,25 +269,6 @@ class Tracer(TorchDispatchMode):
             _record_output(calls[i], output, accumulate=True)
 
         return pre_hook, post_hook
-
-    def _make_replayer(self, structure: StructuralKeys) -> Replayer:
-        return Replayer(self, structure)
-
-    def _wrap_repeated_blocks(self) -> list[tuple[torch.nn.Module, Any]]:
-        """Route the forward of each repeated composite module through the replayer, as an instance attribute
-        (removed by ``run``, so the model is left as it was). Returns (module, the instance forward it had)."""
-
-        structure = StructuralKeys(self.modules, copied_from=COPIED_FROM)
-        if not structure.tree_is_plain:
-            return []
-        self.trace.keys = structure.keys
-        self.replayer = self._make_replayer(structure)
-        wrapped = []
-        for i in self.replayer.candidates():
-            module = self.modules[i]
-            wrapped.append((module, module.__dict__.get("forward")))
-            module.__dict__["forward"] = self.replayer.wrap(i, module.forward)
-        return wrapped
 
 
 torch_compat.never_compiled(Tracer)  # see the adapter: spares a cold start the import of torch._dynamo

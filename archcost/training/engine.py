@@ -20,11 +20,9 @@ from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
 from archcost.training.memory_trace import SavedTrace
 from archcost.training.optimizers import Optimizer
-from archcost.training.replay import ReplayUnsound
 from archcost.training.step import Phase, TrainTrace, trace_step
 from archcost.zoo import user_code
 
-_REPLAY_ATTEMPTS = 2  # a failed attempt names the blocks to run in full; past this many, every block runs
 _TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
 
 
@@ -38,11 +36,8 @@ def parse_optimizer(optimizer: str) -> Optimizer:
 
 def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                  examples: list[Any], *, dtype: str, convention: Convention, optimizer: Optimizer,
-                 owned: bool, memory_options: dict[str, Any] | None = None, replay: bool = False,
-                 plan_key: Any = None) -> Analysis:
-    """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks).
-    ``replay``: archcost built the model from the registry, so its repeated blocks may be copied
-    (training/replay.py)."""
+                 owned: bool, memory_options: dict[str, Any] | None = None) -> Analysis:
+    """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks)."""
     named = list(model.named_modules())
     names, modules = [n for n, _ in named], [m for _, m in named]
     if not any(p.requires_grad for p in model.parameters()):
@@ -56,7 +51,7 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     try:
         with model_guard(modules, device="meta", owned=owned):
             model.train()
-            step = _traced_step(model, modules, args, kwargs, optimizer, replay=replay, plan_key=plan_key)
+            step = trace_step(model, modules, args, kwargs, optimizer)
             # Inside the guard and with stochastic depth still hidden: a checkpointed step's memory trace sees the
             # same full step; otherwise the memory is what this step's trace saw.
             memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, saved=_saved(step, names),
@@ -78,35 +73,6 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
         analysis.totals["expected_training_step_macs"] = analysis.totals["training_step_macs"] - sum(
             (1.0 - float(p)) * step_macs[index[id(m)]] for m, p in stochastic)
     return analysis
-
-
-def _traced_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tuple[Any, ...],
-                 kwargs: dict[str, Any], optimizer: Optimizer, *, replay: bool, plan_key: Any = None) -> TrainTrace:
-    """The step with repeated blocks copied where every check of the copies holds; run in full otherwise.
-
-    Each attempt that fails a check names the blocks that must run in full next time. What the last attempt
-    needed is kept per network (``plan_key``: cache.REPLAY_PLANS), so a later step of it starts from there; a kept
-    plan only saves attempts: every step is checked again."""
-    from archcost import cache
-
-    # None: no plan yet; False: no plan holds for this network; else the blocks to run in full
-    plan = cache.replay_plan(plan_key) if replay and plan_key is not None else None
-    run_in_full = plan or frozenset()
-    attempts = 0 if plan is False or not replay else (1 if plan is not None else _REPLAY_ATTEMPTS)
-    for _ in range(attempts):
-        try:
-            step = trace_step(model, modules, args, kwargs, optimizer, replay=True, run_in_full=run_in_full)
-        except ReplayUnsound as unsound:
-            if not unsound.blocks:
-                break
-            run_in_full |= frozenset(unsound.blocks)
-            continue
-        if plan_key is not None:
-            cache.keep_replay_plan(plan_key, run_in_full)
-        return step
-    if attempts and plan_key is not None:
-        cache.keep_replay_plan(plan_key, False)  # no plan held: this network's steps run in full
-    return trace_step(model, modules, args, kwargs, optimizer)
 
 
 def _saved(step: TrainTrace, names: list[str]) -> SavedTrace:
@@ -143,7 +109,7 @@ def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list
     )
     provenance: dict[str, Any] = {
         "inputs": [e.describe() for e in examples], "mode": "train", "optimizer": optimizer.value,
-        "replay": step.trace.replayed_calls > 0,  # some block's forward and backward ops were copied (replay.py)
+        "replay": False,  # kept for readers of provenance: no block is copied any more
         "loss": step.loss, "memory": memory,
         "notes": [(f"Training step: forward (train mode), loss = {step.loss}, backward, {optimizer.value} step "
                    "(torch.optim defaults, foreach off; optimizer ops of a steady-state step, its state made).")],
@@ -207,7 +173,7 @@ def _step_failed(error: Exception, name: str) -> ArchcostError:
 
 def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,
                   dtype: str, optimizer: str, overrides: dict[str, Any],
-                  memory_options: dict[str, Any] | None = None, replay: bool = True) -> Analysis:
+                  memory_options: dict[str, Any] | None = None) -> Analysis:
     """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
     from archcost.counting.opclass import Device
     from archcost.inputs import from_user, make
@@ -220,11 +186,5 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
     model, resolved, name, _ = model_and_name(model_or_name, Device.META, dtype, overrides, given)
     examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
-    from archcost import cache
-
-    # A zoo network built here, held by no one, from literal builder arguments: its blocks are archcost's own.
-    from_registry = resolved is not None and resolved.entry is not None and cache.is_literal(overrides)
     return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
-                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {},
-                        replay=from_registry and replay,
-                        plan_key=(name, cache.frozen(overrides), dtype) if from_registry else None)
+                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})

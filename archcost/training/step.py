@@ -29,7 +29,6 @@ from archcost.torch_compat import storage_key
 from archcost.counting import backward_rules
 from archcost.training.loss import form_loss
 from archcost.training.optimizers import Optimizer, make
-from archcost.training.replay import TrainReplayer
 
 
 class Phase(StrEnum):
@@ -66,8 +65,8 @@ class TrainTrace:
 class TrainTracer(Tracer):
     """The inference tracer plus a phase per op and, in the backward, the split into grad-input and grad-weight."""
 
-    def __init__(self, modules: list[torch.nn.Module], *, replay: bool = False, built_here: bool = False) -> None:
-        super().__init__(modules, replay=replay, built_here=built_here)
+    def __init__(self, modules: list[torch.nn.Module]) -> None:
+        super().__init__(modules)
         self.phase = Phase.FORWARD
         self.phases: list[Phase] = []
         self.split_terms: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
@@ -75,41 +74,20 @@ class TrainTracer(Tracer):
         self.saved = SavedTensors()
         self.state_storages: set[int] = set()  # the model's parameters and buffers: saved, but not activations
         self.input_needs_grad: list[bool | None] = [None] * len(modules)  # per module: None where never called
-        self.packing = True  # off while a replayed block's stand-in saves what the recorded block saved
-        self.pack_log: list[tuple[int, int, int]] | None = None  # while a block is recorded: its saves
-        self.allocation_log: set[int] | None = None  # while a block is recorded: the storages it made
-        self.run_in_full: frozenset[int] = frozenset()  # blocks not to copy (training/replay.py)
         self.tags: dict[Any, int] = {}  # autograd node -> the module whose forward made it
-        self.call_inputs: dict[int, int] = {}  # module -> id of its latest call's first input (training/replay.py)
-        self.region_watch: Any = None  # told each module the backward moves to (training/replay.py)
         self._shapes: dict[int, frozenset[tuple[int, ...]]] = {}
-        self.watched: dict[int, Any] = {}  # storage key -> called when autograd lets a saved copy of it go
-        self.peak_log: list[tuple[int, int]] | None = None  # while a recorded block's backward runs
-
-    def _make_replayer(self, structure: Any) -> Any:
-        return TrainReplayer(self, structure, self.run_in_full)
 
     def pack(self, tensor: torch.Tensor) -> Any:
-        """saved_tensors_hooks' pack: note the storage autograd keeps for the backward (the tensor is unchanged).
-        A storage ``watched`` (a recorded block's input) is kept in a :class:`Held`, which says when autograd lets
-        it go."""
+        """saved_tensors_hooks' pack: note the storage autograd keeps for the backward (the tensor is unchanged)."""
         key = storage_key(tensor)
-        if not self.packing or key in self.state_storages:
+        if key in self.state_storages:
             return tensor
         saved = self.saved
         nbytes = tensor.untyped_storage().nbytes()
-        if self.pack_log is not None:
-            self.pack_log.append((key, nbytes, self.stack[-1]))
         if key not in saved.bytes_by_storage:
             saved.bytes_by_storage[key] = nbytes
             saved.owner[key] = self.stack[-1]
-        released = self.watched.get(key)
-        return tensor if released is None else Held(tensor, released)
-
-    def track(self, tensor: torch.Tensor) -> None:
-        super().track(tensor)
-        if self.peak_log is not None:  # a recorded block's backward: each allocation's op and live bytes after it
-            self.peak_log.append((len(self.trace.records) - 1, self.live_bytes))
+        return tensor
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         if self.phase is Phase.BACKWARD:
@@ -118,8 +96,6 @@ class TrainTracer(Tracer):
         out = super().__torch_dispatch__(func, types, args, kwargs)
         name = func.overloadpacket.__name__
         flat = out if isinstance(out, (tuple, list)) else (out,)
-        if self.allocation_log is not None:  # every output, statistics included: what a recorded block made
-            self.allocation_log.update(storage_key(t) for t in flat if isinstance(t, torch.Tensor))
         if self.phase is Phase.BACKWARD:
             produced = {storage_key(t): t.untyped_storage().nbytes() for t in flat if isinstance(t, torch.Tensor)}
             self.saved.largest_backward_output_bytes = max(self.saved.largest_backward_output_bytes,
@@ -152,8 +128,6 @@ class TrainTracer(Tracer):
         module = self.tags.get(node)
         if module is not None and module != self.stack[-1]:
             self.stack[-1] = module
-            if self.region_watch is not None:
-                self.region_watch(module)
 
 
 def _is_weight_grad(shapes: frozenset[tuple[int, ...]], out: Any, input_shape: tuple[int, ...] | None) -> bool:
@@ -180,20 +154,17 @@ def _tag_graph(root: Any, module_index: int, tags: dict[Any, int]) -> None:
 
 
 def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tuple[Any, ...],
-               kwargs: dict[str, Any], optimizer: Optimizer, *, replay: bool = False,
-               run_in_full: frozenset[int] = frozenset()) -> TrainTrace:
+               kwargs: dict[str, Any], optimizer: Optimizer) -> TrainTrace:
     """Forward (train mode), loss, backward and optimizer step of ``model`` under one tracer. Hooks and grads are
-    removed afterwards, also when a phase raises. ``replay``: copy repeated blocks (training/replay.py; archcost's
-    own networks only); raises ReplayUnsound when a check of the copies fails."""
+    removed afterwards, also when a phase raises."""
     from torch.nn.modules.module import (
         register_module_forward_hook,
         register_module_forward_pre_hook,
     )
 
     index = {id(m): i for i, m in enumerate(modules)}
-    tracer = TrainTracer(modules, replay=replay, built_here=replay)
+    tracer = TrainTracer(modules)
     tags = tracer.tags
-    tracer.run_in_full = run_in_full
     input_grad = tracer.input_needs_grad
     result: dict[str, Any] = {}
 
@@ -202,7 +173,6 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
         first = _first_tensor_in(inputs)
         if i is not None and first is not None:
             input_grad[i] = bool(input_grad[i]) or first.requires_grad
-            tracer.call_inputs[i] = id(first)  # an id: holding the tensor would change when its bytes are freed
 
     def post(module: torch.nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         i = index.get(id(module))
@@ -220,14 +190,8 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
             tracer.phase = Phase.LOSS
             stack_top = tracer.stack[-1]
             loss, result["loss"] = form_loss(output)
-        replayer = tracer.replayer if isinstance(tracer.replayer, TrainReplayer) else None
-        if replayer is not None:
-            replayer.verify(loss, tags)
-            tracer.region_watch = replayer.enter
         tracer.phase = Phase.BACKWARD
         loss.backward()
-        if replayer is not None:
-            replayer.finish()
         tracer.stack[-1] = stack_top
         tracer.phase = Phase.OPTIMIZER
         _optimizer_step(tracer, modules, optimizer)
@@ -251,21 +215,8 @@ def trace_step(model: torch.nn.Module, modules: list[torch.nn.Module], args: tup
 torch_compat.never_compiled(TrainTracer)  # as in counting/tracer.py: the first step would import torch._dynamo
 
 
-class Held:
-    """A saved tensor in autograd's keeping: ``released`` is called when autograd drops it (the node that saved it
-    has run and let its saved tensors go)."""
-
-    __slots__ = ("released", "tensor")
-
-    def __init__(self, tensor: torch.Tensor, released: Any) -> None:
-        self.tensor, self.released = tensor, released
-
-    def __del__(self) -> None:
-        self.released()
-
-
 def _unpack(packed: Any) -> torch.Tensor:
-    return packed.tensor if type(packed) is Held else packed
+    return packed
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,7 @@ def build_layer(layer: Layer) -> nn.Module:
         return Residual(chains[0])
     if kind == "concat":
         return Concat(chains, a["dim"])
-    if kind == "repeat":  # separate instances of one structure: what replay copies
+    if kind == "repeat":  # separate instances of one structure
         return Chain([Residual(Chain([build_layer(row) for row in layer.branches[0]])) for _ in range(a["times"])])
     if kind == "shared":
         return Shared(chains[0], a["times"])

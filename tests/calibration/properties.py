@@ -7,7 +7,6 @@ that ``benchmarks/calibrate.py`` can count distinct failures and shrink each to 
 - ``paper_vs_flop_counter``: the ``paper`` ops of a meta analysis equal ``FlopCounterMode`` total / 2 of the same
   meta model's forward (eval mode, no grad: what the analysis runs).
 - ``meta_vs_cpu``: every op class total (adds, muls, cmps, divs, exps, norm, macs) is the same on meta and on CPU.
-- ``replay``: ``replay_repeats=True`` gives the same totals, per-layer figures and uncounted ops as ``False``.
 - ``unchanged``: analysing a model (held on CPU, analysed on meta and on CPU; held on meta, analysed on meta) leaves
   it as it was: the same module objects, ``__dict__`` keys and training flags, the same parameter and buffer objects
   with the same values, devices, dtypes and trainability.
@@ -85,7 +84,7 @@ def _op_macs(analysis: archcost.Analysis) -> dict[str, int]:
 
 def paper_vs_flop_counter(spec: NetSpec) -> Finding | None:
     model = build(spec, "meta")
-    ops = _analyze(model, spec, replay_repeats=False).totals["ops"]  # replay has its own property
+    ops = _analyze(model, spec).totals["ops"]
     model.eval()  # ours: built for this check
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
@@ -94,15 +93,14 @@ def paper_vs_flop_counter(spec: NetSpec) -> Finding | None:
     if ops == reference:
         return None
     theirs = {str(op).split(".")[1]: n // 2 for op, n in counter.get_flop_counts().get("Global", {}).items()}
-    ours = _op_macs(_analyze(build(spec, "meta"), spec, replay_repeats=False))
+    ours = _op_macs(_analyze(build(spec, "meta"), spec))
     differ = sorted(op for op in set(theirs) | set(ours) if theirs.get(op, 0) != ours.get(op, 0))
     return Finding("paper_vs_flop_counter", "ops differ: " + ", ".join(differ),
                    f"paper ops {ops:,} vs FlopCounterMode/2 {reference:,}; per op ours {ours} theirs {theirs}")
 
 
 def meta_vs_cpu(spec: NetSpec) -> Finding | None:
-    # A full run on meta: replay is meta-only and has its own property.
-    meta_analysis = _analyze(build(spec, "meta"), spec, replay_repeats=False)
+    meta_analysis = _analyze(build(spec, "meta"), spec)
     cpu_analysis = _analyze(build(spec, "cpu"), spec, device="cpu")
     meta, cpu = meta_analysis.totals, cpu_analysis.totals
     differ = [c for c in CLASSES if meta[c] != cpu[c]]
@@ -114,30 +112,6 @@ def meta_vs_cpu(spec: NetSpec) -> Finding | None:
     cause = f"{only_cpu[0]} uncounted on cpu only" if only_cpu else f"{'/'.join(differ)} differ"
     return Finding("meta_vs_cpu", cause,
                    f"{figures}; cpu uncounted {dict(cpu_analysis.uncounted_ops)}")
-
-
-def replay(spec: NetSpec) -> Finding | None:
-    with_replay = _analyze(build(spec, "meta"), spec, replay_repeats=True)
-    full = _analyze(build(spec, "meta"), spec, replay_repeats=False)
-    differ = [k for k in (*CLASSES, "ops", "params", "activations") if with_replay.totals[k] != full.totals[k]]
-    layers = [name for name, a, b in zip(full.columns["name"], with_replay.columns["own_ops"], full.columns["own_ops"])
-              if a != b]
-    calls = [name for name, a, b in zip(full.columns["name"], with_replay.columns["calls"], full.columns["calls"])
-             if a != b]
-    if not differ and not layers and not calls and with_replay.uncounted_ops == full.uncounted_ops:
-        return None
-    figures = ", ".join(f"{k} replay {with_replay.totals[k]:,} full {full.totals[k]:,}" for k in differ)
-    # The cause is the outermost module whose calls or ops replay got wrong; its type, not its name, is the signature.
-    wrong = [i for i, (a, b, c, d) in enumerate(zip(with_replay.columns["calls"], full.columns["calls"],
-                                                    with_replay.columns["own_ops"], full.columns["own_ops"]))
-             if a != b or c != d]
-    names, types = full.columns["name"], full.columns["type"]
-    cause = "/".join(differ)
-    if wrong:  # replay copied a call wrongly: the module holding the outermost wrong call is the culprit
-        parent = names[min(wrong, key=lambda i: full.columns["depth"][i])].rpartition(".")[0]
-        cause = f"inside a {types[names.index(parent)]} module"
-    return Finding("replay", f"replay differs {cause}",
-                   f"{figures}; layers {layers[:6]}; calls {calls[:6]}")
 
 
 def _snapshot(model: torch.nn.Module) -> list[Any]:
@@ -332,7 +306,7 @@ def saved_vs_cpu(spec: NetSpec) -> Finding | None:
 
 
 PROPERTIES: dict[str, Callable[[NetSpec], Finding | None]] = {
-    "paper_vs_flop_counter": paper_vs_flop_counter, "meta_vs_cpu": meta_vs_cpu, "replay": replay,
+    "paper_vs_flop_counter": paper_vs_flop_counter, "meta_vs_cpu": meta_vs_cpu,
     "unchanged": unchanged, "counted": counted, "train_vs_flop_counter": train_vs_flop_counter,
     "train_memory": train_memory, "memory_meta_vs_cpu": memory_meta_vs_cpu, "saved_vs_cpu": saved_vs_cpu,
 }

@@ -27,7 +27,7 @@ def _cases() -> list[tuple[str, str, str]]:
 
 
 def _analysis(name: str, optimizer: str, dtype: str) -> dict[str, Any]:
-    cache.forget()  # a kept optimizer step or replay plan would hide the path under test
+    cache.forget()  # a kept optimizer step would hide the path under test
     return archcost.analyze(name, batch=2, mode="train", optimizer=optimizer, dtype=dtype).to_dict()
 
 
