@@ -56,7 +56,10 @@ class OutputError(ArchcostError):
 
 
 class InputMismatchError(ForwardError):
-    """The input contradicts what the network's first layers take (channels, rank); the message says what fits."""
+    """The input contradicts what the network's first layers take (channels, rank); the message says what fits. The
+    user's --input is wrong, not the model: a usage error (exit code 2), as the README promises."""
+
+    exit_code = 2
 
 
 class DataDependentError(ForwardError):

@@ -106,7 +106,7 @@ def test_out_file_is_written_atomically(tmp_path: Path, capsys: pytest.CaptureFi
 BAD = [
     (["table", "googlenetx"], 2, "unknown architecture 'googlenetx'; did you mean googlenet"),
     # A 2-dim shape is a per-sample shape now (16x100 for a Conv1d): 3x224 is read as 1x3x224, which conv1 refuses.
-    (["table", "googlenet", "--input", "3x224"], 1, "conv1.0 (Conv2d) expects a 4-d input (N, C, H, W); got 1x3x224"),
+    (["table", "googlenet", "--input", "3x224"], 2, "conv1.0 (Conv2d) expects a 4-d input (N, C, H, W); got 1x3x224"),
     (["table", "googlenet", "--input", "3x2x24x"], 2, "malformed input shape '3x2x24x'"),
     (["table", "googlenet", "--input", "0x3x224x224"], 2, "every dimension must be at least 1"),
     (["table", "googlenet", "--input", "abc"], 2, "malformed input shape 'abc'"),

@@ -186,16 +186,17 @@ def test_the_cli_takes_a_video_shape_and_any_rank(capsys: pytest.CaptureFixture[
 
 
 BAD = [
+    # An input the network's first layers refuse is the user's --input, a usage error: exit 2.
     # The per-sample video shape is 4-d, so it is read as the exact shape: the message says how to fix it.
-    (["table", "test_inputs:video_net", "--input", "3x4x8x8"], 1,
+    (["table", "test_inputs:video_net", "--input", "3x4x8x8"],2,
      "1 (BatchNorm3d) expects a 5-d input (N, C, D, H, W); got 3x4x8x8 read as N=3, C=4: give 1x3x4x8x8"),
-    (["table", "googlenet", "--input", "1x224x224"], 1,
+    (["table", "googlenet", "--input", "1x224x224"],2,
      "conv1.0 (Conv2d) expects 3 input channels; the input 1x1x224x224 has 1 (give --input 3x224x224)"),
-    (["table", "googlenet", "--input", "1x3x16x224x224"], 1,
+    (["table", "googlenet", "--input", "1x3x16x224x224"],2,
      "conv1.0 (Conv2d) expects a 4-d input (N, C, H, W); got 1x3x16x224x224: give --input CxHxW"),
-    (["table", "test_inputs:conv1d_net", "--input", "3x100"], 1,
+    (["table", "test_inputs:conv1d_net", "--input", "3x100"],2,
      "0 (Conv1d) expects 16 input channels; the input 1x3x100 has 3 (give --input 16x100)"),
-    (["table", "test_inputs:tokens", "--input", "128"], 1,
+    (["table", "test_inputs:tokens", "--input", "128"],2,
      "embed (Embedding) expects integer token ids; the input 1x128 is a float tensor (give an integer dtype, "
      "e.g. --input 128:int64)"),
     (["table", "test_inputs:video_net", "--input", "1x3x4x8x8", "--batch", "2"], 2,
