@@ -10,8 +10,8 @@ from archcost.plots.chart_data import ChartData
 from archcost.plots.memory_data import KINDS
 from archcost.plots.style import PALETTE, add_caption, new_figure, rc_context
 
-LABELS = {"parameter_bytes": "parameters", "gradient_bytes": "gradients", "optimizer_state_bytes": "optimizer state",
-          "saved_activation_bytes": "saved activations", "backward_transient_bytes": "backward transient"}
+LABELS = {"parameter_bytes": "parameters", "buffer_bytes": "buffers", "gradient_bytes": "gradients",
+          "optimizer_state_bytes": "optimizer state", "saved_activation_bytes": "saved activations", "backward_transient_bytes": "backward transient"}
 DEVICE_ON_SCALE = 1.5  # the device line is drawn on the axis when it is at most this many times the tallest bar
 
 

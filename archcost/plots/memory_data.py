@@ -11,7 +11,7 @@ from typing import Any
 from archcost.errors import UsageError
 from archcost.plots.chart_data import ChartData
 
-KINDS = ("parameter_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",
+KINDS = ("parameter_bytes", "buffer_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",
          "backward_transient_bytes")
 
 

@@ -25,8 +25,10 @@ from archcost.training.optimizer_state import (
 class TrainMemory:
     """Bytes of one training step.
 
-    ``peak_train_bytes`` = parameter_bytes + optimizer_state_bytes + gradient_bytes + saved_activation_bytes
-    + backward_transient_bytes. That is the memory live at the start of the backward when the gradients of the
+    ``peak_train_bytes`` = parameter_bytes + buffer_bytes + optimizer_state_bytes + gradient_bytes
+    + saved_activation_bytes + backward_transient_bytes. ``buffer_bytes`` is the model's other state (batch norm's
+    running statistics and step counters): autograd holds some of it for the backward too, but it exists whether or
+    not a step runs, so it is counted once, here, and never in ``saved_activation_bytes``. That is the memory live at the start of the backward when the gradients of the
     previous step are kept (``zero_grad(set_to_none=False)``, the worst case for gradients) and every saved tensor
     is still held, plus the largest set of tensors one backward op produces at once (``backward_transient_bytes``).
     It is not an upper bound of what a process holds: the forward's temporaries that nothing saves (freed as the
@@ -35,6 +37,7 @@ class TrainMemory:
     """
 
     parameter_bytes: int
+    buffer_bytes: int
     gradient_bytes: int
     optimizer_state_bytes: int
     saved_activation_bytes: int
@@ -72,6 +75,11 @@ def _meta_inputs(example_inputs: Any, dtype: torch.dtype) -> tuple[Any, ...]:
                  if isinstance(a, torch.Tensor) else a for a in args)
 
 
+def _stored_bytes(t: torch.Tensor, dtype: torch.dtype) -> int:
+    """Bytes of a parameter or buffer in the step's dtype (floating ones are cast, as _stand_ins does)."""
+    return t.numel() * (dtype.itemsize if t.is_floating_point() else t.element_size())
+
+
 def _unique_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     return list(model.parameters())  # torch already drops shared (tied) parameters here
 
@@ -99,14 +107,17 @@ def training_memory(model: torch.nn.Module, example_inputs: Any, *, optimizer: s
     by_layer: dict[str, int] = {}
     for key, nbytes in trace.saved.items():
         by_layer[trace.owner[key]] = by_layer.get(trace.owner[key], 0) + nbytes
-    parameter_bytes = sum(p.numel() * (dt.itemsize if p.is_floating_point() else p.element_size()) for p in params)
+    parameter_bytes = sum(_stored_bytes(p, dt) for p in params)
+    buffer_bytes = sum(_stored_bytes(b, dt) for b in model.buffers())
     gradient_bytes = trainable * dt.itemsize
     state_bytes = optimizer_state_bytes(trainable, optimizer=optimizer, dtype=dt, master_dtype=master)
     saved = sum(trace.saved.values())
     return TrainMemory(
-        parameter_bytes=parameter_bytes, gradient_bytes=gradient_bytes, optimizer_state_bytes=state_bytes,
-        saved_activation_bytes=saved, backward_transient_bytes=trace.backward_transient_bytes,
-        peak_train_bytes=parameter_bytes + gradient_bytes + state_bytes + saved + trace.backward_transient_bytes,
+        parameter_bytes=parameter_bytes, buffer_bytes=buffer_bytes, gradient_bytes=gradient_bytes,
+        optimizer_state_bytes=state_bytes, saved_activation_bytes=saved,
+        backward_transient_bytes=trace.backward_transient_bytes,
+        peak_train_bytes=parameter_bytes + buffer_bytes + gradient_bytes + state_bytes + saved
+        + trace.backward_transient_bytes,
         saved_by_layer=dict(sorted(by_layer.items(), key=lambda kv: -kv[1])),
         checkpoint_kept_bytes=dict(trace.checkpoint_input_bytes), recomputed_macs=dict(trace.recomputed_macs),
         optimizer=optimizer, dtype=str(dt).removeprefix("torch."),

@@ -32,7 +32,19 @@ def test_parameter_gradient_and_state_bytes_by_hand(optimizer: str, dtype: str, 
     assert m.gradient_bytes == trainable * size
     expected_state = trainable * BUFFERS[optimizer] * size if master is None else trainable * (BUFFERS[optimizer] + 1) * 4
     assert m.optimizer_state_bytes == expected_state
+    assert m.buffer_bytes == 0  # an MLP has no buffer
     assert m.peak_train_bytes == (m.parameter_bytes + m.gradient_bytes + m.optimizer_state_bytes
+                                  + m.saved_activation_bytes + m.backward_transient_bytes)
+
+
+@pytest.mark.parametrize(("dtype", "size"), [("float32", 4), ("bfloat16", 2)])
+def test_buffer_bytes_by_hand_and_in_the_peak(dtype: str, size: int) -> None:
+    # BatchNorm1d(16): running_mean and running_var (floating: the step's dtype) and num_batches_tracked (int64,
+    # kept as it is). Model state the step needs, outside parameters and saved activations: the peak holds it once.
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.BatchNorm1d(16))
+    m = training_memory(model, torch.empty(3, 8), optimizer="sgd", dtype=dtype)
+    assert m.buffer_bytes == 2 * 16 * size + 8
+    assert m.peak_train_bytes == (m.parameter_bytes + m.buffer_bytes + m.gradient_bytes + m.optimizer_state_bytes
                                   + m.saved_activation_bytes + m.backward_transient_bytes)
 
 

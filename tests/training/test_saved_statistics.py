@@ -50,8 +50,14 @@ def test_resnet18_saved_bytes_are_a_real_steps_including_batch_norm_statistics()
     statistics_bytes = 2 * 4 * channels
     saved_statistics = sum(t.nbytes for t in _batch_norm_statistics(norms))
     assert saved_statistics == statistics_bytes > 0
-    # The buffers autograd also holds are the running statistics: the same count of channels.
+    # The buffers autograd also holds are the running statistics: the same count of channels. They are model state,
+    # counted once in buffer_bytes (with the int64 step counters autograd does not hold), so the peak has them.
     assert real["buffers"] == sum(m.running_mean.nbytes + m.running_var.nbytes for m in norms) == statistics_bytes
+    counters = sum(m.num_batches_tracked.nbytes for m in norms)
+    memory = analysis.provenance["memory"]
+    assert memory["buffer_bytes"] == real["buffers"] + counters == 38_400 + 160
+    # Everything autograd keeps for the backward, parameters apart (issue 21's 44,444,500 bytes), is in the peak.
+    assert predicted + real["buffers"] == real["step"] + real["buffers"] == 44_444_500
 
 
 def _batch_norm_statistics(norms: list[torch.nn.BatchNorm2d]) -> list[torch.Tensor]:
