@@ -142,6 +142,7 @@ def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None, *, e
 
 
 def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: list[Path], existing: Path) -> str:
+    from archcost.report_summary import summary_lines
     from archcost.reproduce import TARGETS, tables
 
     googlenet, inception = reproductions["googlenet-table1"], reproductions["inception-module"]
@@ -153,6 +154,7 @@ def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: l
         "published figures come from the data files in `archcost/published/`, each with its source. MACs are "
         "multiply-accumulates; papers' FLOPs, ops and multiply-adds are MACs.",
         "",
+        *summary_lines(googlenet, inception),
         paper_md.replace("### ", "## ", 1).rstrip("\n"),
         "",
         tables.markdown(googlenet).rstrip("\n"),
