@@ -38,6 +38,9 @@ __all__ = [
     "set_version",
     "version",
     "storage_key",
+    "fused_recurrent_kernels",
+    "set_fused_recurrent_kernels",
+    "python_dispatcher",
 ]
 
 # nn.Module's own tables in its __dict__, name -> tensor or None (a registered None) / child module or None.
@@ -137,3 +140,20 @@ def never_compiled(mode: type[TorchDispatchMode]) -> None:
     original = getattr(mode.__dict__["__torch_dispatch__"], "__wrapped__", None)
     if original is not None and getattr(original, "__dynamo_disable", None) is None:
         original.__dynamo_disable = original  # type: ignore[attr-defined]
+
+
+def fused_recurrent_kernels() -> tuple[bool, bool]:
+    """Whether oneDNN and cuDNN may run (torch._C's global switches, which torch.backends reads too)."""
+    return torch._C._get_mkldnn_enabled(), torch._C._get_cudnn_enabled()
+
+
+def set_fused_recurrent_kernels(mkldnn: bool, cudnn: bool) -> None:
+    torch._C._set_mkldnn_enabled(mkldnn)
+    torch._C._set_cudnn_enabled(cudnn)
+
+
+def python_dispatcher() -> Any:
+    """A context in which ops with a Python decomposition run it (torch._dispatch.python.enable_python_dispatcher)."""
+    from torch._dispatch.python import enable_python_dispatcher
+
+    return enable_python_dispatcher()

@@ -196,3 +196,35 @@ def test_set_version_puts_back_the_counter_a_graph_checks() -> None:
     assert torch_compat.version(weight) == 0 == torch_compat.version(view)  # one counter for a storage's views
     loss.backward()
     assert weight.grad is not None and weight.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_fused_recurrent_switches_turn_onednn_off_and_back() -> None:
+    was = torch_compat.fused_recurrent_kernels()
+    try:
+        torch_compat.set_fused_recurrent_kernels(False, False)
+        assert torch_compat.fused_recurrent_kernels() == (False, False)
+        assert torch.backends.mkldnn.enabled is False and torch.backends.cudnn.enabled is False  # the public view
+    finally:
+        torch_compat.set_fused_recurrent_kernels(*was)
+    assert torch_compat.fused_recurrent_kernels() == was
+
+
+def test_python_dispatcher_runs_the_python_decomposition_of_lstm() -> None:
+    # Under the Python dispatcher aten.lstm's CompositeImplicit kernel is torch's Python decomposition: an LSTM on CPU
+    # with oneDNN off then runs one addmm per step and gate (no mkldnn_rnn_layer), as it does on meta.
+    seen: list[str] = []
+
+    class Spy(torch_compat.TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            seen.append(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    lstm = torch.nn.LSTM(4, 3)
+    was = torch_compat.fused_recurrent_kernels()
+    try:
+        torch_compat.set_fused_recurrent_kernels(False, False)
+        with torch_compat.python_dispatcher(), Spy():
+            lstm(torch.randn(5, 1, 4))
+    finally:
+        torch_compat.set_fused_recurrent_kernels(*was)
+    assert "mkldnn_rnn_layer" not in seen and seen.count("addmm") + seen.count("mm") >= 5

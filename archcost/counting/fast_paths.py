@@ -60,10 +60,9 @@ def unfused(record: list[str]) -> Iterator[None]:
 @contextmanager
 def _unfused_recurrent(record: list[str]) -> Iterator[None]:
     """oneDNN and cuDNN off while a recurrent module's forward runs; each switch restored as it was on exit."""
-    from torch._dispatch.python import enable_python_dispatcher
     from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
-    was = (torch._C._get_mkldnn_enabled(), torch._C._get_cudnn_enabled())
+    was = torch_compat.fused_recurrent_kernels()
 
     dispatchers: list[Any] = []
 
@@ -71,16 +70,14 @@ def _unfused_recurrent(record: list[str]) -> Iterator[None]:
         if isinstance(module, torch.nn.RNNBase):
             if any(was) and RNN_FUSED not in record:
                 record.append(RNN_FUSED)
-            torch._C._set_mkldnn_enabled(False)
-            torch._C._set_cudnn_enabled(False)
-            dispatchers.append(enable_python_dispatcher())
+            torch_compat.set_fused_recurrent_kernels(False, False)
+            dispatchers.append(torch_compat.python_dispatcher())
             dispatchers[-1].__enter__()
 
     def back(module: torch.nn.Module, inputs: Any, output: Any) -> None:
         if isinstance(module, torch.nn.RNNBase):
             dispatchers.pop().__exit__(None, None, None)
-            torch._C._set_mkldnn_enabled(was[0])
-            torch._C._set_cudnn_enabled(was[1])
+            torch_compat.set_fused_recurrent_kernels(*was)
 
     handles = (register_module_forward_pre_hook(off), register_module_forward_hook(back))
     try:
@@ -90,8 +87,7 @@ def _unfused_recurrent(record: list[str]) -> Iterator[None]:
             dispatchers.pop().__exit__(None, None, None)
         for handle in handles:
             handle.remove()
-        torch._C._set_mkldnn_enabled(was[0])
-        torch._C._set_cudnn_enabled(was[1])
+        torch_compat.set_fused_recurrent_kernels(*was)
 
 
 def ran_attention(ops: Iterable[str], modules: Iterable[torch.nn.Module]) -> bool:
