@@ -20,7 +20,9 @@ that ``benchmarks/calibrate.py`` can count distinct failures and shrink each to 
 - ``memory_meta_vs_cpu``: ``memory_bytes`` and ``peak_activation_bytes`` are the same on meta (the default
   analysis, replay on) and on CPU.
 - ``saved_vs_cpu``: a train-mode analysis's ``saved_activation_bytes`` (traced on meta) equals the distinct storages
-  ``saved_tensors_hooks`` captures in a real CPU forward with archcost's loss, parameters and buffers apart. The
+  ``saved_tensors_hooks`` captures in a real CPU forward with archcost's loss, parameters and buffers apart (a view
+  counts its base's whole storage, a tensor of its own the bytes it reaches: a kernel's spare capacity is allocator
+  slack, see ``_held_bytes``). The
   real step runs the unfused path the analysis counts (counting/fast_paths.py): CPU's fused kernels save other
   tensors (flash attention a log-sum-exp instead of the attention weights, the C++ LSTM its own workspace).
 """
@@ -281,13 +283,24 @@ def _real_saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
         kept.append(t)
         ptr = t.untyped_storage().data_ptr()
         if ptr not in state:
-            seen.setdefault(ptr, t.untyped_storage().nbytes())
+            seen[ptr] = max(seen.get(ptr, 0), _held_bytes(t))
         return t
 
     model.train()
     with unfused([]), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         _quiet(lambda: form_loss(model(x)))
     return sum(seen.values())
+
+
+def _held_bytes(t: torch.Tensor) -> int:
+    """The bytes a saved tensor keeps alive: a view keeps its base's whole storage; a tensor of its own keeps what it
+    reaches. The difference is a CPU kernel's spare capacity: slow_conv_transpose3d resizes its output inside a larger
+    scratch storage (a 1x1x1 kernel from 2 to 1 channels: 108 tensor bytes in 216), which is allocator slack, not a
+    tensor the step saves, and the meta trace (like any device-independent figure) cannot see it."""
+    if t._base is not None:
+        return t.untyped_storage().nbytes()
+    return (t.storage_offset() + sum((n - 1) * st for n, st in zip(t.shape, t.stride())) + 1) * t.element_size() \
+        if t.numel() else 0
 
 
 def saved_vs_cpu(spec: NetSpec) -> Finding | None:
