@@ -275,21 +275,10 @@ def _real_saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
     from archcost.counting.fast_paths import unfused
     from archcost.training.loss import form_loss
 
-    state = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
-    seen: dict[int, int] = {}
-    kept: list[torch.Tensor] = []  # alive to the end, so no address is reused while we count
+    from saved_reference import saved_storages
 
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        kept.append(t)
-        ptr = t.untyped_storage().data_ptr()
-        if ptr not in state:
-            seen[ptr] = max(seen.get(ptr, 0), _held_bytes(t))
-        return t
-
-    model.train()
-    with unfused([]), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        _quiet(lambda: form_loss(model(x)))
-    return sum(seen.values())
+    with unfused([]):
+        return saved_storages(model, lambda: _quiet(lambda: form_loss(model(x))), held=_held_bytes)["step"]
 
 
 def _held_bytes(t: torch.Tensor) -> int:

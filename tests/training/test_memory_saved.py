@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from archcost.training.memory import training_memory
+from saved_reference import saved_storages
 from archcost.zoo.resolve import build
 
 # One network per family the issue names; small inputs keep a real CPU step quick.
@@ -20,28 +21,15 @@ def _native_shape(name: str) -> tuple[int, ...]:
 
 
 def _real_saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
-    """The bytes autograd saves in one real training step: one count per storage (by address), parameters apart."""
-    param_ptrs = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    param_ptrs |= {b.untyped_storage().data_ptr() for b in model.buffers()}
-    seen: dict[int, int] = {}
-    kept: list[torch.Tensor] = []  # alive to the end, so no address is reused while we count
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        kept.append(t)
-        ptr = t.untyped_storage().data_ptr()
-        if ptr not in param_ptrs:
-            seen.setdefault(ptr, t.untyped_storage().nbytes())
-        return t
-
-    model.train()
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    """The bytes autograd saves in one real training step: one count per storage, parameters and buffers apart."""
+    def forward() -> None:
         out = model(x)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
+        out = out[0] if isinstance(out, (tuple, list)) else out
         loss = torch.nn.functional.cross_entropy(out, torch.zeros(out.shape[0], dtype=torch.int64)) \
             if out.dim() == 2 else out.sum()
-    loss.backward()
-    return sum(seen.values())
+        loss.backward()
+
+    return saved_storages(model, forward)["step"]
 
 
 @pytest.mark.parametrize(("name", "shape"), CASES, ids=[c[0] for c in CASES])

@@ -11,29 +11,14 @@ from __future__ import annotations
 import torch
 
 import archcost
+from saved_reference import saved_storages
 from archcost.training.loss import form_loss
 from archcost.zoo.resolve import build
 
 
 def _real_saved(model: torch.nn.Module, x: torch.Tensor) -> dict[str, int]:
     """Bytes of the distinct storages a real CPU step packs, split into buffers and the rest (parameters apart)."""
-    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    buffers = {b.untyped_storage().data_ptr() for b in model.buffers()}
-    seen: dict[int, int] = {}
-    kept: list[torch.Tensor] = []  # alive to the end, so no address is reused while we count
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        kept.append(t)
-        ptr = t.untyped_storage().data_ptr()
-        if ptr not in parameters:
-            seen.setdefault(ptr, t.untyped_storage().nbytes())
-        return t
-
-    model.train()
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        form_loss(model(x))
-    return {"buffers": sum(n for p, n in seen.items() if p in buffers),
-            "step": sum(n for p, n in seen.items() if p not in buffers)}
+    return saved_storages(model, lambda: form_loss(model(x)))
 
 
 def test_resnet18_saved_bytes_are_a_real_steps_including_batch_norm_statistics() -> None:
