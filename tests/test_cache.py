@@ -26,12 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The cache folder (ARCHCOST_CACHE_DIR); the disk store's entries live in its results/ subfolder."""
-    base = tmp_path / "cache"
-    monkeypatch.setenv("ARCHCOST_CACHE_DIR", str(base))
-    monkeypatch.delenv("ARCHCOST_NO_CACHE", raising=False)
-    return base
+def folder(cache_folder: Path) -> Path:
+    return cache_folder  # tests/conftest.py: the disk store on, in a temporary folder
 
 
 def _entries(base: Path) -> list[Path]:

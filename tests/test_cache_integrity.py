@@ -20,11 +20,8 @@ NETWORK = "resnet20"
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    base = tmp_path / "cache"
-    monkeypatch.setenv("ARCHCOST_CACHE_DIR", str(base))
-    monkeypatch.delenv("ARCHCOST_NO_CACHE", raising=False)
-    return base
+def folder(cache_folder: Path) -> Path:
+    return cache_folder  # tests/conftest.py: the disk store on, in a temporary folder
 
 
 def _table(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
