@@ -59,8 +59,8 @@ def memory_chart(*, arch: str, batches: tuple[int, ...], device_bytes: int | Non
         rows.append(row)
     precision = dtype if master_dtype is None else f"{dtype} with {master_dtype} master weights"
     caption = [(f"{resolved.name}: memory of one training step ({optimizer}, {precision}), traced by archcost on "
-               "the meta device; peak = parameters + buffers + gradients + optimizer state + saved activations + the largest "
-               "backward transient.")]
+               "the meta device; peak = parameters + buffers + gradients + optimizer state + saved activations + "
+               "the largest backward transient.")]
     if device_bytes is not None:
         caption.append(f"Largest batch that fits {device_bytes / 1e9:,.1f} GB: {fits:,} (doubling + bisection, "
                        "each batch traced).")
