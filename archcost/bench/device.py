@@ -20,7 +20,7 @@ import torch
 
 from archcost.bench.procfs import proc_field, proc_kib_bytes
 from archcost.bench.settings import BenchDevice, BenchDtype
-from archcost.errors import DeviceError, first_line
+from archcost.errors import DeviceError, Option, first_line
 from archcost.prepare import DTYPES
 
 # Substrings of the RuntimeError torch raises when a kernel has no implementation for a dtype on a device.
@@ -30,7 +30,8 @@ OUT_OF_MEMORY_MESSAGES = ("out of memory", "can't allocate memory", "cannot allo
 
 def check_device(device: BenchDevice) -> None:
     if device is BenchDevice.CUDA and not torch.cuda.is_available():
-        raise DeviceError(f"--device cuda was asked for but CUDA is not available here (torch {torch.__version__})")
+        raise DeviceError(f"$device was asked for but CUDA is not available here (torch {torch.__version__})",
+                          Option("device", "cuda"))
 
 
 def is_out_of_memory(error: BaseException) -> bool:

@@ -19,7 +19,7 @@ from archcost.bench.failures import failure
 from archcost.bench.load import Load, assess, read_load
 from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
-from archcost.errors import ArchcostError, UsageError, first_line
+from archcost.errors import ArchcostError, Option, UsageError, first_line
 from archcost.prepare import DTYPES
 
 SCHEMA = "archcost.bench/1"
@@ -257,8 +257,8 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         if isinstance(arch, str):
             resolve(arch)  # an unknown name fails here, before anything is measured
     if settings.isolate and any(not isinstance(a, str) for a in archs):
-        raise UsageError("--isolate runs each network in a fresh process, so it takes registry names or import "
-                         "paths, not model instances")
+        raise UsageError("$isolate runs each network in a fresh process, so it takes registry names or import "
+                         "paths, not model instances", Option("isolate"))
     check_device(settings.device)
     load_1min, cores = read_load()  # before anything of ours runs, so the load is the other work's
     saved_threads, saved_autotune = torch.get_num_threads(), torch.backends.cudnn.benchmark

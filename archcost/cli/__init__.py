@@ -19,12 +19,13 @@ def _fail(message: str, code: int) -> int:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code instead of exiting (used by ``main`` and by tests)."""
     from archcost.cli.commands import app
+    from archcost.cli.errors import message
     from archcost.errors import ArchcostError
 
     try:
         result = app(args=argv, standalone_mode=False, prog_name="archcost")
     except ArchcostError as error:
-        return _fail(str(error), error.exit_code)
+        return _fail(message(error), error.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError
 from archcost.plots.chart_data import ChartData
 
 KINDS = ("parameter_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",
@@ -37,7 +37,7 @@ def memory_chart(*, arch: str, batches: tuple[int, ...], device_bytes: int | Non
 
     check_optimizer(optimizer)
     if not batches or min(batches) < 1:
-        raise UsageError("--batch takes positive batch sizes, e.g. 1,2,4,8")
+        raise UsageError("$batch takes positive batch sizes, e.g. 1,2,4,8", Option("batch"))
     resolved = resolve(arch)
     if resolved.input_shape is None:
         raise UsageError(f"{arch}: its input shape is not known; plot memory needs a registry network")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from archcost import argtypes
-from archcost.errors import ArchcostError, BuildError, UsageError, first_line
+from archcost.errors import ArchcostError, BuildError, Option, UsageError, first_line, literal
 from archcost.zoo import registry
 
 
@@ -201,18 +201,20 @@ def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) 
     if resolved.entry is not None:
         # torch refuses a size it cannot make (a negative width: RuntimeError) as the builder refuses a value.
         if called and isinstance(error, (TypeError, ValueError, RuntimeError)):
-            return BuilderArgumentError(f"{resolved.name} cannot be built with {_given(called)}: {message}")
+            given, low = _given(called)
+            return BuilderArgumentError(f"{resolved.name} cannot be built with {given}: {literal(message)}", *low)
         return error  # a zoo builder failing on its defaults is archcost's bug: the CLI says internal error
     return BuildError(f"building {resolved.name} failed: {message}")
 
 
-def _given(called: dict[str, Any]) -> str:
-    """The builder arguments as given (``--set`` keys); a number below 1 is named as the likely culprit."""
-    given = ", ".join(f"{k}={v!r}" for k, v in called.items())
+def _given(called: dict[str, Any]) -> tuple[str, tuple[Option, ...]]:
+    """The builder arguments as given, for a message naming options; a number below 1 is named as the likely
+    culprit, the builder arguments it names returned beside."""
+    given = literal(", ".join(f"{k}={v!r}" for k, v in called.items()))
     low = [k for k, v in called.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 1]
-    if low:
-        given += f" (--set {', '.join(low)} takes a positive number here)"
-    return given
+    if not low:
+        return given, ()
+    return f"{given} ($overrides takes a positive number here)", (Option("overrides", ", ".join(low)),)
 
 
 def construct(spec: str | Resolved, *, device: str = "meta", overrides: dict[str, Any] | None = None,

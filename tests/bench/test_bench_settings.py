@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archcost.bench.settings import BenchDevice, BenchDtype, BenchSettings, parse_batches
+from archcost.cli.errors import message as cli_message
 from archcost.errors import UsageError
 
 
@@ -15,8 +16,9 @@ def test_parse_batches(text: str, expected: tuple[int, ...]) -> None:
 
 @pytest.mark.parametrize("text", ["1,,x", "", "1,", "x", "0", "1,-2", "2.5", "8,8"])
 def test_malformed_batches(text: str) -> None:
-    with pytest.raises(UsageError, match="malformed --batch"):
+    with pytest.raises(UsageError, match="malformed batches") as raised:
         parse_batches(text)
+    assert cli_message(raised.value).startswith(f"malformed --batch {text!r}: ")  # the flag on the command line
 
 
 def test_settings_round_trip_through_json_types() -> None:
