@@ -156,7 +156,7 @@ def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices
         raise ArgumentTypeError(f"model_or_name takes a network name or import path (a string) or an nn.Module, "
                                 f"got {type(model_or_name).__name__} {model_or_name!r}")
     argtypes.whole_number(batch, "batch")
-    accepted = {"device": Device, "convention": Convention, "backend": Backend, "dtype": DTYPES,
+    accepted: dict[str, Any] = {"device": Device, "convention": Convention, "backend": Backend, "dtype": DTYPES,
                 "mode": ("inference", "train"), "optimizer": Optimizer}
     for name, value in choices.items():
         options = ", ".join(str(getattr(c, "value", c)) for c in accepted[name])

@@ -90,7 +90,7 @@ def _classify(arch: str, batch: int, settings: BenchSettings, error: BaseExcepti
 def _prepare(model: torch.nn.Module, settings: BenchSettings) -> tuple[torch.nn.Module, Any]:
     model = model.to(device=settings.device.value, dtype=DTYPES[settings.dtype]).eval()
     if settings.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # real, not in the stubs
     forward: Any = torch.compile(model) if settings.compile else model
     return model, forward
 
@@ -268,7 +268,7 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         peak = device_peak(settings.device, settings.dtype)
         report = BenchReport(device=describe(settings.device), peak=peak.to_dict(), settings=settings)
         for arch in archs:
-            if settings.isolate:
+            if settings.isolate and isinstance(arch, str):  # instances were refused above
                 from archcost.bench.isolate import measure_isolated
 
                 records = measure_isolated(arch, batches, settings, overrides=overrides, observer=observer)

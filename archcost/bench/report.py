@@ -98,7 +98,9 @@ def measure_report(plan: MeasurePlan, *, runner: Runner | None = None,
     from archcost.zoo.registry import list_architectures
 
     if runner is None:
-        from archcost.bench.harness import run as runner
+        from archcost.bench.harness import run as default_runner
+
+        runner = default_runner
     known = set(list_architectures())
     began = clock()
     skipped: list[str] = []

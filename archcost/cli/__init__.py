@@ -38,7 +38,7 @@ def run(argv: list[str] | None = None) -> int:
             return int(getattr(error, "exit_code", 0))
         if kind == "Abort":
             return _fail("aborted", 1)
-        if kind == "NoArgsIsHelpError":
+        if kind == "NoArgsIsHelpError" and hasattr(error, "format_message"):
             # A command (or bare `archcost`) run with nothing to do: the whole help, not its first line, on stderr
             # with exit 2, as typer's standalone no_args_is_help does.
             sys.stderr.write(error.format_message().rstrip() + "\n")

@@ -46,7 +46,7 @@ def _unary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return args[0]
 
 
-def _binary_shape(args: Sequence[Any]) -> tuple[torch.Size, torch.dtype] | None:
+def _binary_shape(args: Sequence[Any]) -> tuple[tuple[int, ...], torch.dtype] | None:
     a, b = args[0], args[1]
     if not isinstance(a, torch.Tensor):
         return None

@@ -119,7 +119,8 @@ def _find(document: Any, key: str) -> Any:
 
 def roofline_chart(*, bench: dict[str, Any]) -> ChartData:
     """Achieved GFLOP/s of each network and batch against its arithmetic intensity, under the measured roofs."""
-    rows, peaks = [], {}
+    rows: list[dict[str, Any]] = []
+    peaks: dict[str, float] = {}
     for result in bench["results"]:
         achieved, fraction = result.get("achieved_gflops"), result.get("peak_fraction")
         if not achieved:

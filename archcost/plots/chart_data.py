@@ -97,7 +97,7 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
                    bench: dict[str, Any] | None = None) -> ChartData:
     """Top-1 accuracy against computed cost (Canziani et al. 2016, Fig. 2): bubble area proportional to parameters."""
     if x not in X_AXES:
-        raise UsageError(f"unknown $x {x!r}; choose one of {', '.join(X_AXES)}", Option("x"), accepted=X_AXES)
+        raise UsageError(f"unknown $x {x!r}; choose one of {', '.join(X_AXES)}", Option("x"), accepted=tuple(X_AXES))
     if x == "latency" and bench is None:
         raise UsageError("$x needs a timing file: $bench (the JSON of 'archcost bench')", Option("x", "latency"),
                          Option("bench", "FILE"))

@@ -41,11 +41,11 @@ def memory_chart(*, arch: str, batches: tuple[int, ...], device_bytes: int | Non
     resolved = resolve(arch)
     if resolved.input_shape is None:
         raise UsageError(f"{arch}: its input shape is not known; plot memory needs a registry network")
-    model = build(arch)
+    model, per_sample = build(arch), resolved.input_shape
 
     @cache
     def memory(batch: int) -> Any:
-        x = torch.empty((batch, *resolved.input_shape), device="meta")
+        x = torch.empty((batch, *per_sample), device="meta")
         return training_memory(model, x, optimizer=optimizer, dtype=dtype, master_dtype=master_dtype)
 
     fits = None if device_bytes is None else largest_batch(lambda b: memory(b).peak_train_bytes, device_bytes)

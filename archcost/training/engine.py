@@ -187,5 +187,5 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
     model, resolved, name, _ = model_and_name(model_or_name, Device.META, dtype, overrides, given)
     examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
-    return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
+    return train_module(model, name, tuple(args), kwargs, examples, dtype=dtype, convention=convention,
                         optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})

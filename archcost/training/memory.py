@@ -102,11 +102,12 @@ def training_memory(model: torch.nn.Module, example_inputs: Any, *, optimizer: s
     parameter_bytes = sum(p.numel() * (dt.itemsize if p.is_floating_point() else p.element_size()) for p in params)
     gradient_bytes = trainable * dt.itemsize
     state_bytes = optimizer_state_bytes(trainable, optimizer=optimizer, dtype=dt, master_dtype=master)
-    saved = sum(trace.saved.values())
+    saved_bytes = sum(trace.saved.values())
     return TrainMemory(
         parameter_bytes=parameter_bytes, gradient_bytes=gradient_bytes, optimizer_state_bytes=state_bytes,
-        saved_activation_bytes=saved, backward_transient_bytes=trace.backward_transient_bytes,
-        peak_train_bytes=parameter_bytes + gradient_bytes + state_bytes + saved + trace.backward_transient_bytes,
+        saved_activation_bytes=saved_bytes, backward_transient_bytes=trace.backward_transient_bytes,
+        peak_train_bytes=(parameter_bytes + gradient_bytes + state_bytes + saved_bytes
+                          + trace.backward_transient_bytes),
         saved_by_layer=dict(sorted(by_layer.items(), key=lambda kv: -kv[1])),
         checkpoint_kept_bytes=dict(trace.checkpoint_input_bytes), recomputed_macs=dict(trace.recomputed_macs),
         optimizer=optimizer, dtype=str(dt).removeprefix("torch."),
