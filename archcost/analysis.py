@@ -231,7 +231,8 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
     held = _model_device(model)
     args, kwargs = make(examples, device=device.value, random=random_inputs)
     if held is not None and held != device.value and device is not Device.META:
-        raise DeviceError(f"the model's tensors are on {held}; analyse it there ($device) or on meta", Option("device", held))
+        raise DeviceError(f"the model's tensors are on {held}; analyse it there ($device) or on meta",
+                          Option("device", held))
 
     if torch_dtype is not torch.float32 and held is not None:
         if any(p.dtype != torch_dtype for p in model.parameters()):

@@ -49,7 +49,8 @@ def batched(dims: tuple[int, ...], *, batch: int | None, what: str) -> tuple[int
     if len(dims) <= PER_SAMPLE_MAX_DIMS:
         return check_size((batch or 1, *dims), what=what)
     if batch is not None and batch != dims[0]:
-        raise ShapeError(f"input shape {literal(repr(what))} has batch {dims[0]} but $batch says {batch}", Option("batch"))
+        raise ShapeError(f"input shape {literal(repr(what))} has batch {dims[0]} but $batch says {batch}",
+                         Option("batch"))
     return check_size(dims, what=what)
 
 

@@ -39,6 +39,7 @@ def test_every_pending_exception_is_still_needed() -> None:
 
 def test_the_check_counts_a_nested_function_and_a_method() -> None:
     body = "\n".join(f"        x{i} = {i}" for i in range(MAX_LINES))  # MAX_LINES lines at the depth of a method
-    source = f"def outer():\n    def inner():\n{body}\nclass C:\n    def m(self):\n{body}\n    def short(self):\n{body[:40]}"
+    source = (f"def outer():\n    def inner():\n{body}\n"
+              f"class C:\n    def m(self):\n{body}\n    def short(self):\n{body[:40]}")
     assert long_functions(source, "f.py") == {"f.py:outer": MAX_LINES + 2, "f.py:inner": MAX_LINES + 1,
                                               "f.py:m": MAX_LINES + 1}

@@ -93,7 +93,8 @@ def parse_batches(text: str) -> tuple[int, ...]:
                          "e.g. 1,8,32", Option("batches"))
     batches = tuple(int(item) for item in items)
     if any(b < 1 for b in batches):
-        raise UsageError(f"malformed $batches {literal(repr(text))}: every batch size must be at least 1", Option("batches"))
+        raise UsageError(f"malformed $batches {literal(repr(text))}: every batch size must be at least 1",
+                         Option("batches"))
     if len(set(batches)) != len(batches):
         raise UsageError(f"malformed $batches {literal(repr(text))}: a batch size is repeated", Option("batches"))
     return batches

@@ -38,8 +38,8 @@ def drift(reproductions: Sequence[Reproduction], *, path: Path | None = None) ->
     """What moved against the golden file, one line per moved value; empty when nothing did."""
     path = path or GOLDEN_PATH
     if not path.is_file():
-        raise GoldenMissingError(f"no golden file at {literal(str(path))}; create it with 'archcost reproduce $write_golden'",
-                                 Option("write_golden"))
+        raise GoldenMissingError(f"no golden file at {literal(str(path))}; create it with "
+                                 "'archcost reproduce $write_golden'", Option("write_golden"))
     golden = json.loads(path.read_text(encoding="utf-8"))["targets"]
     moved = []
     for current in snapshot(reproductions)["targets"].items():

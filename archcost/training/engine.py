@@ -41,7 +41,8 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     named = list(model.named_modules())
     names, modules = [n for n, _ in named], [m for _, m in named]
     if not any(p.requires_grad for p in model.parameters()):
-        raise UsageError(f"$mode: {literal(name)} has no trainable parameters (all frozen or none)", Option("mode", "train"))
+        raise UsageError(f"$mode: {literal(name)} has no trainable parameters (all frozen or none)",
+                         Option("mode", "train"))
     was_training = [m.training for m in modules]
     # Stochastic depth: a block carrying survival_probability drops itself at random in train mode. The step is
     # counted with every block running (hidden for the trace, put back after); the expected cost weighs each

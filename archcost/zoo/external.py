@@ -167,7 +167,8 @@ def _published_build(name: str, builder: Callable[..., Any], weights: Any, confi
         except ValueError as error:
             if "expected value" not in str(error):
                 raise
-            raise UsageError(f"torchvision:{name}'s published configuration fixes that argument ({literal(str(error))}); "
+            raise UsageError(f"torchvision:{name}'s published configuration fixes that argument "
+                             f"({literal(str(error))}); "
                              "add $overrides to build torchvision's untrained default instead",
                              Option("overrides", "weights=None")) from None
     for attribute in ("aux_logits", "transform_input"):  # what the model holds once the builder is done
