@@ -9,11 +9,12 @@ from typing import Any
 import torch
 
 from archcost.counting.opclass import Device
+from archcost.dtypes import Dtype, torch_dtype
 from archcost.errors import Option, UsageError, literal
-from archcost.inputs import TORCH_DTYPES, Example, native
+from archcost.inputs import Example, native
 from archcost.zoo.resolve import Resolved, construct
 
-DTYPES = {name: dtype for name, dtype in TORCH_DTYPES.items() if dtype.is_floating_point}  # the model dtypes
+DTYPES = {d.value: torch_dtype(d) for d in Dtype}  # the model dtypes (archcost/dtypes.py), as torch's
 
 
 def build_named(spec: str, device: Device, dtype: str, overrides: dict[str, Any],

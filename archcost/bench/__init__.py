@@ -19,6 +19,7 @@ from archcost.bench.settings import (
     parse_batches,
 )
 from archcost.bench.stats import Summary, percentile, summarize
+from archcost.dtypes import Dtype
 
 if TYPE_CHECKING:
     import torch
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BenchDevice",
     "BenchDtype",
+    "Dtype",
     "BenchSettings",
     "Summary",
     "bench",
@@ -51,7 +53,7 @@ def bench(archs: str | torch.nn.Module | Sequence[str | torch.nn.Module], *, bat
     """Time inference of one or more networks at each batch size; ``.to_dict()`` is the ``archcost.bench/1`` JSON."""
     from archcost.bench.harness import run
 
-    settings = BenchSettings(device=BenchDevice(device), dtype=BenchDtype(dtype), channels_last=channels_last,
+    settings = BenchSettings(device=BenchDevice(device), dtype=Dtype(dtype), channels_last=channels_last,
                              compile=compile, warmup=warmup, max_warmup_s=max_warmup_s, min_time_s=min_time_s,
                              min_runs=min_runs, isolate=isolate, threads=threads, layers=layers,
                              input_shape=input_shape)

@@ -19,7 +19,8 @@ from typing import Any
 import torch
 
 from archcost.bench.procfs import proc_field, proc_kib_bytes
-from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.bench.settings import BenchDevice
+from archcost.dtypes import Dtype
 from archcost.errors import DeviceError, Option, first_line
 from archcost.prepare import DTYPES
 
@@ -56,9 +57,9 @@ def _probe_model() -> torch.nn.Module:
 
 
 @functools.cache
-def check_dtype(device: BenchDevice, dtype: BenchDtype) -> None:
+def check_dtype(device: BenchDevice, dtype: Dtype) -> None:
     """Fail with one line, before any model is built, when ``device`` cannot run ``dtype`` (cached per process)."""
-    if device is BenchDevice.CUDA and dtype is BenchDtype.BFLOAT16 and not torch.cuda.is_bf16_supported():
+    if device is BenchDevice.CUDA and dtype is Dtype.BFLOAT16 and not torch.cuda.is_bf16_supported():
         raise DeviceError(f"{torch.cuda.get_device_name()} cannot run bfloat16 (compute capability "
                           f"{'.'.join(map(str, torch.cuda.get_device_capability()))}); use float16 or float32")
     torch_dtype = DTYPES[dtype]

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from archcost.dtypes import Dtype
 from archcost.errors import Option, UsageError, literal
 
 
@@ -16,10 +17,7 @@ class BenchDevice(StrEnum):
     CUDA = "cuda"
 
 
-class BenchDtype(StrEnum):
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
+BenchDtype = Dtype  # deprecated: bench times a model in archcost's one dtype enumeration (archcost/dtypes.py)
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class BenchSettings:
     """
 
     device: BenchDevice = BenchDevice.CPU
-    dtype: BenchDtype = BenchDtype.FLOAT32
+    dtype: Dtype = Dtype.FLOAT32
     channels_last: bool = False
     compile: bool = False
     warmup: int = 3
@@ -49,7 +47,7 @@ class BenchSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "device", BenchDevice(self.device))
-        object.__setattr__(self, "dtype", BenchDtype(self.dtype))
+        object.__setattr__(self, "dtype", Dtype(self.dtype))
         if self.warmup < 0:
             raise UsageError("$warmup must be 0 or more", Option("warmup"))
         if not self.min_time_s >= 0:
