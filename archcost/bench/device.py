@@ -144,7 +144,7 @@ def _trim_heap() -> None:
 
 def release_memory(device: BenchDevice, *, collect: bool = False) -> None:
     """Hand cached device memory back. ``collect``: also break reference cycles (after an error, whose traceback
-    keeps the failed call's tensors alive); a full collection costs ~0.4 s in a process holding torch, so not always."""
+    keeps the failed call's tensors alive); a full collection walks every object torch holds, so not always."""
     import gc
 
     if collect:

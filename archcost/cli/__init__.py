@@ -55,8 +55,8 @@ def main() -> None:
     code = run(sys.argv[1:])
     sys.stdout.flush()
     sys.stderr.flush()
-    # torch leaves hundreds of thousands of objects for the collector to walk at exit (about 0.6 s of a cold
-    # `archcost table`); frozen objects are skipped. Everything is written and flushed by now.
+    # torch leaves hundreds of thousands of objects for the collector to walk at exit (a share of the "start + exit"
+    # time in reports/benchmarks/analysis-speed.md); frozen objects are skipped. Everything is written and flushed.
     import gc
 
     gc.freeze()
