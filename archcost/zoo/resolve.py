@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from archcost import argtypes
-from archcost.errors import ArchcostError, BuildError, Option, UsageError, first_line, literal
+from archcost.errors import ArchcostError, BuildError, Message, Option, UsageError, first_line, literal
 from archcost.zoo import registry
 
 
@@ -200,20 +200,20 @@ def _build_failed(resolved: Resolved, called: dict[str, Any], error: Exception) 
     if resolved.entry is not None:
         # torch refuses a size it cannot make (a negative width: RuntimeError) as the builder refuses a value.
         if called and isinstance(error, (TypeError, ValueError, RuntimeError)):
-            given, low = _given(called)
-            return BuilderArgumentError(f"{resolved.name} cannot be built with {given}: {literal(message)}", *low)
+            return BuilderArgumentError(_refused(resolved.name, called, message))
         return error  # a zoo builder failing on its defaults is archcost's bug: the CLI says internal error
     return BuildError(f"building {resolved.name} failed: {message}")
 
 
-def _given(called: dict[str, Any]) -> tuple[str, tuple[Option, ...]]:
-    """The builder arguments as given, for a message naming options; a number below 1 is named as the likely
-    culprit, the builder arguments it names returned beside."""
-    given = literal(", ".join(f"{k}={v!r}" for k, v in called.items()))
+def _refused(name: str, called: dict[str, Any], message: str) -> Message:
+    """``name``'s builder refusing the arguments ``called`` with ``message``; a number below 1 is named as the likely
+    culprit, as a builder argument the user gave."""
+    given = ", ".join(f"{k}={v!r}" for k, v in called.items())
     low = [k for k, v in called.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 1]
     if not low:
-        return given, ()
-    return f"{given} ($overrides takes a positive number here)", (Option("overrides", ", ".join(low)),)
+        return Message(f"{name} cannot be built with {given}: {message}")
+    return Message(f"{literal(name)} cannot be built with {literal(given)} ($overrides takes a positive number "
+                   f"here): {literal(message)}", (Option("overrides", ", ".join(low)),))
 
 
 def construct(spec: str | Resolved, *, device: str = "meta", overrides: dict[str, Any] | None = None,
