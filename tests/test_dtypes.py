@@ -22,12 +22,12 @@ def test_every_name_is_torchs_own_and_the_float_ones_are_the_model_dtypes() -> N
 
 def test_the_command_line_bench_and_library_share_it() -> None:
     from archcost.analysis import DTYPES
-    from archcost.bench import BenchDtype, BenchSettings
+    from archcost.bench import BenchSettings
     from archcost.cli.options import Dtype as CliDtype
     from archcost.inputs import TORCH_DTYPES
     from archcost.shapes import parse_input
 
-    assert CliDtype is Dtype and BenchDtype is Dtype  # BenchDtype: a deprecated alias
+    assert CliDtype is Dtype
     assert BenchSettings(dtype="float64").dtype is Dtype.FLOAT64
     assert DTYPES == {d.value: getattr(torch, d.value) for d in Dtype}
     assert list(TORCH_DTYPES) == list(INPUT_DTYPES)
@@ -38,3 +38,14 @@ def test_importing_it_imports_no_torch() -> None:
     code = f"import sys, {dtypes.__name__}; assert 'torch' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_bench_dtype_is_a_deprecated_name_for_it() -> None:
+    import archcost.bench.settings  # noqa: F401 - archcost.bench is the function, so the module is read from sys.modules
+
+    with pytest.warns(DeprecationWarning, match="use archcost.dtypes.Dtype") as caught:
+        from archcost.bench import BenchDtype
+    assert BenchDtype is Dtype and caught[0].filename == __file__  # the warning points at the caller's line
+    with pytest.warns(DeprecationWarning):
+        assert sys.modules["archcost.bench.settings"].BenchDtype is Dtype
+    assert "BenchDtype" not in sys.modules["archcost.bench"].__all__  # a star import does not warn

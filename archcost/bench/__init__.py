@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from archcost.bench.settings import (
     BenchDevice,
-    BenchDtype,
     BenchSettings,
     parse_batches,
 )
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BenchDevice",
-    "BenchDtype",
     "Dtype",
     "BenchSettings",
     "Summary",
@@ -71,6 +69,10 @@ layer_times.__doc__ = "See :func:`archcost.bench.layers.layer_times`."
 
 
 def __getattr__(name: str) -> Any:
+    if name == "BenchDtype":
+        from archcost.bench.settings import deprecated_dtype
+
+        return deprecated_dtype()
     if name == "layer_profile":
         from archcost.bench.layers import layer_profile
 

@@ -4,6 +4,7 @@ validates everything before torch is imported, and the settings travel to an iso
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
@@ -17,7 +18,18 @@ class BenchDevice(StrEnum):
     CUDA = "cuda"
 
 
-BenchDtype = Dtype  # deprecated: bench times a model in archcost's one dtype enumeration (archcost/dtypes.py)
+def deprecated_dtype() -> type[Dtype]:
+    """``BenchDtype``, bench's own dtype enumeration before archcost had one (archcost/dtypes.py): still answered,
+    with a DeprecationWarning pointing at the caller's line."""
+    warnings.warn("BenchDtype is deprecated: use archcost.dtypes.Dtype, the one dtype enumeration",
+                  DeprecationWarning, stacklevel=3)
+    return Dtype
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BenchDtype":
+        return deprecated_dtype()
+    raise AttributeError(f"module 'archcost.bench.settings' has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from archcost.bench.settings import BenchDevice, BenchDtype, BenchSettings, parse_batches
+from archcost.bench.settings import BenchDevice, BenchSettings, parse_batches
 from archcost.cli.errors import message as cli_message
+from archcost.dtypes import Dtype
 from archcost.errors import UsageError
 
 
@@ -27,7 +28,7 @@ def test_settings_round_trip_through_json_types() -> None:
     assert data["device"] == "cpu" and data["dtype"] == "bfloat16"
     again = BenchSettings.from_dict(data)
     assert again == settings
-    assert again.device is BenchDevice.CPU and again.dtype is BenchDtype.BFLOAT16
+    assert again.device is BenchDevice.CPU and again.dtype is Dtype.BFLOAT16
 
 
 def test_warmup_budget_default() -> None:
