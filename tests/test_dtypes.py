@@ -41,7 +41,8 @@ def test_importing_it_imports_no_torch() -> None:
 
 
 def test_bench_dtype_is_a_deprecated_name_for_it() -> None:
-    import archcost.bench.settings  # noqa: F401 - archcost.bench is the function, so the module is read from sys.modules
+    # archcost.bench is the function, so the module is read from sys.modules after this import.
+    import archcost.bench.settings  # noqa: F401
 
     with pytest.warns(DeprecationWarning, match="use archcost.dtypes.Dtype") as caught:
         from archcost.bench import BenchDtype
