@@ -21,8 +21,8 @@ from archcost.counting.tracer import Tracer
 from archcost import fallback
 from archcost.diagnose import meta_refuses, mismatch, needs_data
 from archcost.errors import (ArchcostError, ArgumentTypeError, DataDependentError, DeviceError, ForwardError,
-                             InputMismatchError, InputTooSmallError, ShapeError, UsageError, UserForwardError,
-                             first_line)
+                             InputMismatchError, InputTooSmallError, Option, ShapeError, UsageError, UserForwardError,
+                             first_line, literal)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make
 from archcost.prepare import DTYPES, build_named as _build, model_and_name, native_examples as _examples  # noqa: F401
@@ -38,7 +38,8 @@ _COLLAPSE_MESSAGES = ("output size is too small", "kernel size can't be greater"
 
 def _check_device(device: Device) -> None:
     if device is Device.CUDA and not torch.cuda.is_available():
-        raise DeviceError(f"--device cuda was asked for but CUDA is not available here (torch {torch.__version__})")
+        raise DeviceError(f"$device was asked for but CUDA is not available here (torch {torch.__version__})",
+                          Option("device", "cuda"))
 
 
 def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples: list[Example],
@@ -58,12 +59,12 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
         reason = needs_data(error, failure.op if failure is not None else None)
         if reason is not None:
             return DataDependentError(f"the forward of {model_name} needs tensor values, which meta tensors do not "
-                                      f"have: {reason}, in {who}; analyse it on CPU (--device cpu)",
-                                      reason=reason, where=who)
+                                      f"have: {literal(reason)}, in {who}; analyse it on CPU ($device)",
+                                      Option("device", "cpu"), reason=reason, where=who)
         refused = meta_refuses(error, failure.op if failure is not None else None)
         if refused is not None:  # a dtype or layout the meta kernel refuses and CPU takes: the same rerun
-            return DataDependentError(f"the forward of {model_name} cannot run on meta: {refused}, in {who}; "
-                                      "analyse it on CPU (--device cpu)", reason=refused, where=who)
+            return DataDependentError(f"the forward of {model_name} cannot run on meta: {literal(refused)}, in {who}; "
+                                      "analyse it on CPU ($device)", Option("device", "cpu"), reason=refused, where=who)
     if isinstance(error, RuntimeError) and any(m in message.lower() for m in _COLLAPSE_MESSAGES):
         at = f" (its input is {format_shape(seen)})" if seen else ""
         return InputTooSmallError(
@@ -140,7 +141,8 @@ def analyze(
                              optimizer=optimizer, overrides=overrides,
                              memory_options={"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
-        raise UsageError("--backend fvcore traces real tensors and cannot run on meta; add --device cpu")
+        raise UsageError("$backend traces real tensors and cannot run on meta; add $device",
+                         Option("backend", "fvcore"), Option("device", "cpu"))
 
     with gc_paused():
         return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
@@ -154,7 +156,7 @@ def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices
         raise ArgumentTypeError(f"model_or_name takes a network name or import path (a string) or an nn.Module, "
                                 f"got {type(model_or_name).__name__} {model_or_name!r}")
     argtypes.whole_number(batch, "batch")
-    accepted = {"device": Device, "convention": Convention, "backend": Backend, "dtype": DTYPES,
+    accepted: dict[str, Any] = {"device": Device, "convention": Convention, "backend": Backend, "dtype": DTYPES,
                 "mode": ("inference", "train"), "optimizer": Optimizer}
     for name, value in choices.items():
         options = ", ".join(str(getattr(c, "value", c)) for c in accepted[name])
@@ -188,8 +190,8 @@ def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int 
     if given is None and resolved is not None and resolved.input_source is not None:
         built_how["input_source"] = resolved.input_source  # a published configuration's evaluation input
     if back is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
-        raise UsageError(f"--backend {back.value} cross-checks a forward of one positional input; "
-                         f"{len(examples)} inputs were given")
+        raise UsageError("$backend cross-checks a forward of one positional input; "
+                         f"{len(examples)} inputs were given", Option("backend", back.value))
 
     def analyse(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
         return _analyze_module(module, name, examples, device, conv, back, dtype,
@@ -229,7 +231,8 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
     held = _model_device(model)
     args, kwargs = make(examples, device=device.value, random=random_inputs)
     if held is not None and held != device.value and device is not Device.META:
-        raise DeviceError(f"the model's tensors are on {held}; analyse it there (--device {held}) or on meta")
+        raise DeviceError(f"the model's tensors are on {held}; analyse it there ($device) or on meta",
+                          Option("device", held))
 
     if torch_dtype is not torch.float32 and held is not None:
         if any(p.dtype != torch_dtype for p in model.parameters()):

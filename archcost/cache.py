@@ -195,7 +195,7 @@ def optimizer_step(key: Any, decode: Any) -> Any:
         return found
     name = _key("disk", {"optimizer_step": key})
     document = load(name, STEPS) if name is not None else None
-    if document is None:
+    if document is None or name is None:
         return None
     try:
         found = decode(document)

@@ -72,7 +72,7 @@ def _label(name: str) -> str:
     return f"{name} ({_BRANCH_LABELS[leaf]})" if leaf in _BRANCH_LABELS else name
 
 
-def compare(names: Sequence[str], *, level: str = "auto", input_shape: str | None = None,
+def compare(names: Sequence[str], *, level: str = "auto", input_shape: str | tuple[str, ...] | None = None,
             analyzer: Callable[..., Analysis] | None = None) -> Comparison:
     """Totals and per-block parameters and MACs of several networks (registry names or import paths).
     ``analyzer(name, input_shape)`` replaces :func:`archcost.analyze` (the report passes a cached one)."""

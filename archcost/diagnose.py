@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from archcost.errors import Message, Option
 from archcost.shapes import PER_SAMPLE_MAX_DIMS, format_shape
 
 # Meta tensors have shapes but no values: these messages mean an op needed the values (or has no meta kernel at all).
@@ -79,7 +80,7 @@ _LETTERS = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N",
 
 
 def mismatch(module: Any, who: str, seen: tuple[int, ...] | None, first: tuple[int, ...], typed_dims: int | None,
-             error: BaseException) -> str | None:
+             error: BaseException) -> Message | None:
     """One line saying what ``module`` (called ``who``) expected when its input contradicts it, else None.
 
     ``seen`` is the shape the module received, ``first`` the network's first input, ``typed_dims`` how many
@@ -95,20 +96,21 @@ def mismatch(module: Any, who: str, seen: tuple[int, ...] | None, first: tuple[i
         return None  # deeper in the network a contradiction is the model's, not the input's: torch's message says it
     kind = type(module).__name__
     if _INDICES in message:
-        return (f"{who} expects integer token ids; the input {format_shape(seen)} is a float tensor "
-                f"(give an integer dtype, e.g. --input {_typed(seen[0], seen[1:])}:int64)")
+        return Message(f"{who} expects integer token ids; the input {format_shape(seen)} is a float tensor "
+                       "(give an integer dtype, e.g. $input_shape)",
+                       (Option("input_shape", f"{_typed(seen[0], seen[1:])}:int64"),))
     if any(m in message for m in _CHANNELS):
         channels = getattr(module, "in_channels", None) or getattr(module, "num_features", None)
         if channels is not None and len(seen) >= 2:
-            return (f"{who} expects {channels} input channels; the input {format_shape(seen)} has {seen[1]} "
-                    f"(give --input {_typed(seen[0], (channels, *seen[2:]))})")
+            return Message(f"{who} expects {channels} input channels; the input {format_shape(seen)} has {seen[1]} "
+                           "(give $input_shape)", (Option("input_shape", _typed(seen[0], (channels, *seen[2:]))),))
     if any(m in message for m in _FEATURES) and hasattr(module, "in_features"):
         fits = _typed(seen[0], (*seen[1:-1], module.in_features))
-        return (f"{who} expects {module.in_features} input features in the last dimension; the input "
-                f"{format_shape(seen)} has {seen[-1]} (give --input {fits})")
+        return Message(f"{who} expects {module.in_features} input features in the last dimension; the input "
+                       f"{format_shape(seen)} has {seen[-1]} (give $input_shape)", (Option("input_shape", fits),))
     if kind == "LayerNorm" and "normalized_shape" in message:
-        return (f"{who} expects its input to end in {format_shape(tuple(module.normalized_shape))}; "
-                f"the input is {format_shape(seen)}")
+        return Message(f"{who} expects its input to end in {format_shape(tuple(module.normalized_shape))}; "
+                       f"the input is {format_shape(seen)}")
     return None
 
 
@@ -136,14 +138,16 @@ def _expected_rank(module: Any, message: str, seen: tuple[int, ...]) -> int | No
     return None
 
 
-def _rank_line(who: str, rank: int, seen: tuple[int, ...], first: tuple[int, ...], typed_dims: int | None) -> str:
+def _rank_line(who: str, rank: int, seen: tuple[int, ...], first: tuple[int, ...],
+               typed_dims: int | None) -> Message:
     letters = _LETTERS.get(rank)
     layout = f" ({', '.join(letters)})" if letters else ""
     line = f"{who} expects a {rank}-d input{layout}; got {format_shape(first)}"
     if typed_dims is not None and typed_dims > PER_SAMPLE_MAX_DIMS and typed_dims == rank - 1:
         # A per-sample shape of four or more dimensions is read as the exact shape, its first dimension as N.
-        return f"{line} read as N={first[0]}, C={first[1]}: give 1x{format_shape(first)}"
+        return Message(f"{line} read as N={first[0]}, C={first[1]}: give 1x{format_shape(first)}")
     if letters is None:
-        return line
+        return Message(line)
     per_sample = "x".join(letters[1:])
-    return f"{line}: give --input {per_sample if rank - 1 <= PER_SAMPLE_MAX_DIMS else '1x' + per_sample}"
+    return Message(f"{line}: give $input_shape",
+                   (Option("input_shape", per_sample if rank - 1 <= PER_SAMPLE_MAX_DIMS else "1x" + per_sample),))

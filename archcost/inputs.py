@@ -21,14 +21,10 @@ from typing import Any
 import torch
 
 from archcost.errors import ArgumentTypeError, ShapeError, UsageError
-from archcost.shapes import (INTEGER_DTYPES, InputSpec, batched, check_dims, check_size, format_shape,
-                             parse_input)
+from archcost.dtypes import INPUT_DTYPES, INTEGER_DTYPES, torch_dtype
+from archcost.shapes import InputSpec, batched, check_dims, check_size, format_shape, parse_input
 
-TORCH_DTYPES: dict[str, torch.dtype] = {
-    "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64,
-    "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
-    "bool": torch.bool,
-}
+TORCH_DTYPES: dict[str, torch.dtype] = {name: torch_dtype(name) for name in INPUT_DTYPES}
 _NAMES = {v: k for k, v in TORCH_DTYPES.items()}
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import torch
 
 from archcost.counting.opclass import Device
-from archcost.errors import UsageError
-from archcost.inputs import TORCH_DTYPES, Example, native
+from archcost.dtypes import Dtype, torch_dtype
+from archcost.errors import Option, UsageError, literal
+from archcost.inputs import Example, native
 from archcost.zoo.resolve import Resolved, construct
 
-DTYPES = {name: dtype for name, dtype in TORCH_DTYPES.items() if dtype.is_floating_point}  # the model dtypes
+DTYPES = {d.value: torch_dtype(d) for d in Dtype}  # the model dtypes (archcost/dtypes.py), as torch's
 
 
 def build_named(spec: str, device: Device, dtype: str, overrides: dict[str, Any],
@@ -38,7 +39,8 @@ def native_examples(model: torch.nn.Module, resolved: Resolved | None, name: str
         per_sample = None if shapes else resolved.input_shape
     found = native(shapes, per_sample, batch=batch, dtype=dtype)
     if found is None:
-        raise UsageError(f"{name} is not in the zoo, so its input shape is needed (--input CxHxW)")
+        raise UsageError(f"{literal(name)} is not in the zoo, so its input shape is needed ($input_shape)",
+                         Option("input_shape", "CxHxW"))
     return found
 
 

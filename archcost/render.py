@@ -17,7 +17,7 @@ import io
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 
 class Format(StrEnum):
@@ -34,7 +34,8 @@ class Column:
     align: str = "right"  # "left" for names and types
     show: Callable[[Any], str] | None = None  # how a value reads in a table; CSV and JSON keep the raw value
     drop: int = 0  # > 0: may be left out of a narrow terminal table, highest first (see the module docstring)
-    overflow: str = "fold"  # a text column's overflow in rich: "fold" wraps inside words, "ellipsis" cuts one line
+    # A text column's overflow in rich: "fold" wraps inside words, "ellipsis" cuts one line.
+    overflow: Literal["fold", "crop", "ellipsis", "ignore"] = "fold"
     max_width: int | None = None  # a terminal table's widest cell (an "ellipsis" column is cut there)
 
 

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from archcost.errors import OutputError, UsageError
+from archcost.errors import Option, OutputError, UsageError
 from archcost.writes import umask, write_file
 
 MARKER = ".archcost-report"
@@ -34,7 +34,7 @@ def check_folder(folder: Path, *, force: bool) -> None:
     if force or (folder / MARKER).is_file() or not any(folder.iterdir()):
         return
     raise UsageError(f"{folder} is not empty and holds no earlier archcost report (no {MARKER}): choose a new or "
-                     "empty folder, or pass --force to add the report beside the files already there")
+                     "empty folder, or pass $force to add the report beside the files already there", Option("force"))
 
 
 def staging_beside(folder: Path) -> Path:

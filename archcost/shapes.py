@@ -12,15 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archcost.errors import ShapeError
+from archcost.dtypes import INPUT_DTYPES
+from archcost.errors import Option, ShapeError, literal
 
 _DIMENSION = re.compile(r"^[0-9]+$")
 
-# The dtypes an input may carry (``128:int64``): a small closed set. Without a suffix an input takes the analysis'
-# float dtype.
-DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8",
-                           "bool")
-INTEGER_DTYPES = frozenset({"int64", "int32", "int16", "int8", "uint8", "bool"})
+# The dtypes an input may carry (``128:int64``) are archcost/dtypes.py's INPUT_DTYPES. Without a suffix an input
+# takes the analysis' float dtype.
 PER_SAMPLE_MAX_DIMS = 3  # up to this many dimensions a shape is per sample; from one more, it is the exact shape
 # The largest example archcost takes: torch counts a tensor's bytes in a signed 64-bit integer, so an example's
 # element count (batch included) times 8 bytes (its widest dtype, float64 or int64) must fit in one, whatever its
@@ -49,7 +47,8 @@ def batched(dims: tuple[int, ...], *, batch: int | None, what: str) -> tuple[int
     if len(dims) <= PER_SAMPLE_MAX_DIMS:
         return check_size((batch or 1, *dims), what=what)
     if batch is not None and batch != dims[0]:
-        raise ShapeError(f"input shape {what!r} has batch {dims[0]} but --batch says {batch}")
+        raise ShapeError(f"input shape {literal(repr(what))} has batch {dims[0]} but $batch says {batch}",
+                         Option("batch"))
     return check_size(dims, what=what)
 
 
@@ -77,8 +76,8 @@ def check_dims(dims: tuple[int, ...], *, what: str) -> tuple[int, ...]:
 
 
 def check_dtype(dtype: str, *, what: str) -> str:
-    if dtype not in DTYPES:
-        raise ShapeError(f"unknown input dtype {dtype!r} in {what!r}; choose one of {', '.join(DTYPES)}")
+    if dtype not in INPUT_DTYPES:
+        raise ShapeError(f"unknown input dtype {dtype!r} in {what!r}; choose one of {', '.join(INPUT_DTYPES)}")
     return dtype
 
 

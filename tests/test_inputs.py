@@ -69,7 +69,7 @@ def test_a_string_and_a_tuple_follow_one_rule(dims: tuple[int, ...], batch: int 
     text = "x".join(map(str, dims))
     if len(dims) >= 4 and batch not in (None, dims[0]):
         for given in (text, dims):
-            with pytest.raises(ShapeError, match="but --batch says"):
+            with pytest.raises(ShapeError, match="but batch says"):
                 from_user(given, batch=batch, dtype="float32")
         return
     from_text = from_user(text, batch=batch, dtype="float32")[0].shape
@@ -223,7 +223,8 @@ def test_bad_inputs_get_one_line_that_says_what_fits(argv: list[str], code: int,
 def test_a_mismatch_is_a_forward_error_of_its_own_kind() -> None:
     with torch.device("meta"):
         model = nn.Sequential(nn.Conv2d(3, 8, 3))
-    with pytest.raises(InputMismatchError, match=r"expects a 4-d input \(N, C, H, W\); got 1x3x8: give --input CxHxW"):
+    with pytest.raises(InputMismatchError,
+                       match=r"expects a 4-d input \(N, C, H, W\); got 1x3x8: give input_shape='CxHxW'"):
         archcost.analyze(model, (3, 8))
     with pytest.raises(InputMismatchError, match="expects 3 input channels"):
         archcost.analyze(model, (1, 8, 8))

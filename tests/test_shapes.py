@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archcost.cli.errors import message as cli_message
 from archcost.errors import ShapeError
 from archcost.shapes import (
     InputSpec,
@@ -72,10 +73,14 @@ def test_malformed_inputs_are_one_clear_error(text: str, message: str) -> None:
 
 
 def test_a_batch_that_contradicts_an_exact_shape_is_an_error() -> None:
-    with pytest.raises(ShapeError, match="has batch 8 but --batch says 4"):
+    # The library names its argument; the command line words the same error with its flag (cli/errors.py).
+    with pytest.raises(ShapeError, match="has batch 8 but batch says 4") as raised:
         parse_shape("8x3x224x224", batch=4)
-    with pytest.raises(ShapeError, match="has batch 1 but --batch says 2"):
+    assert raised.value.option == "batch"
+    assert cli_message(raised.value) == "input shape '8x3x224x224' has batch 8 but --batch says 4"
+    with pytest.raises(ShapeError, match="has batch 1 but batch says 2") as raised:
         parse_shape("1x3x16x112x112", batch=2)
+    assert cli_message(raised.value).endswith("has batch 1 but --batch says 2")
     with pytest.raises(ShapeError, match="batch size must be at least 1"):
         parse_shape("3x8x8", batch=0)
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from archcost.bench.settings import (
     BenchDevice,
-    BenchDtype,
     BenchSettings,
     parse_batches,
 )
 from archcost.bench.stats import Summary, percentile, summarize
+from archcost.dtypes import Dtype
 
 if TYPE_CHECKING:
     import torch
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BenchDevice",
-    "BenchDtype",
+    "Dtype",
     "BenchSettings",
     "Summary",
     "bench",
@@ -51,7 +51,7 @@ def bench(archs: str | torch.nn.Module | Sequence[str | torch.nn.Module], *, bat
     """Time inference of one or more networks at each batch size; ``.to_dict()`` is the ``archcost.bench/1`` JSON."""
     from archcost.bench.harness import run
 
-    settings = BenchSettings(device=BenchDevice(device), dtype=BenchDtype(dtype), channels_last=channels_last,
+    settings = BenchSettings(device=BenchDevice(device), dtype=Dtype(dtype), channels_last=channels_last,
                              compile=compile, warmup=warmup, max_warmup_s=max_warmup_s, min_time_s=min_time_s,
                              min_runs=min_runs, isolate=isolate, threads=threads, layers=layers,
                              input_shape=input_shape)
@@ -69,6 +69,10 @@ layer_times.__doc__ = "See :func:`archcost.bench.layers.layer_times`."
 
 
 def __getattr__(name: str) -> Any:
+    if name == "BenchDtype":
+        from archcost.bench.settings import deprecated_dtype
+
+        return deprecated_dtype()
     if name == "layer_profile":
         from archcost.bench.layers import layer_profile
 

@@ -19,8 +19,9 @@ from typing import Any
 import torch
 
 from archcost.bench.procfs import proc_field, proc_kib_bytes
-from archcost.bench.settings import BenchDevice, BenchDtype
-from archcost.errors import DeviceError, first_line
+from archcost.bench.settings import BenchDevice
+from archcost.dtypes import Dtype
+from archcost.errors import DeviceError, Option, first_line
 from archcost.prepare import DTYPES
 
 # Substrings of the RuntimeError torch raises when a kernel has no implementation for a dtype on a device.
@@ -30,7 +31,8 @@ OUT_OF_MEMORY_MESSAGES = ("out of memory", "can't allocate memory", "cannot allo
 
 def check_device(device: BenchDevice) -> None:
     if device is BenchDevice.CUDA and not torch.cuda.is_available():
-        raise DeviceError(f"--device cuda was asked for but CUDA is not available here (torch {torch.__version__})")
+        raise DeviceError(f"$device was asked for but CUDA is not available here (torch {torch.__version__})",
+                          Option("device", "cuda"))
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -55,9 +57,9 @@ def _probe_model() -> torch.nn.Module:
 
 
 @functools.cache
-def check_dtype(device: BenchDevice, dtype: BenchDtype) -> None:
+def check_dtype(device: BenchDevice, dtype: Dtype) -> None:
     """Fail with one line, before any model is built, when ``device`` cannot run ``dtype`` (cached per process)."""
-    if device is BenchDevice.CUDA and dtype is BenchDtype.BFLOAT16 and not torch.cuda.is_bf16_supported():
+    if device is BenchDevice.CUDA and dtype is Dtype.BFLOAT16 and not torch.cuda.is_bf16_supported():
         raise DeviceError(f"{torch.cuda.get_device_name()} cannot run bfloat16 (compute capability "
                           f"{'.'.join(map(str, torch.cuda.get_device_capability()))}); use float16 or float32")
     torch_dtype = DTYPES[dtype]
@@ -142,7 +144,7 @@ def _trim_heap() -> None:
 
 def release_memory(device: BenchDevice, *, collect: bool = False) -> None:
     """Hand cached device memory back. ``collect``: also break reference cycles (after an error, whose traceback
-    keeps the failed call's tensors alive); a full collection costs ~0.4 s in a process holding torch, so not always."""
+    keeps the failed call's tensors alive); a full collection walks every object torch holds, so not always."""
     import gc
 
     if collect:

@@ -19,7 +19,7 @@ from archcost.bench.failures import failure
 from archcost.bench.load import Load, assess, read_load
 from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
-from archcost.errors import ArchcostError, UsageError, first_line
+from archcost.errors import ArchcostError, Option, UsageError, first_line
 from archcost.prepare import DTYPES
 
 SCHEMA = "archcost.bench/1"
@@ -90,7 +90,7 @@ def _classify(arch: str, batch: int, settings: BenchSettings, error: BaseExcepti
 def _prepare(model: torch.nn.Module, settings: BenchSettings) -> tuple[torch.nn.Module, Any]:
     model = model.to(device=settings.device.value, dtype=DTYPES[settings.dtype]).eval()
     if settings.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # real, not in the stubs
     forward: Any = torch.compile(model) if settings.compile else model
     return model, forward
 
@@ -257,8 +257,8 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         if isinstance(arch, str):
             resolve(arch)  # an unknown name fails here, before anything is measured
     if settings.isolate and any(not isinstance(a, str) for a in archs):
-        raise UsageError("--isolate runs each network in a fresh process, so it takes registry names or import "
-                         "paths, not model instances")
+        raise UsageError("$isolate runs each network in a fresh process, so it takes registry names or import "
+                         "paths, not model instances", Option("isolate"))
     check_device(settings.device)
     load_1min, cores = read_load()  # before anything of ours runs, so the load is the other work's
     saved_threads, saved_autotune = torch.get_num_threads(), torch.backends.cudnn.benchmark
@@ -268,7 +268,7 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         peak = device_peak(settings.device, settings.dtype)
         report = BenchReport(device=describe(settings.device), peak=peak.to_dict(), settings=settings)
         for arch in archs:
-            if settings.isolate:
+            if settings.isolate and isinstance(arch, str):  # instances were refused above
                 from archcost.bench.isolate import measure_isolated
 
                 records = measure_isolated(arch, batches, settings, overrides=overrides, observer=observer)

@@ -2,8 +2,8 @@
 
 - the 1-minute load average (``os.getloadavg``) read before the run, against the cores this process may use
   (``os.sched_getaffinity``): other work holding ``load`` cores leaves ``cores - load`` for us, and asking torch for more
-  threads than that makes them wait on each other (thread contention: on a loaded 2-core machine resnet50 took
-  2,619.7 ms with two threads against 95.6 ms with ``--threads 1``);
+  threads than that makes them wait on each other (thread contention, which can make a call many times slower than
+  with one thread);
 - unstable measurements: the warm-up windows never agreed, or the timed calls vary by more than ``COV_LIMIT``.
 
 Pure apart from :func:`read_load`, so tests feed simulated figures instead of timing anything.

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 import torch
 
-from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.bench.settings import BenchDevice
+from archcost.dtypes import Dtype
 from archcost.prepare import DTYPES
 
 GEMM_SIDE_MAX = {BenchDevice.CPU: 2048, BenchDevice.CUDA: 8192}
@@ -104,10 +105,10 @@ def _copy_best_seconds(device: BenchDevice) -> tuple[float, int]:
 
 
 @functools.cache
-def device_peak(device: BenchDevice, dtype: BenchDtype) -> DevicePeak:
+def device_peak(device: BenchDevice, dtype: Dtype) -> DevicePeak:
     """Measure (once per process and per device and dtype) the GEMM throughput and copy bandwidth of ``device``."""
-    device, dtype = BenchDevice(device), BenchDtype(dtype)
-    tf32 = device is BenchDevice.CUDA and dtype is BenchDtype.FLOAT32 and torch.backends.cudnn.allow_tf32
+    device, dtype = BenchDevice(device), Dtype(dtype)
+    tf32 = device is BenchDevice.CUDA and dtype is Dtype.FLOAT32 and torch.backends.cudnn.allow_tf32
     saved = torch.backends.cuda.matmul.allow_tf32
     with torch.inference_mode():
         try:

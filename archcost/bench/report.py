@@ -48,9 +48,9 @@ class MeasurePlan:
 def default_plan(*, full: bool = False, device: str = "cpu", threads: int | None = None) -> MeasurePlan:
     """The bounded default (about two minutes on a 2-core CPU), or with ``full`` a wider one (about ten).
 
-    On CPU the default is one thread: on a shared machine a second thread waits on whatever else runs there (a
-    2-core runner under load timed resnet18 at 960 ms with two threads against ~40 ms with one), and one thread is
-    what such a machine gives reproducibly; ``threads`` overrides it, and every chart names the count."""
+    On CPU the default is one thread: on a shared machine a second thread waits on whatever else runs there (the
+    thread contention of bench/load.py, which can make a call many times slower), and one thread is what such a
+    machine gives reproducibly; ``threads`` overrides it, and every chart names the count."""
     plan = MeasurePlan()
     if threads is None and device == "cpu":
         threads = 1
@@ -98,7 +98,9 @@ def measure_report(plan: MeasurePlan, *, runner: Runner | None = None,
     from archcost.zoo.registry import list_architectures
 
     if runner is None:
-        from archcost.bench.harness import run as runner
+        from archcost.bench.harness import run as default_runner
+
+        runner = default_runner
     known = set(list_architectures())
     began = clock()
     skipped: list[str] = []

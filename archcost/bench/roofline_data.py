@@ -55,10 +55,11 @@ def roofline(name_or_model: Any, input_shape: str | tuple[int, ...] | None = Non
     from archcost.prepare import DTYPES
     from archcost.bench.layers import layer_profile
     from archcost.bench.peak import device_peak
-    from archcost.bench.settings import BenchDevice, BenchDtype
+    from archcost.bench.settings import BenchDevice
+    from archcost.dtypes import Dtype
     from archcost.zoo.resolve import build, resolve
 
-    bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)
+    bench_device, bench_dtype = BenchDevice(device), Dtype(dtype)
     check_device(bench_device)
     check_dtype(bench_device, bench_dtype)
     if isinstance(name_or_model, str):

@@ -4,11 +4,13 @@ validates everything before torch is imported, and the settings travel to an iso
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-from archcost.errors import UsageError
+from archcost.dtypes import Dtype
+from archcost.errors import Option, UsageError, literal
 
 
 class BenchDevice(StrEnum):
@@ -16,10 +18,18 @@ class BenchDevice(StrEnum):
     CUDA = "cuda"
 
 
-class BenchDtype(StrEnum):
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
+def deprecated_dtype() -> type[Dtype]:
+    """``BenchDtype``, bench's own dtype enumeration before archcost had one (archcost/dtypes.py): still answered,
+    with a DeprecationWarning pointing at the caller's line."""
+    warnings.warn("BenchDtype is deprecated: use archcost.dtypes.Dtype, the one dtype enumeration",
+                  DeprecationWarning, stacklevel=3)
+    return Dtype
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BenchDtype":
+        return deprecated_dtype()
+    raise AttributeError(f"module 'archcost.bench.settings' has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class BenchSettings:
     """
 
     device: BenchDevice = BenchDevice.CPU
-    dtype: BenchDtype = BenchDtype.FLOAT32
+    dtype: Dtype = Dtype.FLOAT32
     channels_last: bool = False
     compile: bool = False
     warmup: int = 3
@@ -49,21 +59,21 @@ class BenchSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "device", BenchDevice(self.device))
-        object.__setattr__(self, "dtype", BenchDtype(self.dtype))
+        object.__setattr__(self, "dtype", Dtype(self.dtype))
         if self.warmup < 0:
-            raise UsageError("--warmup must be 0 or more")
+            raise UsageError("$warmup must be 0 or more", Option("warmup"))
         if not self.min_time_s >= 0:
-            raise UsageError("--min-time must be 0 seconds or more")
+            raise UsageError("$min_time_s must be 0 seconds or more", Option("min_time_s"))
         if self.min_runs < 1:
-            raise UsageError("--min-runs must be at least 1")
+            raise UsageError("$min_runs must be at least 1", Option("min_runs"))
         if self.max_runs < self.min_runs:
             raise UsageError("max_runs must be at least min_runs")
         if self.window < 1 or not self.stability > 0:
             raise UsageError("the warm-up window must be at least 1 call and the stability tolerance positive")
         if self.max_warmup_s is not None and not self.max_warmup_s >= 0:
-            raise UsageError("--max-warmup must be 0 seconds or more")
+            raise UsageError("$max_warmup_s must be 0 seconds or more", Option("max_warmup_s"))
         if self.threads is not None and self.threads < 1:
-            raise UsageError("--threads must be at least 1")
+            raise UsageError("$threads must be at least 1", Option("threads"))
 
     @property
     def warmup_budget_s(self) -> float:
@@ -89,10 +99,12 @@ def parse_batches(text: str) -> tuple[int, ...]:
     """``"1,8,32"`` -> ``(1, 8, 32)``; anything else (empty items, words, zero) is one clear usage error."""
     items = [item.strip() for item in text.split(",")]
     if not items or not all(_BATCH_ITEM.match(item) for item in items):
-        raise UsageError(f"malformed --batch {text!r}: expected positive integers separated by commas, e.g. 1,8,32")
+        raise UsageError(f"malformed $batches {literal(repr(text))}: expected positive integers separated by commas, "
+                         "e.g. 1,8,32", Option("batches"))
     batches = tuple(int(item) for item in items)
     if any(b < 1 for b in batches):
-        raise UsageError(f"malformed --batch {text!r}: every batch size must be at least 1")
+        raise UsageError(f"malformed $batches {literal(repr(text))}: every batch size must be at least 1",
+                         Option("batches"))
     if len(set(batches)) != len(batches):
-        raise UsageError(f"malformed --batch {text!r}: a batch size is repeated")
+        raise UsageError(f"malformed $batches {literal(repr(text))}: a batch size is repeated", Option("batches"))
     return batches

@@ -90,7 +90,7 @@ class ResidualUnit(nn.Module):
         self.preact = nn.Sequential(OrderedDict(norm_relu(c_in))) if split and not already_active else None
         self.residual = branch(config, c_in, width, c_out, stride, preact_first=not split)
         if survival_probability is not None:
-            self.residual.survival_probability = survival_probability
+            self.residual.__dict__["survival_probability"] = survival_probability  # a plain float attribute
         self.shortcut = shortcut(config, c_in, c_out, stride)
         # Not in place: a dropped block's sum is its input itself, which autograd may still need.
         self.relu = None if config.preact else nn.ReLU()

@@ -19,12 +19,13 @@ def _fail(message: str, code: int) -> int:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code instead of exiting (used by ``main`` and by tests)."""
     from archcost.cli.commands import app
+    from archcost.cli.errors import message
     from archcost.errors import ArchcostError
 
     try:
         result = app(args=argv, standalone_mode=False, prog_name="archcost")
     except ArchcostError as error:
-        return _fail(str(error), error.exit_code)
+        return _fail(message(error), error.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:
@@ -37,7 +38,7 @@ def run(argv: list[str] | None = None) -> int:
             return int(getattr(error, "exit_code", 0))
         if kind == "Abort":
             return _fail("aborted", 1)
-        if kind == "NoArgsIsHelpError":
+        if kind == "NoArgsIsHelpError" and hasattr(error, "format_message"):
             # A command (or bare `archcost`) run with nothing to do: the whole help, not its first line, on stderr
             # with exit 2, as typer's standalone no_args_is_help does.
             sys.stderr.write(error.format_message().rstrip() + "\n")
@@ -54,8 +55,8 @@ def main() -> None:
     code = run(sys.argv[1:])
     sys.stdout.flush()
     sys.stderr.flush()
-    # torch leaves hundreds of thousands of objects for the collector to walk at exit (about 0.6 s of a cold
-    # `archcost table`); frozen objects are skipped. Everything is written and flushed by now.
+    # torch leaves hundreds of thousands of objects for the collector to walk at exit (a share of the "start + exit"
+    # time in reports/benchmarks/analysis-speed.md); frozen objects are skipped. Everything is written and flushed.
     import gc
 
     gc.freeze()

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.bench.settings import BenchDevice
+from archcost.dtypes import Dtype
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
 from archcost.cli.output import write
@@ -45,8 +46,8 @@ def bench_command(
     device: Annotated[BenchDevice, typer.Option(help="Device to time on.", case_sensitive=False)] = BenchDevice.CPU,
     batch: Annotated[Optional[str], typer.Option("--batch", "-b", help="Batch sizes, comma-separated, e.g. 1,8,32 "
                                                  "(default 1).")] = None,
-    dtype: Annotated[BenchDtype, typer.Option(help="Weights and input dtype.", case_sensitive=False)]
-    = BenchDtype.FLOAT32,
+    dtype: Annotated[Dtype, typer.Option(help="Weights and input dtype.", case_sensitive=False)]
+    = Dtype.FLOAT32,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="NHWC memory format for the model "
                                                 "and input.")] = False,
     compile: Annotated[bool, typer.Option("--compile", help="torch.compile the model (compilation happens during "

@@ -26,12 +26,12 @@ COLUMNS = (
     Column("year", "year"),
     Column("argument_names", "arguments (--set)", "left", overflow="ellipsis", max_width=40, drop=3),
 )
+_REQUIRED = object()  # a parameter without a default (inspect's empty marker, which would need its import)
 ARGUMENT_COLUMNS = (
     Column("name", "argument", "left"),
     Column("default", "default", "left", show=lambda v: "(required)" if v is _REQUIRED else repr(v)),
     Column("annotation", "type", "left"),
 )
-_REQUIRED = object()
 
 
 def _row(entry: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional, Sequence
 
 import typer
 
+from archcost.dtypes import Dtype as Dtype  # --dtype: the one enumeration (archcost/dtypes.py)
 from archcost.render import Format
 
 
@@ -16,15 +17,6 @@ class Style(StrEnum):
 
     PAPER = "paper"
     KERAS = "keras"
-
-
-class Dtype(StrEnum):
-    """``--dtype``: the element type activation bytes are counted in."""
-
-    FLOAT32 = "float32"
-    FLOAT16 = "float16"
-    BFLOAT16 = "bfloat16"
-    FLOAT64 = "float64"
 
 
 class Level(StrEnum):

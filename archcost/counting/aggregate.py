@@ -117,7 +117,7 @@ def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
 def _expected_training_macs(modules: list[torch.nn.Module], macs: list[int]) -> float | None:
     """Stochastic depth: a module carrying ``survival_probability`` p runs with probability p during training, so
     the expected forward cost loses (1 - p) of its MACs. None when no module is stochastic."""
-    stochastic = [(i, float(m.survival_probability)) for i, m in enumerate(modules)
+    stochastic = [(i, float(m.__dict__["survival_probability"])) for i, m in enumerate(modules)
                   if m.__dict__.get("survival_probability") is not None]
     if not stochastic:
         return None

@@ -1,13 +1,13 @@
 """Shape-only kernels for meta tensors, used by the tracer in place of torch's own meta implementations.
 
 On the meta device an op computes nothing; it only has to return an output of the right shape, dtype and layout.
-Torch implements many of those outputs in Python (prims and decompositions: batch norm costs ~5 ms a call), which
-dominates the time of an analysis. For the few ops below the output is fixed by the inputs alone, so it is built
-directly. Anything unusual (mixed devices, an in-place op that would broadcast) returns None and falls back to
-torch's kernel. The training step's ops (batch norm in training mode, backward, loss, optimizer updates) are in
-meta_kernels_train.py, merged into the one table ``run`` reads. tests/test_meta_kernels.py checks each kernel's output (shape, dtype,
-strides) against torch's own; tests/counting/test_meta_kernel_analyses.py checks that analyses with and without
-these kernels are identical.
+Torch implements many of those outputs in Python (prims and decompositions), and loads those Python registrations
+on an op's first meta call, which dominates a cold analysis (reports/benchmarks/analysis-speed.md). For the few ops
+below the output is fixed by the inputs alone, so it is built directly. Anything unusual (mixed devices, an in-place
+op that would broadcast) returns None and falls back to torch's kernel. The training step's ops (batch norm in
+training mode, backward, loss, optimizer updates) are in meta_kernels_train.py, merged into the one table ``run``
+reads. tests/test_meta_kernels.py checks each kernel's output (shape, dtype, strides) against torch's own;
+tests/counting/test_meta_kernel_analyses.py checks that analyses with and without these kernels are identical.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _unary_inplace(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return args[0]
 
 
-def _binary_shape(args: Sequence[Any]) -> tuple[torch.Size, torch.dtype] | None:
+def _binary_shape(args: Sequence[Any]) -> tuple[tuple[int, ...], torch.dtype] | None:
     a, b = args[0], args[1]
     if not isinstance(a, torch.Tensor):
         return None

@@ -1,8 +1,8 @@
 """Shape-only meta kernels for the ops of a training step: batch norm in training mode, the backward ops, the loss,
 and the optimizers' in-place updates (meta_kernels.py has the inference ops and the one ``run`` entry point).
 
-On meta torch builds these outputs in Python (a decomposition per call: ~4 ms for training batch norm, ~1 ms for an
-activation's backward), which made a train-mode analysis tens of times slower than an inference one (issue 15).
+On meta torch builds these outputs in Python (a decomposition per call), which made a train-mode analysis many times
+slower than an inference one (issue 15; what these kernels buy is measured in reports/benchmarks/train_speed.md).
 Each kernel returns what torch's own meta kernel returns (shape, dtype, strides; the input itself for an in-place
 op; None entries where an output mask is False), or None, and torch decides, whenever anything is unusual: mixed
 dtypes, a layout the rule below does not cover, an in-place op that would broadcast, an unexpected keyword.

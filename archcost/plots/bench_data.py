@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError, literal
 from archcost.plots.chart_data import CONVENTION, CONVENTION_NOTE, ChartData, cost
 
 BENCH_SCHEMA = "archcost.bench/1"
@@ -26,8 +26,8 @@ def load_bench(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"bench file {path} does not exist (write one with 'archcost bench ... --format json "
-                         f"--out {path}')") from None
+        raise UsageError(f"bench file {literal(str(path))} does not exist (write one with 'archcost bench ... $format "
+                         "$out')", Option("format", "json"), Option("out", str(path))) from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read bench file {path}: {error}") from None
     except json.JSONDecodeError as error:
@@ -119,7 +119,8 @@ def _find(document: Any, key: str) -> Any:
 
 def roofline_chart(*, bench: dict[str, Any]) -> ChartData:
     """Achieved GFLOP/s of each network and batch against its arithmetic intensity, under the measured roofs."""
-    rows, peaks = [], {}
+    rows: list[dict[str, Any]] = []
+    peaks: dict[str, float] = {}
     for result in bench["results"]:
         achieved, fraction = result.get("achieved_gflops"), result.get("peak_fraction")
         if not achieved:

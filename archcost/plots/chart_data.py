@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError
 from archcost.plots.published import DATASETS, PublishedAccuracy, published_accuracy
 
 SCHEMA = "archcost.plot/1"
@@ -97,9 +97,10 @@ def accuracy_chart(*, archs: Sequence[str] = (), dataset: str = "imagenet", x: s
                    bench: dict[str, Any] | None = None) -> ChartData:
     """Top-1 accuracy against computed cost (Canziani et al. 2016, Fig. 2): bubble area proportional to parameters."""
     if x not in X_AXES:
-        raise UsageError(f"unknown --x {x!r}; choose one of {', '.join(X_AXES)}")
+        raise UsageError(f"unknown $x {x!r}; choose one of {', '.join(X_AXES)}", Option("x"), accepted=tuple(X_AXES))
     if x == "latency" and bench is None:
-        raise UsageError("--x latency needs a timing file: --bench FILE (the JSON of 'archcost bench')")
+        raise UsageError("$x needs a timing file: $bench (the JSON of 'archcost bench')", Option("x", "latency"),
+                         Option("bench", "FILE"))
     published, unregistered = _select(dataset, archs)
     timings = _latency(bench) if bench is not None else {}
     points, untimed = [], []

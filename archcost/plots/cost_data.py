@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError
 from archcost.plots.chart_data import CONVENTION, CONVENTION_NOTE, ChartData, cost
 
 # Module types that only hold other modules: a "block" is the first module below the root that is not one of these
@@ -48,7 +48,7 @@ def layers_chart(*, arch: str, input_shape: str | list[str] | None = None, depth
     from archcost.analysis import analyze
 
     if depth is not None and depth < 1:
-        raise UsageError("--depth must be 1 or more")
+        raise UsageError("$depth must be 1 or more", Option("depth"))
     analysis = analyze(arch, input_shape, convention=CONVENTION, **(overrides or {}))
     rows = analysis.rows
     deepest = max(r["depth"] for r in rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError
 from archcost.plots.chart_data import ChartData
 
 
@@ -31,7 +31,7 @@ def image_format(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise UsageError(f"cannot tell the image format of {path}: name it .png, .svg or .pdf "
-                         f"(or print the data with --format csv|json)")
+                         "(or print the data with $format)", Option("format", "csv|json"))
     return suffix
 
 

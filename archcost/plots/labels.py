@@ -75,7 +75,7 @@ def place_labels(axes: Any, points: Sequence[tuple[float, float, str, float, str
     centres = [axes.transData.transform((x, y)) for x, y, *_ in points]
     bubbles = [Box(cx - r * px_per_pt, cy - r * px_per_pt, cx + r * px_per_pt, cy + r * px_per_pt)
                for (cx, cy), (_, _, _, r, _) in zip(centres, points)]
-    segments = []
+    segments: list[tuple[tuple[float, ...], tuple[float, ...]]] = []
     for line in lines:
         shown = [tuple(axes.transData.transform(xy)) for xy in line]
         segments.extend(itertools.pairwise(shown))

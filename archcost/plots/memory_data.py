@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError
 from archcost.plots.chart_data import ChartData
 
 KINDS = ("parameter_bytes", "buffer_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",
@@ -37,15 +37,15 @@ def memory_chart(*, arch: str, batches: tuple[int, ...], device_bytes: int | Non
 
     check_optimizer(optimizer)
     if not batches or min(batches) < 1:
-        raise UsageError("--batch takes positive batch sizes, e.g. 1,2,4,8")
+        raise UsageError("$batch takes positive batch sizes, e.g. 1,2,4,8", Option("batch"))
     resolved = resolve(arch)
     if resolved.input_shape is None:
         raise UsageError(f"{arch}: its input shape is not known; plot memory needs a registry network")
-    model = build(arch)
+    model, per_sample = build(arch), resolved.input_shape
 
     @cache
     def memory(batch: int) -> Any:
-        x = torch.empty((batch, *resolved.input_shape), device="meta")
+        x = torch.empty((batch, *per_sample), device="meta")
         return training_memory(model, x, optimizer=optimizer, dtype=dtype, master_dtype=master_dtype)
 
     fits = None if device_bytes is None else largest_batch(lambda b: memory(b).peak_train_bytes, device_bytes)

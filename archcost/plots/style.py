@@ -46,7 +46,7 @@ def family_style(family: str) -> tuple[str, str]:
 def rc_context() -> Any:
     import matplotlib
 
-    return matplotlib.rc_context(RC)
+    return matplotlib.rc_context(RC)  # type: ignore[arg-type]  # the stubs type keys as a Literal of every rc name
 
 
 def new_figure(size_in: tuple[float, float] = SLIDE_SIZE_IN) -> Any:

@@ -67,6 +67,13 @@ class Reproduction:
         return [f"{r.row} / {r.quantity}" for r in (*self.rows, *self.claims) if r.status == TRUNCATED]
 
 
+def _number(value: float | int | str) -> float | int:
+    """A computed figure of a column of numbers (a string is a shape, and a column of shapes is judged as text)."""
+    if isinstance(value, str):
+        raise TypeError(f"a shape {value!r} among figures")
+    return value
+
+
 def _clean(value: float | int) -> float | int:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
@@ -78,30 +85,30 @@ def judge(checks: Sequence[Check]) -> list[Row]:
     shapes = [c for c in checks if c.published is not None and c.published.unit == "shape"]
     if shapes:
         return [_shape_row(c) for c in checks]
-    printed = [(c.published.figure, c.computed) for c in checks if c.published is not None]
+    printed = [(c.published.figure, _number(c.computed)) for c in checks if c.published is not None]
     base, fits_1000, fits_1024 = infer_base(printed)
     rows = []
     for check in checks:
-        p = check.published
+        p, computed = check.published, _number(check.computed)
         if p is None:
-            rows.append(Row(check.row, check.quantity, "", None, _clean(check.computed), check.unit, None,
+            rows.append(Row(check.row, check.quantity, "", None, _clean(computed), check.unit, None,
                             COMPUTED_ONLY, check.note))
             continue
         figure = p.figure
         row_base = base if figure.binary_power else 1000
         published = _clean(figure.value(base=row_base))
-        verdict = status(figure, check.computed, base=row_base)
+        verdict = status(figure, computed, base=row_base)
         notes = []
         if row_base == 1024:
             notes.append(f"K read as 1024 for this column ({fits_1024} of {len(printed)} figures fit with 1024, "
                          f"{fits_1000} with 1000)")
         if verdict in (DISAGREES, TRUNCATED):
-            notes.append(explain(figure, check.computed, base=row_base, alternatives=check.alternatives,
+            notes.append(explain(figure, computed, base=row_base, alternatives=check.alternatives,
                                  terms=check.terms))
         if check.note:
             notes.append(check.note)
-        rows.append(Row(p.row, p.quantity, p.published_text, published, _clean(check.computed), p.unit,
-                        _clean(check.computed - published), verdict, "; ".join(notes)))  # type: ignore[operator]
+        rows.append(Row(p.row, p.quantity, p.published_text, published, _clean(computed), p.unit,
+                        _clean(computed - published), verdict, "; ".join(notes)))
     return rows
 
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from archcost.errors import ArchcostError
+from archcost.errors import ArchcostError, Option, literal
 from archcost.reproduce.core import Reproduction
 
 GOLDEN_PATH = Path(__file__).resolve().parent.parent / "golden" / "reproduce.json"
@@ -38,7 +38,8 @@ def drift(reproductions: Sequence[Reproduction], *, path: Path | None = None) ->
     """What moved against the golden file, one line per moved value; empty when nothing did."""
     path = path or GOLDEN_PATH
     if not path.is_file():
-        raise GoldenMissingError(f"no golden file at {path}; create it with 'archcost reproduce --write-golden'")
+        raise GoldenMissingError(f"no golden file at {literal(str(path))}; create it with "
+                                 "'archcost reproduce $write_golden'", Option("write_golden"))
     golden = json.loads(path.read_text(encoding="utf-8"))["targets"]
     moved = []
     for current in snapshot(reproductions)["targets"].items():

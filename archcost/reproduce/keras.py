@@ -49,7 +49,10 @@ def reproduce() -> Reproduction:
     t = analysis.totals
     totals = {"Total params": t["keras_params"], "Trainable params": t["trainable_params"],
               "Non-trainable params": t["keras_non_trainable_params"]}
-    params, shapes, sizes, sums = [], [], [], []
+    params: list[Check] = []
+    shapes: list[Check] = []
+    sizes: list[Check] = []
+    sums: list[Check] = []
     for p in load(TARGET):
         if p.row in totals:
             value = totals[p.row]

@@ -31,7 +31,9 @@ def _no_classifier(depth: int, v15: bool) -> int:
 
 def reproduce_table1() -> Reproduction:
     target = "resnet-table1"
-    paper, torchvision, params = [], [], []
+    paper: list[Check] = []
+    torchvision: list[Check] = []
+    params: list[Check] = []
     for p in load(target):
         depth = _depth(p.row)
         v15 = "v1.5" in p.row or "torchvision" in p.row

@@ -15,7 +15,7 @@ import torch
 from archcost.counting.aggregate import aggregate
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Convention, OpClass
-from archcost.errors import ArchcostError, ForwardError, UsageError, UserForwardError, first_line
+from archcost.errors import ArchcostError, ForwardError, Option, UsageError, UserForwardError, first_line, literal
 from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
 from archcost.training.memory_trace import SavedTrace
@@ -41,7 +41,8 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     named = list(model.named_modules())
     names, modules = [n for n, _ in named], [m for _, m in named]
     if not any(p.requires_grad for p in model.parameters()):
-        raise UsageError(f"--mode train: {name} has no trainable parameters (all frozen or none)")
+        raise UsageError(f"$mode: {literal(name)} has no trainable parameters (all frozen or none)",
+                         Option("mode", "train"))
     was_training = [m.training for m in modules]
     # Stochastic depth: a block carrying survival_probability drops itself at random in train mode. The step is
     # counted with every block running (hidden for the trace, put back after); the expected cost weighs each
@@ -165,10 +166,10 @@ def _step_failed(error: Exception, name: str) -> ArchcostError:
     frame = user_code.user_frame(error) if "meta" not in message.lower() else None
     if frame is not None and user_code.raised_by_user(error):
         return UserForwardError(f"{user_code.where(frame)}: {type(error).__name__}: {message}")
-    failed = f"--mode train: the training step of {name} failed: {type(error).__name__}: {message}"
+    failed = f"$mode: the training step of {literal(name)} failed: {type(error).__name__}: {literal(message)}"
     if frame is not None:
-        return ForwardError(f"{failed} (from {user_code.where(frame)})")
-    return UsageError(failed)
+        return ForwardError(f"{failed} (from {literal(user_code.where(frame))})", Option("mode", "train"))
+    return UsageError(failed, Option("mode", "train"))
 
 
 def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,
@@ -181,10 +182,11 @@ def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, de
 
     chosen = parse_optimizer(optimizer)
     if Device(device) not in (Device.META, Device.AUTO):
-        raise UsageError("--mode train traces the step on meta; drop --device (or use --device meta)")
+        raise UsageError("$mode traces the step on meta; drop $device (or use $meta)", Option("mode", "train"),
+                         Option("device"), Option("device", "meta", key="meta"))
     given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
     model, resolved, name, _ = model_and_name(model_or_name, Device.META, dtype, overrides, given)
     examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
     args, kwargs = make(examples, device="meta")
-    return train_module(model, name, args, kwargs, examples, dtype=dtype, convention=convention,
+    return train_module(model, name, tuple(args), kwargs, examples, dtype=dtype, convention=convention,
                         optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})

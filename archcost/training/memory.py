@@ -111,13 +111,13 @@ def training_memory(model: torch.nn.Module, example_inputs: Any, *, optimizer: s
     buffer_bytes = sum(_stored_bytes(b, dt) for b in model.buffers())
     gradient_bytes = trainable * dt.itemsize
     state_bytes = optimizer_state_bytes(trainable, optimizer=optimizer, dtype=dt, master_dtype=master)
-    saved = sum(trace.saved.values())
+    saved_bytes = sum(trace.saved.values())
     return TrainMemory(
         parameter_bytes=parameter_bytes, buffer_bytes=buffer_bytes, gradient_bytes=gradient_bytes,
-        optimizer_state_bytes=state_bytes, saved_activation_bytes=saved,
+        optimizer_state_bytes=state_bytes, saved_activation_bytes=saved_bytes,
         backward_transient_bytes=trace.backward_transient_bytes,
-        peak_train_bytes=parameter_bytes + buffer_bytes + gradient_bytes + state_bytes + saved
-        + trace.backward_transient_bytes,
+        peak_train_bytes=(parameter_bytes + buffer_bytes + gradient_bytes + state_bytes + saved_bytes
+                          + trace.backward_transient_bytes),
         saved_by_layer=dict(sorted(by_layer.items(), key=lambda kv: -kv[1])),
         checkpoint_kept_bytes=dict(trace.checkpoint_input_bytes), recomputed_macs=dict(trace.recomputed_macs),
         optimizer=optimizer, dtype=str(dt).removeprefix("torch."),

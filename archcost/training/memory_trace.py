@@ -42,8 +42,8 @@ class _LargestOutput(TorchDispatchMode):
     """Largest bytes produced by one aten op during the backward: the transient on top of what is already live.
 
     Outputs come from the tracer's shape-only kernels where they apply (counting/meta_kernels.py, each checked
-    against torch's own): torch builds many meta outputs in Python, ~4 ms a batch norm. The forward runs under the
-    mode too, with ``counting`` off."""
+    against torch's own): torch builds many meta outputs in Python (what that costs: reports/benchmarks/
+    train_speed.md). The forward runs under the mode too, with ``counting`` off."""
 
     def __init__(self) -> None:
         super().__init__()

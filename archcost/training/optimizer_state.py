@@ -11,6 +11,7 @@ import difflib
 
 import torch
 
+from archcost.dtypes import Dtype
 from archcost.errors import UsageError
 
 STATE_TENSORS_PER_PARAMETER = {"sgd": 0, "sgd-momentum": 1, "adam": 2, "adamw": 2}
@@ -29,7 +30,8 @@ def as_dtype(dtype: torch.dtype | str) -> torch.dtype:
     """A torch floating dtype from a torch.dtype or its name ('bfloat16', 'float32', ...)."""
     found = dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype), None)
     if not isinstance(found, torch.dtype) or not found.is_floating_point:
-        raise UsageError(f"unknown floating-point dtype {dtype!r}; use float32, float16, bfloat16 or float64")
+        *others, last = (d.value for d in Dtype)
+        raise UsageError(f"unknown floating-point dtype {dtype!r}; use {', '.join(others)} or {last}")
     return found
 
 

@@ -11,7 +11,7 @@ import inspect
 import re
 from typing import Any, Callable, Iterable, Mapping
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError, literal
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Not a literal but plainly meant as a string: --set norm=batch, --set act=nn.ReLU, --set name=layer-norm.
@@ -25,8 +25,8 @@ def parse_value(text: str) -> Any:
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         if _BARE_WORD.match(text.strip()):
             return text.strip()
-        raise UsageError(f"--set value {text!r} is not a Python literal (None, True, 3, 0.5, 'text', (1, 2)); "
-                         "quote a string that is not a plain word") from None
+        raise UsageError(f"$overrides value {literal(repr(text))} is not a Python literal (None, True, 3, 0.5, 'text', "
+                         "(1, 2)); quote a string that is not a plain word", Option("overrides")) from None
 
 
 def parse_sets(items: Iterable[str] | None) -> dict[str, Any]:
@@ -36,9 +36,10 @@ def parse_sets(items: Iterable[str] | None) -> dict[str, Any]:
         key, equals, value = item.partition("=")
         key = key.strip()
         if not equals or not _KEY.match(key):
-            raise UsageError(f"--set {item!r} is not KEY=VALUE with KEY a Python name (e.g. --set num_classes=10)")
+            raise UsageError("$overrides is not KEY=VALUE with KEY a Python name (e.g. $example)",
+                             Option("overrides", repr(item)), Option("overrides", "num_classes=10", key="example"))
         if key in found:
-            raise UsageError(f"--set {key} is given twice")
+            raise UsageError("$overrides is given twice", Option("overrides", key))
         found[key] = parse_value(value)
     return found
 

@@ -116,7 +116,7 @@ def config(variant: str, *, width_mult: float | None = None, depth_mult: float |
            resolution: int | None = None, dropout: float | None = None) -> EfficientNetConfig:
     """The config of ``variant`` ("b0".."b7") with any coefficient overridden."""
     scale = SCALES[variant]
-    overrides = {k: v for k, v in (("width_mult", width_mult), ("depth_mult", depth_mult),
+    overrides: dict[str, Any] = {k: v for k, v in (("width_mult", width_mult), ("depth_mult", depth_mult),
                                    ("resolution", resolution), ("dropout", dropout)) if v is not None}
     return EfficientNetConfig(stages=B0_STAGES, scale=replace(scale, **overrides))
 

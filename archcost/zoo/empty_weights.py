@@ -36,7 +36,7 @@ Moved = dict[int, tuple["weakref.ref[Any]", Any]]
 def _on_meta(tensor: Any, moved: Moved) -> Any:
     """The meta twin of ``tensor`` (the same one each time, so a tensor registered twice stays shared)."""
     import torch
-    from torch.nn.parameter import UninitializedTensorMixin
+    from torch.nn.parameter import UninitializedTensorMixin  # type: ignore[attr-defined]  # not in parameter.pyi
 
     from archcost.torch_compat import make_subclass
 
@@ -76,8 +76,8 @@ def registered_on_meta() -> Iterator[None]:
         if name in module._buffers:
             module._buffers[name] = _on_meta(module._buffers[name], moved)
 
-    nn.Module.register_parameter = register_parameter_on_meta  # type: ignore[method-assign]
-    nn.Module.register_buffer = register_buffer_on_meta  # type: ignore[method-assign]
+    nn.Module.register_parameter = register_parameter_on_meta  # type: ignore[method-assign,assignment]
+    nn.Module.register_buffer = register_buffer_on_meta  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:

@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from archcost.errors import ArchcostError, UsageError
+from archcost.errors import ArchcostError, Option, UsageError, literal
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,10 @@ def _published_build(name: str, builder: Callable[..., Any], weights: Any, confi
         except ValueError as error:
             if "expected value" not in str(error):
                 raise
-            raise UsageError(f"torchvision:{name}'s published configuration fixes that argument ({error}); "
-                             f"add --set weights=None to build torchvision's untrained default instead") from None
+            raise UsageError(f"torchvision:{name}'s published configuration fixes that argument "
+                             f"({literal(str(error))}); "
+                             "add $overrides to build torchvision's untrained default instead",
+                             Option("overrides", "weights=None")) from None
     for attribute in ("aux_logits", "transform_input"):  # what the model holds once the builder is done
         if isinstance(getattr(model, attribute, None), bool):
             config[attribute] = getattr(model, attribute)

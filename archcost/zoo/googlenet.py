@@ -169,7 +169,7 @@ def make_network_builder(row: NetworkEntry) -> Callable[..., Any]:
     return build
 
 
-def _widths(base: InceptionWidths, overrides: dict[str, int]) -> InceptionWidths:
+def _widths(base: InceptionWidths, overrides: dict[str, Any]) -> InceptionWidths:
     unknown = set(overrides) - set(InceptionWidths.__dataclass_fields__) - {"name"}
     if unknown:
         raise TypeError(f"unknown inception widths: {', '.join(sorted(unknown))}")

@@ -38,8 +38,8 @@ def offline() -> Iterator[list[str]]:
         refused_connect(sock, address)
 
     socket.getaddrinfo = refused_lookup  # type: ignore[assignment]
-    socket.socket.connect = refused_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = refused_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = refused_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = refused_connect_ex  # type: ignore[method-assign,assignment]
     try:
         yield attempts
     finally:

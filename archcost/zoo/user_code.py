@@ -142,9 +142,9 @@ def _library_folders() -> tuple[str, ...]:
     folders.update(site.getsitepackages() if hasattr(site, "getsitepackages") else [])
     folders.add(site.getusersitepackages())
     folders.add(str(Path(archcost.__file__).parent))
-    torch = sys.modules.get("torch")
-    if torch is not None and getattr(torch, "__file__", None):
-        folders.add(str(Path(torch.__file__).parent))
+    torch_file = getattr(sys.modules.get("torch"), "__file__", None)
+    if torch_file:
+        folders.add(str(Path(torch_file).parent))
     return tuple(str(Path(f).resolve()) + os.sep for f in folders if f)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from archcost.bench.peak import COPY_BYTES, GEMM_SIDE_MAX, GEMM_SIDE_MIN, device_peak
-from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.bench.settings import BenchDevice
+from archcost.dtypes import Dtype
 
 
 def test_cpu_peak_is_measured_once_and_describes_itself() -> None:
-    peak = device_peak(BenchDevice.CPU, BenchDtype.FLOAT32)
-    assert device_peak(BenchDevice.CPU, BenchDtype.FLOAT32) is peak  # cached for the process
+    peak = device_peak(BenchDevice.CPU, Dtype.FLOAT32)
+    assert device_peak(BenchDevice.CPU, Dtype.FLOAT32) is peak  # cached for the process
     assert peak.peak_gflops > 0 and peak.bandwidth_gb_per_s > 0
     assert GEMM_SIDE_MIN <= peak.gemm_side <= GEMM_SIDE_MAX[BenchDevice.CPU]
     assert peak.gemm_side & (peak.gemm_side - 1) == 0  # doubled from 256

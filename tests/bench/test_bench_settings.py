@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from archcost.bench.settings import BenchDevice, BenchDtype, BenchSettings, parse_batches
+from archcost.bench.settings import BenchDevice, BenchSettings, parse_batches
+from archcost.cli.errors import message as cli_message
+from archcost.dtypes import Dtype
 from archcost.errors import UsageError
 
 
@@ -15,8 +17,9 @@ def test_parse_batches(text: str, expected: tuple[int, ...]) -> None:
 
 @pytest.mark.parametrize("text", ["1,,x", "", "1,", "x", "0", "1,-2", "2.5", "8,8"])
 def test_malformed_batches(text: str) -> None:
-    with pytest.raises(UsageError, match="malformed --batch"):
+    with pytest.raises(UsageError, match="malformed batches") as raised:
         parse_batches(text)
+    assert cli_message(raised.value).startswith(f"malformed --batch {text!r}: ")  # the flag on the command line
 
 
 def test_settings_round_trip_through_json_types() -> None:
@@ -25,7 +28,7 @@ def test_settings_round_trip_through_json_types() -> None:
     assert data["device"] == "cpu" and data["dtype"] == "bfloat16"
     again = BenchSettings.from_dict(data)
     assert again == settings
-    assert again.device is BenchDevice.CPU and again.dtype is BenchDtype.BFLOAT16
+    assert again.device is BenchDevice.CPU and again.dtype is Dtype.BFLOAT16
 
 
 def test_warmup_budget_default() -> None:

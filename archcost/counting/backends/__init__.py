@@ -12,6 +12,7 @@ import torch
 
 from archcost.counting.conventions import counts_in
 from archcost.counting.opclass import Backend, Convention
+from archcost.errors import UsageError
 
 if TYPE_CHECKING:
     from archcost.result import Analysis
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 def convention_total(analysis: Analysis, convention: Convention) -> dict[str, int]:
     """Per-module own ops under ``convention``, recomputed from the op records (independent of the chosen one)."""
+    if analysis.records is None:
+        raise UsageError("this analysis was read from the result cache, which keeps no op records; analyse again "
+                         "to recount it under another convention")
     per_module: dict[str, int] = {}
     for record in analysis.records:
         if record.terms is None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import torch
 
-from archcost.errors import UsageError
+from archcost.errors import Option, UsageError
 
 
 def count(model: torch.nn.Module, example: torch.Tensor, names: list[str]) -> dict[str, int]:
     try:
         from fvcore.nn import FlopCountAnalysis
     except ImportError:
-        raise UsageError("--backend fvcore needs fvcore: pip install 'archcost[fvcore]'") from None
+        raise UsageError("$backend needs fvcore: pip install 'archcost[fvcore]'", Option("backend", "fvcore")) from None
     training = {m: m.training for m in model.modules()}
     try:
         model.eval()
