@@ -7,7 +7,7 @@ The rule, in the order it is applied when a table's natural width does not fit:
    highest first, and a note names what was left out; ``drop`` 0 is essential.
 2. Numbers are never cut or wrapped: a number column is as wide as its widest figure; only its header wraps, at
    spaces.
-3. Text wraps at token boundaries only (spaces, and after ``*``, ``/``, ``+`` in a formula), never inside a word. A
+3. Text wraps at token boundaries only (spaces, and after ``*`` and ``+`` in a formula), never inside a word. A
    word still wider than its column (a layer, type or network name) is shortened in the middle with ``…``, keeping
    its end, which is what tells ``layer4.2.conv3`` from ``layer4.2.conv2``; a figure inside text is never shortened.
    Tree indentation has its own budget: when a label column is short of room its indentation is halved first.
@@ -32,8 +32,9 @@ TIGHT = 10  # the shortest a name is shortened to: 3 characters of its start, "�
 SENTENCE = 24  # a column of sentences is left this wide while less important columns can be left out
 PHRASE = 8  # the shortest a one-line phrase (a paper's title in `list`) is cut to, after a whole word
 ELLIPSIS = "…"
-# A break is allowed at a space and after an operator of a formula; a figure (1,234 / 12.5% / -3) is one piece.
-_PIECES = re.compile(r"\s+|[^\s*/+]+[*/+]?|[*/+]")
+# A break is allowed at a space and after a product or sum of a formula; a figure (1,234 / 12.5% / -3) and a path
+# (a/b/c) are one piece.
+_PIECES = re.compile(r"\s+|[^\s*+]+[*+]?|[*+]")
 _NUMBER = re.compile(r"^[-+]?[\d,.]*\d[\d,.]*%?[,;.)]?$")
 _EDGES = 1  # SIMPLE_HEAD: one edge character per column plus one, and one padding character each side of a cell
 
