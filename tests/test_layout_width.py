@@ -59,21 +59,21 @@ def _views(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pyt
     return _Recorder.printed[0], json.loads(capsys.readouterr().out)
 
 
-def _integers(document: Any) -> Iterator[int]:
+def _numbers(document: Any) -> Iterator[float]:
     if isinstance(document, bool):
         return
-    if isinstance(document, (int, float)) and float(document).is_integer():
-        yield int(document)
+    if isinstance(document, (int, float)):
+        yield document
     elif isinstance(document, str):  # a figure quoted in an explanation
         yield from (int(f.replace(",", "")) for f in FIGURE.findall(document) if "." not in f)
     elif isinstance(document, dict):
         if "adds" in document:  # the table's "other ops": the non-MAC classes summed
             yield sum(document.get(k) or 0 for k in ("adds", "muls", "cmps", "divs", "exps", "norm"))
         for value in document.values():
-            yield from _integers(value)
+            yield from _numbers(value)
     elif isinstance(document, list):
         for value in document:
-            yield from _integers(value)
+            yield from _numbers(value)
 
 
 def _shown_as(name: str, token: str) -> bool:
@@ -88,10 +88,13 @@ def _shown_as(name: str, token: str) -> bool:
 def _check(text: str, width: int, document: Any, labels: list[str], names: set[str]) -> None:
     lines = text.splitlines()
     assert max(map(cell_len, lines)) <= width, max(lines, key=cell_len)
-    figures = set(_integers(document))
+    numbers = list(_numbers(document))
+    rounded: dict[int, set[float]] = {}
     for token in FIGURE.findall(text):  # every grouped figure shown whole and equal to one of the JSON's
-        value = float(token.replace(",", ""))
-        assert value in figures or 2 * value in figures or value / 2 in figures, (width, token)
+        decimals = len(token.partition(".")[2])
+        if decimals not in rounded:
+            rounded[decimals] = {round(n, decimals) for x in numbers for n in (x, 2 * x)}  # FLOPs: 2 x MACs
+        assert float(token.replace(",", "")) in rounded[decimals], (width, token)
     assert not DIGITS_CUT.search(text.replace(", ", " ")), (width, DIGITS_CUT.search(text.replace(", ", " ")))
     tokens = text.split()
     for label in labels:  # every row's label is there, each of its words whole or shortened in the middle
@@ -237,6 +240,11 @@ VIEWS = {
                     lambda d: ([str(r["batch"]) for r in d["rows"]], set())),
     "paper style": (["table", "googlenet", "--style", "paper"],
                     lambda d: ([r["type"] for r in d["rows"]], set())),
+    "plot accuracy": (["plot", "accuracy", "--format", "table"],
+                      lambda d: ([r["arch"] for r in d["rows"]], {n for r in d["rows"] for n in (r["arch"], r["family"])})),
+    "reproduce googlenet": (["reproduce", "googlenet-table1"], lambda d: ([r["row"] for r in d["rows"]], set())),
+    "list one": (["list", "resnet18"], lambda d: ([a["name"] for a in d["architectures"][0]["arguments"]], set())),
+    "cache info": (["cache", "info"], lambda d: ([d["folder"]], set())),
     "list": (["list"], lambda d: ([a["name"] for a in d["architectures"]],
                                   {n for a in d["architectures"] for n in (a["name"], a["family"])})),
 }
