@@ -242,6 +242,11 @@ VIEWS = {
                     lambda d: ([r["type"] for r in d["rows"]], set())),
     "plot accuracy": (["plot", "accuracy", "--format", "table"],
                       lambda d: ([r["arch"] for r in d["rows"]], {n for r in d["rows"] for n in (r["arch"], r["family"])})),
+    "plot inception": (["plot", "inception", "--format", "table"],
+                       lambda d: ([r["module"] for r in d["rows"]], {r["module"] for r in d["rows"]})),
+    "plot layers": (["plot", "layers", "resnet18", "--format", "table"],
+                    lambda d: ([r["block"] for r in d["rows"]], {r["block"] for r in d["rows"]})),
+    "plot scaling": (["plot", "scaling", "--format", "table"], lambda d: ([r["curve"] for r in d["rows"]], set())),
     "reproduce googlenet": (["reproduce", "googlenet-table1"], lambda d: ([r["row"] for r in d["rows"]], set())),
     "list one": (["list", "resnet18"], lambda d: ([a["name"] for a in d["architectures"][0]["arguments"]], set())),
     "cache info": (["cache", "info"], lambda d: ([d["folder"]], set())),
@@ -255,3 +260,18 @@ def test_every_view_fits_every_width(view: str, capsys: pytest.CaptureFixture[st
                                      monkeypatch: pytest.MonkeyPatch, private_cache: Path) -> None:
     argv, expected = VIEWS[view]
     _run_widths(argv, capsys, monkeypatch, expected)
+
+
+@pytest.mark.parametrize("stem", ["cpu-timing", "layers", "batch-scaling"])
+def test_bench_tables_fit_every_width(stem: str) -> None:
+    """`archcost bench`'s tables, from the committed measurements (a bench run times real kernels for minutes)."""
+    from archcost.cli.bench import bench_output
+    from archcost.render import Format, render
+
+    document = json.loads((Path(__file__).resolve().parent.parent / "reports" / "measured" / f"{stem}.json")
+                          .read_text())
+    labels = [r["arch"] for r in document["results"]]
+    names = {*labels, *(p["type"] for r in document["results"] for p in r.get("layers", []) if p.get("type"))}
+    renderable = render(bench_output(document), Format.TABLE)
+    for width in WIDTHS:
+        _check(_draw(renderable, width), width, document, labels, names)

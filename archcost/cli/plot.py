@@ -92,7 +92,7 @@ def _finish(chart: Any, image: str | None, format: Format | None, out: Path | No
 _LEAST_IMPORTANT_FIRST = ("source", "source_kind", "evaluation", "crops", "pareto", "x", "flops", "dataset",
                           "input_shape", "family", "top5_percent", "gradient_bytes", "backward_transient_bytes",
                           "optimizer_state_bytes", "params_percent", "output_shape", "path", "phi", "width_mult",
-                          "depth_mult", "type", "kind")
+                          "depth_mult", "type", "kind", "name")
 
 
 def chart_output(chart: Any) -> Output:
