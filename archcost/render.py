@@ -214,8 +214,17 @@ def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title:
                          footer=cell(c, footer) if footer is not None else "",
                          overflow="ellipsis" if number else c.overflow, max_width=c.max_width)
     for row in rows:
-        table.add_row(*(cell(c, row) for c in columns))
+        table.add_row(*(_capped(c, cell(c, row)) for c in columns))
     return table
+
+
+def _capped(column: Column, text: str) -> str:
+    """A one-line text cell over its column's max_width, cut after a whole word (rich would cut inside one)."""
+    if column.max_width is None or column.overflow == "fold" or column.align == "right":
+        return text
+    from archcost.layout import one_line
+
+    return one_line(text, column.max_width)
 
 
 def to_json(document: Any) -> str:
