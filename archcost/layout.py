@@ -35,7 +35,8 @@ ELLIPSIS = "…"
 # A break is allowed at a space and after a product or sum of a formula; a figure (1,234 / 12.5% / -3) and a path
 # (a/b/c) are one piece.
 _PIECES = re.compile(r"\s+|[^\s*+]+[*+]?|[*+]")
-_NUMBER = re.compile(r"^[-+]?[\d,.]*\d[\d,.]*%?[,;.)]?$")
+# A figure, or a shape of figures (1x64x56x56): shown whole, never shortened.
+_NUMBER = re.compile(r"^[-+(]?\d[\d,.]*(?:x\d[\d,.]*)*%?[,;.)]*$")
 _EDGES = 1  # SIMPLE_HEAD: one edge character per column plus one, and one padding character each side of a cell
 
 
@@ -148,6 +149,8 @@ def measure(column: Column, view: View) -> Measure:
     comfortable = _text_least(texts, header_words, COMFORTABLE, 1.0, natural)
     if natural >= 2 * SENTENCE:  # sentences (a formula and its substitution): a line of a few words at least
         comfortable = max(comfortable, SENTENCE)
+    if not is_label(column, view):  # only labels are shortened further (a status or a type stays readable)
+        return Measure(natural, comfortable, comfortable)
     return Measure(natural, comfortable, _text_least(texts, header_words, TIGHT, 0.5, natural))
 
 
@@ -166,12 +169,13 @@ def _text_least(texts: list[str], header_words: list[str], name: int, indent_bud
 
 @dataclass(frozen=True)
 class Plan:
-    """What a width keeps: the columns shown, each one's width, the tree-indent budget, and the columns left out."""
+    """What a width keeps: the columns shown, each one's width and tree-indent budget (1: as drawn, 0.5: halved, the
+    same for every row of a column so the tree stays aligned), and the columns left out."""
 
     columns: list[Column]
     widths: list[int]
     dropped: list[Column]
-    indent_budget: float
+    indent_budgets: list[float]
 
 
 def plan(view: View, width: int) -> Plan | None:
@@ -182,10 +186,12 @@ def plan(view: View, width: int) -> Plan | None:
     for k in range(len(droppable) + 1):  # leave out the least important columns while names are comfortable
         shown = [c for c in view.columns if c not in droppable[:k]]
         if table_width([measures[id(c)].comfortable for c in shown]) <= width:
-            return Plan(shown, _spread(shown, measures, "comfortable", width), droppable[:k], 1.0)
+            return Plan(shown, _spread(shown, measures, "comfortable", width), droppable[:k], [1.0] * len(shown))
     shown = [c for c in view.columns if c not in droppable]  # then shorten names, the essential columns only
     if table_width([measures[id(c)].tight for c in shown]) <= width:
-        return Plan(shown, _spread(shown, measures, "tight", width), droppable, 0.5)
+        widths = _spread(shown, measures, "tight", width)
+        budgets = [0.5 if w < measures[id(c)].natural else 1.0 for c, w in zip(shown, widths)]
+        return Plan(shown, widths, droppable, budgets)
     return None
 
 
@@ -224,8 +230,7 @@ def fitted_cell(column: Column, text: str, width: int, indent_budget: float) -> 
         return text
     if column.overflow != "fold":
         return one_line(text, width)
-    budget = indent_budget if cell_len(text) > width else 1.0
-    return "\n".join(wrap(text, width, indent_budget=budget))
+    return "\n".join(wrap(text, width, indent_budget=indent_budget))
 
 
 def header(column: Column, width: int) -> str:
@@ -233,30 +238,34 @@ def header(column: Column, width: int) -> str:
 
 
 def labelled_fields(view: View, row: dict[str, Any], width: int) -> list[str]:
-    """One row as a block of lines, for a width too narrow for its essential columns: its labels on the first line,
-    then ``header: value`` fields packed onto indented lines, never a figure cut."""
+    """One row as a block of lines, for a width too narrow for its essential columns: its labels on the first line
+    (a tree's indentation kept, up to a quarter of the width), then ``header: value`` fields packed onto lines
+    indented under it, never a figure cut."""
     from archcost.render import cell
 
     labels = [c for c in view.columns if is_label(c, view)]
-    head = "  ".join(cell(c, row).strip() for c in labels if cell(c, row).strip())
-    lines = wrap(head, width) if head else []
+    texts = [cell(c, row) for c in labels if cell(c, row).strip()]
+    indent = " " * min(_indent(texts[0]) if texts else 0, width // 4)
+    lines = wrap(indent + " · ".join(t.strip() for t in texts), width) if texts else []
+    pad = indent + "  "
     fields = [f"{c.header}: {cell(c, row)}" for c in view.columns if c not in labels and cell(c, row).strip()]
     line = ""
     for field in fields:
-        if line and cell_len(line) + 3 + cell_len(field) <= width - 2:
+        if line and cell_len(pad + line) + 3 + cell_len(field) <= width:
             line += "   " + field
             continue
         if line:
-            lines.append("  " + line)
+            lines.append(_hang(pad, line, width))
         line = field
     if line:
-        lines.append("  " + line)
-    return [lines[0], *(_hang(x, width) for x in lines[1:])] if lines else []
+        lines.append(_hang(pad, line, width))
+    return lines
 
 
-def _hang(line: str, width: int) -> str:
-    """A field line wider than the terminal (one long text field): wrapped, its continuation indented."""
-    if cell_len(line) <= width:
-        return line
-    wrapped = wrap(line.strip(), width - 4)
-    return "\n".join(["  " + wrapped[0], *("    " + w for w in wrapped[1:])])
+def _hang(pad: str, line: str, width: int) -> str:
+    """A line of fields under its label; one wider than the terminal (a long text field) wrapped, its
+    continuation indented further."""
+    if cell_len(pad + line) <= width:
+        return pad + line
+    wrapped = wrap(line, max(width - len(pad) - 2, 1))
+    return "\n".join([pad + wrapped[0], *(pad + "  " + w for w in wrapped[1:])])

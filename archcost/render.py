@@ -131,13 +131,13 @@ def _fitted_table(view: View, chosen: Any, notes: list[str]) -> Any:
     if view.title:
         yield Text(view.title)
     table = Table(box=box.SIMPLE_HEAD, show_footer=view.footer is not None)
-    for c, w in zip(chosen.columns, chosen.widths):
-        footer = layout.fitted_cell(c, cell(c, view.footer), w, chosen.indent_budget) if view.footer else ""
+    shown = list(zip(chosen.columns, chosen.widths, chosen.indent_budgets))
+    for c, w, budget in shown:
+        footer = layout.fitted_cell(c, cell(c, view.footer), w, budget) if view.footer else ""
         table.add_column(Text(layout.header(c, w)), footer=Text(footer), width=w, no_wrap=True,
                          justify="right" if layout.is_number_column(c) else "left", overflow="crop")
     for row in view.rows:
-        table.add_row(*(Text(layout.fitted_cell(c, cell(c, row), w, chosen.indent_budget))
-                        for c, w in zip(chosen.columns, chosen.widths)))
+        table.add_row(*(Text(layout.fitted_cell(c, cell(c, row), w, budget)) for c, w, budget in shown))
     yield table
     yield from (Text(n) for n in notes)
 
