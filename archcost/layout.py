@@ -107,6 +107,15 @@ def one_line(text: str, width: int) -> str:
     return head.rstrip(" ,;:") + ELLIPSIS
 
 
+def hanging(note: str, width: int) -> str:
+    """A note indented under the one before it (a claim's explanation): wrapped at ``width`` with every line at its
+    indentation, rather than rich's wrap, which starts the continuation at the margin."""
+    indent = _indent(note)
+    if not indent or cell_len(note) <= width:
+        return note
+    return "\n".join(" " * indent + line for line in wrap(note.strip(), max(width - indent, 1)))
+
+
 def _indent_shorten(text: str, width: int) -> str:
     indent = _indent(text)
     return " " * indent + shorten(text[indent:], max(width - indent, 1))

@@ -103,14 +103,14 @@ class Fitted:
         from archcost import layout
 
         view, width = self.view, options.max_width
-        natural = [layout.measure(c, view).natural for c in view.columns]
-        if layout.table_width(natural) <= width:
+        natural = layout.table_width([layout.measure(c, view).natural for c in view.columns])
+        if natural <= width:
             table = to_rich(view.rows, view.columns, title=view.title, footer=view.footer)
-            table.caption = "\n".join(view.notes) or None
+            table.caption = "\n".join(layout.hanging(n, natural) for n in view.notes) or None
             yield table
             return
         chosen = layout.plan(view, width)
-        notes = list(view.notes)
+        notes = [layout.hanging(n, width) for n in view.notes]
         if chosen is None:
             yield from _blocks(view, width, notes)
             return
