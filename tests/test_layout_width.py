@@ -26,7 +26,8 @@ from archcost.zoo import registry
 WIDTHS = (60, 80, 100, 120, 200)
 RealConsole = rich.console.Console
 FIGURE = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])")
-DIGITS_CUT = re.compile(r"\d,\d{0,2}(?:…|$)|\d,\d{4}")  # a figure cut or wrapped inside its grouping
+DIGITS_CUT = re.compile(r"\d,\d{0,2}(?:…|$)|\d,\d{4}", re.MULTILINE)  # a figure cut or wrapped in its grouping
+FIELD = re.compile(r"(?:^\s*|   )[\w%/ -]+?: ")  # a row block's "header: " before its value
 
 
 class _Recorder:
@@ -95,7 +96,8 @@ def _check(text: str, width: int, document: Any, labels: list[str], names: set[s
         if decimals not in rounded:
             rounded[decimals] = {round(n, decimals) for x in numbers for n in (x, 2 * x)}  # FLOPs: 2 x MACs
         assert float(token.replace(",", "")) in rounded[decimals], (width, token)
-    assert not DIGITS_CUT.search(text.replace(", ", " ")), (width, DIGITS_CUT.search(text.replace(", ", " ")))
+    unlisted = re.sub(r",(?=\s)", "", text)  # a list's commas (1,000, 2,000) are not inside a figure
+    assert not DIGITS_CUT.search(unlisted), (width, DIGITS_CUT.search(unlisted))
     tokens = text.split()
     for label in labels:  # every row's label is there, each of its words whole or shortened in the middle
         for word in label.split():
@@ -110,7 +112,8 @@ def _check(text: str, width: int, document: Any, labels: list[str], names: set[s
 
 
 def _rows(lines: list[str]) -> list[str]:
-    """The tables' rows and the row blocks' fields: indented lines, less the headers (above a rule)."""
+    """The tables' rows and the row blocks' values: indented lines, less the tables' headers (above their rule)
+    and the fields' own headers ("params: ")."""
     headers: set[int] = set()
     for r, line in enumerate(lines):
         if "───" in line:
@@ -118,9 +121,7 @@ def _rows(lines: list[str]) -> list[str]:
             while i >= 0 and lines[i].strip():
                 headers.add(i)
                 i -= 1
-    return [line.replace(": ", " ") for i, line in enumerate(lines) if line.startswith("  ") and i not in headers
-            and not re.match(r"\s*[\w%/ -]+: ", line)] + \
-        [re.sub(r"(^|   )[\w%/ -]+?: ", " ", line) for line in lines if re.match(r"  [\w%/ -]+?: ", line)]
+    return [FIELD.sub(" ", line) for i, line in enumerate(lines) if line.startswith("  ") and i not in headers]
 
 
 def _leaves(document: Any, depth: int) -> tuple[list[str], set[str]]:
@@ -241,7 +242,8 @@ VIEWS = {
     "paper style": (["table", "googlenet", "--style", "paper"],
                     lambda d: ([r["type"] for r in d["rows"]], set())),
     "plot accuracy": (["plot", "accuracy", "--format", "table"],
-                      lambda d: ([r["arch"] for r in d["rows"]], {n for r in d["rows"] for n in (r["arch"], r["family"])})),
+                      lambda d: ([r["arch"] for r in d["rows"]],
+                                 {n for r in d["rows"] for n in (r["arch"], r["family"])})),
     "plot inception": (["plot", "inception", "--format", "table"],
                        lambda d: ([r["module"] for r in d["rows"]], {r["module"] for r in d["rows"]})),
     "plot layers": (["plot", "layers", "resnet18", "--format", "table"],
