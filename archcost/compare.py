@@ -123,13 +123,16 @@ def _diff(values: Sequence[Any]) -> dict[str, Any]:
 
 
 def columns(comparison: Comparison, *, blocks: bool) -> list[Column]:
-    """Render specs for :mod:`archcost.render`: one column per network, then difference and ratio."""
+    """Render specs for :mod:`archcost.render`: the labels (block, quantity), one column per network, then
+    difference and ratio. ``drop``: a narrow terminal leaves out the difference first (the widest figures), then
+    the ratio, then the block's type; the networks' own figures are essential."""
     first, last = comparison.models[0], comparison.models[-1]
-    head = [Column("block", comparison.level, "left"), Column("type", "type", "left"),
-            Column("quantity", "quantity", "left")] if blocks else [Column("quantity", "quantity", "left")]
+    quantity = Column("quantity", "quantity", "left", label=True)
+    head = [Column("block", comparison.level, "left", label=True), Column("type", "type", "left", drop=1),
+            quantity] if blocks else [quantity]
     return [*head, *(Column(f"m{i}", name, show=integer) for i, name in enumerate(comparison.models)),
-            Column("difference", f"{last} - {first}", show=integer),
-            Column("ratio", f"{last} / {first}", show=lambda v: "" if v is None else f"{v:.3f}")]
+            Column("difference", f"{last} - {first}", show=integer, drop=3),
+            Column("ratio", f"{last} / {first}", show=lambda v: "" if v is None else f"{v:.3f}", drop=2)]
 
 
 def to_markdown_text(comparison: Comparison) -> str:

@@ -4,10 +4,10 @@ Every command shares these four formats. A command builds an :class:`Output` (it
 document, its CSV rows) and :func:`render` turns it into the format asked for; ``cli.output.write`` writes it. This
 is the one place the format ladder is written.
 
-Width (a terminal of 100-120 columns): a number is never split (numeric columns do not wrap); text columns fold.
-When even that does not fit, columns marked ``drop`` (low-value ones: shapes, intensity, builder arguments) are left
-out, highest ``drop`` first, and a note says which and how to see them. Files (``--out``) render at 200 columns, so
-their bytes do not depend on the terminal.
+Width: a table that fits the terminal is drawn as it is; one that does not follows the layout rule of
+archcost/layout.py (labels kept, numbers whole, names never split mid-word, the least important columns left out
+first with a note naming them, and one block of lines per row when even the essential columns do not fit). Files
+(``--out``) and pipes without COLUMNS render at 200 columns, so their bytes do not depend on the terminal.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ class Column:
     header: str
     align: str = "right"  # "left" for names and types
     show: Callable[[Any], str] | None = None  # how a value reads in a table; CSV and JSON keep the raw value
-    drop: int = 0  # > 0: may be left out of a narrow terminal table, highest first (see the module docstring)
-    # A text column's overflow in rich: "fold" wraps inside words, "ellipsis" cuts one line.
+    drop: int = 0  # importance: > 0 may be left out of a narrow terminal table, highest first; 0 is essential
+    # A text column: "fold" wraps at token boundaries, "ellipsis" keeps one line.
     overflow: Literal["fold", "crop", "ellipsis", "ignore"] = "fold"
-    max_width: int | None = None  # a terminal table's widest cell (an "ellipsis" column is cut there)
+    max_width: int | None = None  # a terminal table's widest cell (an "ellipsis" column is shortened there)
+    label: bool = False  # names its row: never left out (none declared: the first column is the label)
 
 
 @dataclass(frozen=True)
@@ -92,31 +93,66 @@ def _terminal(view: View) -> Any:
 
 
 class Fitted:
-    """A rich table that fits the console: droppable columns are left out, highest ``drop`` first, until the
-    narrowest layout (numbers whole, text folded) fits; the notes then say what was left out."""
+    """A rich table that fits the console under archcost/layout.py's rule: drawn as it is when it fits; else the
+    least important columns left out and names shortened, never a label dropped or a figure cut; else one block of
+    lines per row."""
 
     def __init__(self, view: View) -> None:
         self.view = view
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        view = self.view
-        columns = list(view.columns)
-        dropped: list[str] = []
-        droppable = sorted((c for c in columns if c.drop), key=lambda c: -c.drop)
-        while True:
-            table = to_rich(view.rows, columns, title=view.title, footer=view.footer)
-            if not droppable or _narrowest(view, columns) <= options.max_width:
-                break
-            gone = droppable.pop(0)
-            columns.remove(gone)
-            dropped.append(gone.header)
-        notes = list(view.notes)
-        if dropped:
-            notes.append(f"Left out at {options.max_width} columns: {', '.join(dropped)} (a wider terminal, "
-                         "--format csv or --format json shows every column).")
-        if notes:
-            table.caption = "\n".join(notes)
-        yield table
+        from archcost import layout
+
+        view, width = self.view, options.max_width
+        natural = layout.table_width([layout.measure(c, view).natural for c in view.columns])
+        if natural <= width:
+            table = to_rich(view.rows, view.columns, title=view.title, footer=view.footer)
+            table.caption = "\n".join(layout.hanging(n, natural) for n in view.notes) or None
+            yield table
+            return
+        chosen = layout.plan(view, width)
+        notes = [layout.hanging(n, width) for n in view.notes]
+        if chosen is None:
+            yield from _blocks(view, width, notes)
+            return
+        if chosen.dropped:
+            notes.append(f"Left out at {width} columns: {', '.join(c.header for c in chosen.dropped)} (a wider "
+                         "terminal, --format csv or --format json shows every column).")
+        yield from _fitted_table(view, chosen, notes)
+
+
+def _fitted_table(view: View, chosen: Any, notes: list[str]) -> Any:
+    """The planned table; its title and notes as plain lines, wrapped at the terminal's width, not the table's."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from archcost import layout
+
+    if view.title:
+        yield Text(view.title)
+    table = Table(box=box.SIMPLE_HEAD, show_footer=view.footer is not None)
+    shown = list(zip(chosen.columns, chosen.widths, chosen.indent_budgets))
+    for c, w, budget in shown:
+        footer = layout.fitted_cell(c, cell(c, view.footer), w, budget) if view.footer else ""
+        table.add_column(Text(layout.header(c, w)), footer=Text(footer), width=w, no_wrap=True,
+                         justify="right" if layout.is_number_column(c) else "left", overflow="crop")
+    for row in view.rows:
+        table.add_row(*(Text(layout.fitted_cell(c, cell(c, row), w, budget)) for c, w, budget in shown))
+    yield table
+    yield from (Text(n) for n in notes)
+
+
+def _blocks(view: View, width: int, notes: list[str]) -> Any:
+    """Too narrow for the essential columns: one block of lines per row, every field named."""
+    from rich.text import Text
+
+    from archcost import layout
+
+    lines = [view.title, ""] if view.title else []
+    for row in [*view.rows, *([view.footer] if view.footer else [])]:
+        lines += [*layout.labelled_fields(view, row, width), ""]
+    yield Text("\n".join([*lines, *notes]).rstrip("\n"))
 
 
 def integer(value: Any) -> str:
@@ -131,7 +167,7 @@ def decimal(value: Any, digits: int = 2) -> str:
     return "" if value is None else f"{value:,.{digits}f}"
 
 
-def _cell(column: Column, row: dict[str, Any]) -> str:
+def cell(column: Column, row: dict[str, Any]) -> str:
     value = row.get(column.key)
     if column.show is not None:
         return column.show(value)
@@ -159,29 +195,11 @@ def to_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, ti
     lines.append("| " + " | ".join(c.header for c in columns) + " |")
     lines.append("|" + "|".join("---:" if c.align == "right" else ":---" for c in columns) + "|")
     for row in rows:
-        lines.append("| " + " | ".join(_cell(c, row).replace("|", "\\|") for c in columns) + " |")
+        lines.append("| " + " | ".join(cell(c, row).replace("|", "\\|") for c in columns) + " |")
     if notes:
         lines.append("")
         lines.extend(notes)
     return "\n".join(lines) + "\n"
-
-
-def _narrowest(view: View, columns: Sequence[Column]) -> int:
-    """The narrowest a rich table of ``columns`` can be without cutting a figure: a column that does not wrap
-    (numbers, "ellipsis" text) keeps its widest cell (up to its max_width), a folding one its longest word; plus the
-    SIMPLE_HEAD box's padding (1 each side of a cell), separators and edges. (rich's own measurement lets no_wrap
-    columns shrink, which is what cuts numbers.)"""
-    from rich.cells import cell_len
-
-    total = 0
-    for c in columns:
-        cells = [_cell(c, row) for row in view.rows] + ([_cell(c, view.footer)] if view.footer else [])
-        if c.align == "right" or c.overflow != "fold":
-            width = max([cell_len(c.header), *map(cell_len, cells)])
-            total += min(width, c.max_width) if c.max_width else width
-        else:
-            total += max([cell_len(w) for text in [c.header, *cells] for w in text.split()] or [1])
-    return total + 3 * len(columns) + 1
 
 
 def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title: str | None = None,
@@ -194,11 +212,20 @@ def to_rich(rows: Sequence[dict[str, Any]], columns: Sequence[Column], *, title:
     for c in columns:
         number = c.align == "right"  # a figure: never split across lines
         table.add_column(c.header, justify="right" if number else "left", no_wrap=number or c.overflow != "fold",
-                         footer=_cell(c, footer) if footer is not None else "",
+                         footer=cell(c, footer) if footer is not None else "",
                          overflow="ellipsis" if number else c.overflow, max_width=c.max_width)
     for row in rows:
-        table.add_row(*(_cell(c, row) for c in columns))
+        table.add_row(*(_capped(c, cell(c, row)) for c in columns))
     return table
+
+
+def _capped(column: Column, text: str) -> str:
+    """A one-line text cell over its column's max_width, cut after a whole word (rich would cut inside one)."""
+    if column.max_width is None or column.overflow == "fold" or column.align == "right":
+        return text
+    from archcost.layout import one_line
+
+    return one_line(text, column.max_width)
 
 
 def to_json(document: Any) -> str:

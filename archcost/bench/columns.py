@@ -30,44 +30,46 @@ def _layout(value: Any) -> str:
     return "NHWC" if value else "NCHW"
 
 
+# drop: a narrow terminal leaves out, first to last, the spread's ends (the IQR and CoV say it), runs, layout, dtype,
+# memory, MACs, IQR, % of peak, GFLOP/s; the network, batch, median, CoV and images/s are the table.
 RESULT_COLUMNS = (
-    Column("arch", "network", "left"),
+    Column("arch", "network", "left", label=True),
     Column("batch", "batch", show=integer),
-    Column("dtype", "dtype", "left"),
-    Column("channels_last", "layout", "left", show=_layout),
+    Column("dtype", "dtype", "left", drop=7),
+    Column("channels_last", "layout", "left", show=_layout, drop=8),
     Column("median_ms", "median ms", show=_ms),
-    Column("p10_ms", "p10 ms", show=_ms),
-    Column("p90_ms", "p90 ms", show=_ms),
-    Column("iqr_ms", "IQR ms", show=_ms),
+    Column("p10_ms", "p10 ms", show=_ms, drop=11),
+    Column("p90_ms", "p90 ms", show=_ms, drop=10),
+    Column("iqr_ms", "IQR ms", show=_ms, drop=4),
     Column("cov", "CoV", show=_percent),
-    Column("runs", "runs", show=integer),
+    Column("runs", "runs", show=integer, drop=9),
     Column("images_per_s", "images/s", show=lambda v: decimal(v, 1)),
-    Column("macs", "GMACs", show=_gmacs),
-    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 1)),
-    Column("peak_fraction", "% of peak", show=_percent),
-    Column("peak_memory_bytes", "peak mem MiB", show=_mib),
+    Column("macs", "GMACs", show=_gmacs, drop=5),
+    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 1), drop=2),
+    Column("peak_fraction", "% of peak", show=_percent, drop=3),
+    Column("peak_memory_bytes", "peak mem MiB", show=_mib, drop=6),
 )
 
 BATCH_COLUMNS = (
-    Column("arch", "network", "left"),
+    Column("arch", "network", "left", label=True),
     Column("batch", "batch", show=integer),
     Column("median_ms", "median ms / batch", show=_ms),
-    Column("ms_per_image", "ms / image", show=_ms),
+    Column("ms_per_image", "ms / image", show=_ms, drop=1),
     Column("images_per_s", "images/s", show=lambda v: decimal(v, 1)),
-    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 1)),
-    Column("peak_fraction", "% of peak", show=_percent),
+    Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 1), drop=2),
+    Column("peak_fraction", "% of peak", show=_percent, drop=3),
     Column("cov", "CoV", show=_percent),
 )
 
 LAYER_COLUMNS = (
-    Column("layer", "layer", "left"),
-    Column("type", "type", "left"),
+    Column("layer", "layer", "left", label=True),
+    Column("type", "type", "left", drop=1),
     Column("macs", "MACs", show=integer),
     Column("measured_ms", "ms", show=_ms),
     Column("achieved_gflops", "GFLOP/s", show=lambda v: decimal(v, 2)),
-    Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1)),
-    Column("attainable_gflops", "roof GFLOP/s", show=lambda v: decimal(v, 1)),
-    Column("bound", "bound", "left"),
+    Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1), drop=3),
+    Column("attainable_gflops", "roof GFLOP/s", show=lambda v: decimal(v, 1), drop=4),
+    Column("bound", "bound", "left", drop=2),
 )
 
 # The CSV of `archcost bench`: the fields first, then what else a record carries.

@@ -21,10 +21,12 @@ def explain(analysis: Any, layer: str) -> Output:
             rows.append({"module": op["module"], "op": op["op"], "shapes": ", ".join(op["shapes"]),
                          "class": term["class"], "explanation": term["explanation"],
                          "counted": "yes" if term["in_convention"] else ""})
-    columns = [Column("module", "module", "left"), Column("op", "aten op", "left"),
-               Column("shapes", "argument shapes", "left"), Column("class", "class", "left"),
+    # drop: a narrow terminal leaves out the shapes first (the formula substitutes them), then the class and
+    # whether the convention counts it; the module, the op and the formula are the view.
+    columns = [Column("module", "module", "left", label=True), Column("op", "aten op", "left", label=True),
+               Column("shapes", "argument shapes", "left", drop=3), Column("class", "class", "left", drop=1),
                Column("explanation", "formula = dimensions = count", "left"),
-               Column("counted", f"in '{analysis.convention.value}'", "left")]
+               Column("counted", f"in '{analysis.convention.value}'", "left", drop=2)]
     document = {"schema": "archcost.explain/1", "model": analysis.model, "layer": layer,
                 "convention": analysis.convention.value, "ops": ops}
     return Output([View(rows, columns, title=f"{analysis.model} — {layer or 'whole model'}: every op, by hand",

@@ -86,11 +86,23 @@ def _finish(chart: Any, image: str | None, format: Format | None, out: Path | No
     write(chart_output(chart), format, out)
 
 
+# The chart tables' columns a narrow terminal leaves out, first to last: provenance, then figures derived from
+# others (flops = 2 x MACs, x = MACs in G, gradients = parameters), then descriptions. The rest (the label, the
+# figures a chart plots) are essential.
+_LEAST_IMPORTANT_FIRST = ("source", "source_kind", "evaluation", "crops", "pareto", "x", "flops", "dataset",
+                          "input_shape", "family", "top5_percent", "gradient_bytes", "backward_transient_bytes",
+                          "optimizer_state_bytes", "params_percent", "output_shape", "path", "phi", "width_mult",
+                          "depth_mult", "type", "kind", "name")
+
+
 def chart_output(chart: Any) -> Output:
     """The data behind a chart as one table (its title, its caption as notes); CSV cells join lists as ``AxB``."""
     first = chart.rows[0] if chart.rows else {}
     columns = [Column(k, k.replace("_", " "), "left" if isinstance(first.get(k), str) else "right",
-                      show=percent if k.endswith("_percent") else _shown) for k in chart.columns]
+                      show=percent if k.endswith("_percent") else _shown, label=i == 0,
+                      drop=len(_LEAST_IMPORTANT_FIRST) - _LEAST_IMPORTANT_FIRST.index(k)
+                      if k in _LEAST_IMPORTANT_FIRST else 0)
+               for i, k in enumerate(chart.columns)]
     rows = [{k: ("x".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()} for r in chart.rows]
     return Output([View(chart.rows, columns, title=chart.title, notes=chart.caption)], document=chart.to_dict(),
                   csv=View(rows, [Column(k, k) for k in chart.columns]))

@@ -43,26 +43,27 @@ def _shape(value: Any) -> str:
 
 
 def _columns(convention: Convention, flops: bool, backend: Backend) -> list[Column]:
-    """The per-layer columns; ``drop``: left out of a narrow terminal in this order (input shape first: the previous
-    row's output is the input; then intensity, kernel, other ops), never the counts the table is for."""
+    """The per-layer columns; ``drop``: their importance, left out of a narrow terminal highest first (input shape
+    first: the previous row's output is the input; then intensity, kernel, other ops, activations, output, the
+    share, the type), never the layer name or the counts the table is for."""
     columns = [
-        Column("layer", "layer", "left"),
-        Column("type", "type", "left"),
-        Column("kernel", "k/s", "left", drop=2),
-        Column("input_shape", "input", show=_shape, drop=4),
-        Column("output_shape", "output", show=_shape),
+        Column("layer", "layer", "left", label=True),
+        Column("type", "type", "left", drop=1),
+        Column("kernel", "k/s", "left", drop=6),
+        Column("input_shape", "input", show=_shape, drop=8),
+        Column("output_shape", "output", show=_shape, drop=3),
         Column("params", "params", show=integer),
         Column("macs", "MACs", show=integer),
-        Column("macs_percent", "% MACs", show=percent),
+        Column("macs_percent", "% MACs", show=percent, drop=2),
     ]
     if flops:
         columns.append(Column("flops", "FLOPs (2xMAC)", show=integer))
     if convention is not Convention.PAPER:
         columns.append(Column("ops", f"ops ({convention.value})", show=integer))
     columns += [
-        Column("other_ops", "other ops", show=integer, drop=1),
-        Column("activations", "activations", show=integer),
-        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1), drop=3),
+        Column("other_ops", "other ops", show=integer, drop=5),
+        Column("activations", "activations", show=integer, drop=4),
+        Column("intensity_flops_per_byte", "FLOP/byte", show=lambda v: decimal(v, 1), drop=7),
     ]
     if backend is not Backend.NATIVE:
         columns += [Column("backend", backend.value, show=_attributed),

@@ -35,9 +35,10 @@ CheckpointOption = Annotated[Optional[list[str]], typer.Option(help="--mode trai
                                                                "keeping its activations; repeatable.")]
 
 
-# drop: left out of a narrow terminal in this order (other backward ops first, then the type), never the counts.
+# drop: left out of a narrow terminal in this order (other backward ops first, then the type), never the layer
+# name or the counts.
 _COLUMNS = [
-    Column("layer", "layer", "left"),
+    Column("layer", "layer", "left", label=True),
     Column("type", "type", "left", drop=2),
     Column("params", "params", show=integer),
     Column("macs", "forward MACs", show=integer),

@@ -27,13 +27,14 @@ def difference(value: Any) -> str:
     return f"{'+' if value > 0 else ''}{number(value)}" if value else "0"
 
 
+# drop: a narrow terminal leaves out the printed figure parsed (the printed text says it) first, then the difference.
 COLUMNS = (
-    Column("row", "row", "left"),
-    Column("quantity", "quantity", "left"),
+    Column("row", "row", "left", label=True),
+    Column("quantity", "quantity", "left", label=True),
     Column("published_text", "printed"),
-    Column("published", "published", show=number),
+    Column("published", "published", show=number, drop=2),
     Column("computed", "computed", show=number),
-    Column("difference", "difference", show=difference),
+    Column("difference", "difference", show=difference, drop=1),
     Column("status", "status", "left"),
     Column("explanation", "explanation (computed)", "left"),
 )
