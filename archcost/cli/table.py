@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from typing import Annotated, Any, Optional
 
@@ -21,7 +22,7 @@ from archcost.cli.options import (
     builder_arguments,
     input_argument,
 )
-from archcost.cli.output import emit
+from archcost.cli.output import emit, write
 from archcost.writes import check_writable
 from archcost.cli.train import (
     CheckpointOption,
@@ -29,7 +30,8 @@ from archcost.cli.train import (
     Mode,
     ModeOption,
     OptimizerOption,
-    train_table,
+    TRAIN_COLUMNS,
+    train_notes,
 )
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, Output, View, decimal, integer, percent
@@ -75,13 +77,16 @@ def _attributed(value: Any) -> str:
 
 
 def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
-    rows = []
+    rows, train = [], _is_train(analysis)
     for row in analysis.rows:
         if depth is not None and row["depth"] > depth:
             continue
         shown = dict(row)
         leaf = row["name"].rpartition(".")[2] if row["name"] else analysis.model
         shown["layer"] = "  " * row["depth"] + leaf
+        if train:  # the training columns are the set: nothing derived beside them
+            rows.append(shown)
+            continue
         shown["other_ops"] = sum(row[k] for k in OTHER_CLASSES)
         shown["flops"] = 2 * row["macs"]
         if cross is not None:
@@ -132,14 +137,11 @@ def table_command(
     overrides = builder_arguments(sets, [arch])
     _check_request(input, batch, depth, timed, device, out)
     if mode is Mode.TRAIN:
-        from archcost import cache
-
-        # A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store.
-        with cache.disk_off() if no_cache else contextlib.nullcontext():
-            return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
-                               dtype=dtype.value, depth=depth, format=format, out=out, overrides=overrides,
-                               master_dtype=master_dtype.value if master_dtype else None,
-                               checkpoint=checkpoint or [])
+        analysis = _train_analysis(arch, inputs, no_cache, batch=batch, convention=convention.value,
+                                   dtype=dtype.value, mode="train", optimizer=optimizer.value,
+                                   checkpoint=tuple(checkpoint or ()),
+                                   master_dtype=master_dtype.value if master_dtype else None, **overrides)
+        return write(_layers(analysis, depth, format, TRAIN_COLUMNS, None), format, out)
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
@@ -147,18 +149,25 @@ def table_command(
                  and explain is None)
     cached = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
 
-    def view(analysis: Any) -> Output:
-        if explain is not None:
-            return layouts.explain(analysis, explain)
-        if style is Style.KERAS:
-            return layouts.keras(analysis)
-        if style is Style.PAPER:
-            return layouts.paper(analysis)
-        timing = _layer_timing(arch, analysis, device, overrides) if timed else None
-        return _layers(analysis, depth, format, _columns(convention, flops, backend), timing)
-
+    view = functools.partial(_view, arch=arch, explain=explain, style=style, timed=timed, device=device,
+                             overrides=overrides, depth=depth, format=format, convention=convention, flops=flops,
+                             backend=backend)
     emit(_shown(arch, inputs, cached, view, format, batch=batch, device=device.value, convention=convention.value,
                 backend=backend.value, dtype=dtype.value, **overrides), out)
+
+
+def _view(analysis: Any, *, arch: str, explain: str | None, style: Style | None, timed: bool, device: Device,
+          overrides: dict[str, Any], depth: int | None, format: Format, convention: Convention, flops: bool,
+          backend: Backend) -> Output:
+    """What an inference table shows of ``analysis``: one layer's ops, a style's layout, or the per-layer view."""
+    if explain is not None:
+        return layouts.explain(analysis, explain)
+    if style is Style.KERAS:
+        return layouts.keras(analysis)
+    if style is Style.PAPER:
+        return layouts.paper(analysis)
+    timing = _layer_timing(arch, analysis, device, overrides) if timed else None
+    return _layers(analysis, depth, format, _columns(convention, flops, backend), timing)
 
 
 def _check_request(input: list[str] | None, batch: int | None, depth: int | None, timed: bool, device: Device,
@@ -195,16 +204,33 @@ def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, fo
             raise  # about the request, not the entry: a fresh analysis would say the same
         except Exception:  # noqa: BLE001 - an entry that does not render is a miss, never an error
             cache.drop(cached[0])
-    from archcost.analysis import analyze
-
-    analysis = analyze(arch, inputs, **options)
+    analysis = _analyzed(arch, inputs, **options)
     if cached is not None:
         cache.store(cached[0], analysis.to_dict())
     return render(view(analysis), format)
 
 
+def _analyzed(arch: str, inputs: Any, **options: Any) -> Any:
+    from archcost.analysis import analyze
+
+    return analyze(arch, inputs, **options)
+
+
+def _train_analysis(arch: str, inputs: Any, no_cache: bool, **options: Any) -> Any:
+    """A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store."""
+    from archcost import cache
+
+    with cache.disk_off() if no_cache else contextlib.nullcontext():
+        return _analyzed(arch, inputs, **options)
+
+
+def _is_train(analysis: Any) -> bool:
+    return analysis.provenance.get("mode") == "train"
+
+
 def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
-    """The per-layer table: depth 2 by default in a terminal and in Markdown, every layer in CSV and JSON."""
+    """The one per-layer view of either mode, its ``columns`` the mode's set: depth 2 by default in a terminal and
+    in Markdown, every layer in CSV and JSON (the whole document)."""
     cross = analysis.cross_check
     if cross is not None:
         cross = dict(cross, native_layers=_native_layers(analysis, cross))
@@ -214,7 +240,10 @@ def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Colu
     document = analysis.to_dict()
     if depth is not None:
         document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
-    notes = _notes(analysis)
+    notes = train_notes(analysis) if _is_train(analysis) else _notes(analysis)
+    notes.append(uncounted_note(analysis.uncounted_ops))
+    if analysis.cross_check is not None:
+        notes.append(_cross_check_line(analysis.cross_check))
     if timing is not None:
         for row in [*rows, *csv_rows, *document["layers"]]:
             row["measured_ms"] = timing.times_ms.get(row["name"])
@@ -233,6 +262,10 @@ def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Colu
 
 def _footer(analysis: Any, cross: dict[str, Any] | None) -> dict[str, Any]:
     totals = analysis.totals
+    if _is_train(analysis):
+        return {"layer": "total", "params": totals["params"], "macs": totals["forward_macs"],
+                **{k: totals[k] for k in ("grad_input_macs", "grad_weight_macs", "backward_other_ops",
+                                          "optimizer_ops")}}
     footer = {"layer": "total", "params": totals["params"], "macs": totals["macs"], "macs_percent": 100.0,
               "flops": 2 * totals["macs"], "ops": totals["ops"],
               "other_ops": sum(totals[k] for k in OTHER_CLASSES), "activations": totals["activations"]}
@@ -286,6 +319,10 @@ def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
 
 
 def _title(analysis: Any) -> str:
+    shape = "x".join(map(str, analysis.input_shape))
+    if _is_train(analysis):
+        return (f"{analysis.model} — one training step, input {shape}, {analysis.dtype}, "
+                f"optimizer {analysis.provenance['optimizer']}")
     # The shape shown is the first input's, so the dtype is too: token ids are int64 whatever --dtype says.
     inputs = analysis.provenance.get("inputs") or [{}]
     dtype = inputs[0].get("dtype") or analysis.dtype
@@ -309,14 +346,18 @@ def _notes(analysis: Any) -> list[str]:
         notes.append(f"Stochastic depth: expected training forward MACs {t['expected_training_macs']:,.0f} "
                      f"({100 * t['expected_training_macs'] / t['macs']:.1f}% of the full network).")
     notes.extend(analysis.provenance.get("notes", []))
-    uncounted = analysis.uncounted_ops
-    notes.append("Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
-                                      else "none (every op has a rule)."))
-    if analysis.cross_check is not None:
-        c = analysis.cross_check
-        notes.append(f"Cross-check {c['backend']}: {c['total']:,} vs archcost '{c['compared_with_convention']}' "
-                     f"{c['native_total']:,} (difference {c['difference']:,}).")
     return notes
+
+
+def uncounted_note(uncounted: dict[str, int]) -> str:
+    """The one line on ops without a rule, in every mode."""
+    return "Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
+                                else "none (every op has a rule).")
+
+
+def _cross_check_line(c: dict[str, Any]) -> str:
+    return (f"Cross-check {c['backend']}: {c['total']:,} vs archcost '{c['compared_with_convention']}' "
+            f"{c['native_total']:,} (difference {c['difference']:,}).")
 
 
 def _layer_timing(arch: str, analysis: Any, device: Device, overrides: dict[str, Any]) -> Any:

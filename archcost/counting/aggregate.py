@@ -21,18 +21,31 @@ _OWN_KEYS = ("params", "weights", "biases", "trainable_params", "frozen_params",
              *_CLASS_COLUMNS, "ops", "memory_bytes")
 
 
-def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
-              convention: Convention) -> tuple[dict[str, list[Any]], dict[str, Any]]:
-    """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
-    5,410 modules and this runs once per analysis."""
-    count = len(modules)
-    own = _own_columns(modules, trace, convention)
+def parents(names: list[str]) -> list[int]:
+    """Each module's parent index (-1 for the root); children follow their parent in ``named_modules`` order."""
     index = {n: i for i, n in enumerate(names)}
-    parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
+    return [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
+
+
+def roll_up(own: dict[str, list[Any]], parent: list[int]) -> dict[str, list[Any]]:
+    """The inclusive columns of ``own``: each module's figure plus its descendants', the one roll-up up the module
+    tree (inference and training columns alike)."""
     inclusive = {key: list(column) for key, column in own.items()}
     for column in inclusive.values():
-        for i in range(count - 1, 0, -1):  # children follow their parent in named_modules order
+        for i in range(len(parent) - 1, 0, -1):  # children follow their parent in named_modules order
             column[parent[i]] += column[i]
+    return inclusive
+
+
+def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace, convention: Convention,
+              stochastic: tuple[tuple[int, float], ...] = ()) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
+    5,410 modules and this runs once per analysis. ``stochastic``: declared stochastic depth, (module index,
+    survival probability) pairs (prepare.py ``Learned``)."""
+    count = len(modules)
+    own = _own_columns(modules, trace, convention)
+    parent = parents(names)
+    inclusive = roll_up(own, parent)
     leaf = [True] * count
     for i in range(1, count):
         leaf[parent[i]] = False
@@ -57,9 +70,8 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
         "own_params": own["params"], "own_macs": own["macs"], "own_ops": own["ops"],
     }
     totals = _totals({key: column[0] for key, column in columns.items()}, trace, leaf, convention)
-    expected = _expected_training_macs(modules, inclusive["macs"])
-    if expected is not None:
-        totals["expected_training_macs"] = expected
+    if stochastic:
+        totals["expected_training_macs"] = expected_macs(stochastic, inclusive["macs"])
     return columns, totals
 
 
@@ -114,13 +126,9 @@ def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
     return [_describe_kernel(modules[first[i]]) if windowed[i] == 1 else "" for i in range(count)]
 
 
-def _expected_training_macs(modules: list[torch.nn.Module], macs: list[int]) -> float | None:
-    """Stochastic depth: a module carrying ``survival_probability`` p runs with probability p during training, so
-    the expected forward cost loses (1 - p) of its MACs. None when no module is stochastic."""
-    stochastic = [(i, float(m.survival_probability)) for i, m in enumerate(modules)
-                  if m.__dict__.get("survival_probability") is not None]
-    if not stochastic:
-        return None
+def expected_macs(stochastic: tuple[tuple[int, float], ...], macs: list[int]) -> float:
+    """Stochastic depth: a module of survival probability p runs with probability p during training, so the
+    expected cost loses (1 - p) of its inclusive MACs (``macs``: one figure per module, the root first)."""
     return macs[0] - sum((1.0 - p) * macs[i] for i, p in stochastic)
 
 
