@@ -14,7 +14,7 @@ from archcost import cache
 from archcost.counting.opclass import Device
 from archcost.errors import UsageError
 from archcost.inputs import TORCH_DTYPES, Example, native
-from archcost.zoo.resolve import Resolved, construct, resolve
+from archcost.zoo.resolve import Resolved, construct
 
 DTYPES = {name: dtype for name, dtype in TORCH_DTYPES.items() if dtype.is_floating_point}  # the model dtypes
 
@@ -87,8 +87,7 @@ def prepare(model_or_name: str | Resolved | torch.nn.Module, device: Device, dty
             raise UsageError("overrides apply to registry names only, not to a model instance")
         model, resolved, name, how = model_or_name, None, type(model_or_name).__name__, {}
     elif isinstance(model_or_name, (str, Resolved)):
-        resolved = model_or_name if isinstance(model_or_name, Resolved) else resolve(model_or_name)
-        model, resolved, how = build_named(resolved, device, dtype, overrides, given)
+        model, resolved, how = build_named(model_or_name, device, dtype, overrides, given)  # resolved once there
         name = resolved.name
     else:
         raise UsageError(f"expected a name or an nn.Module, got {type(model_or_name).__name__}")
