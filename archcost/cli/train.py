@@ -6,13 +6,16 @@ in the one per-layer view. Torch is imported when the command runs, never for ``
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from archcost.cli.options import Dtype
 from archcost.render import Column, integer
 from archcost.training.optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from archcost.result import Analysis
 
 
 class Mode(StrEnum):
@@ -46,7 +49,7 @@ TRAIN_COLUMNS = [
 ]
 
 
-def train_notes(analysis: Any) -> list[str]:
+def train_notes(analysis: Analysis) -> list[str]:
     t = analysis.totals
     memory = analysis.provenance["memory"]
     ratio = t["backward_forward_ratio"]

@@ -9,16 +9,15 @@ from typing import Any
 
 import torch
 
+from archcost.columns import Mode, Totals, counted, layer_columns
 from archcost.counting.conventions import counts_in
 from archcost.counting.opclass import ARITHMETIC_CLASSES, Convention, OpClass
 from archcost.counting.params import own_parameter_columns
 from archcost.counting.tracer import Trace
 
 _CLASS_COLUMNS = tuple(c.value for c in ARITHMETIC_CLASSES)
-
-
-_OWN_KEYS = ("params", "weights", "biases", "trainable_params", "frozen_params", "buffers", "moving_statistics",
-             *_CLASS_COLUMNS, "ops", "memory_bytes")
+_OWN_KEYS = counted(Mode.INFERENCE)  # the declared columns summed per module and rolled up the tree
+INFERENCE_COLUMNS = layer_columns(Mode.INFERENCE)
 
 
 def parents(names: list[str]) -> list[int]:
@@ -38,7 +37,7 @@ def roll_up(own: dict[str, list[Any]], parent: list[int]) -> dict[str, list[Any]
 
 
 def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace, convention: Convention,
-              stochastic: tuple[tuple[int, float], ...] = ()) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+              stochastic: tuple[tuple[int, float], ...] = ()) -> tuple[dict[str, list[Any]], Totals]:
     """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
     5,410 modules and this runs once per analysis. ``stochastic``: declared stochastic depth, (module index,
     survival probability) pairs (prepare.py ``Learned``)."""
@@ -50,11 +49,11 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace, co
     for i in range(1, count):
         leaf[parent[i]] = False
 
-    # The row columns, in row-key order; Analysis.rows zips them into dicts when someone asks.
+    # The row columns; Analysis.rows zips them into dicts when someone asks.
     calls = trace.calls
     macs, memory_inclusive = inclusive["macs"], inclusive["memory_bytes"]
     total_macs = macs[0]
-    columns: dict[str, list[Any]] = {
+    made: dict[str, list[Any]] = {
         "name": names,
         "type": [type(m).__name__ for m in modules],
         "depth": [0] + [n.count(".") + 1 for n in names[1:]],
@@ -69,6 +68,7 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace, co
         "intensity_flops_per_byte": [2 * m / b if b else 0.0 for m, b in zip(macs, memory_inclusive)],
         "own_params": own["params"], "own_macs": own["macs"], "own_ops": own["ops"],
     }
+    columns = {spec.key: made[spec.key] for spec in INFERENCE_COLUMNS}  # in the declared order (columns.py)
     totals = _totals({key: column[0] for key, column in columns.items()}, trace, leaf, convention)
     if stochastic:
         totals["expected_training_macs"] = expected_macs(stochastic, inclusive["macs"])
@@ -94,11 +94,11 @@ def _own_columns(modules: list[torch.nn.Module], trace: Trace, convention: Conve
     return own
 
 
-def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Convention) -> dict[str, Any]:
+def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Convention) -> Totals:
     """The network's totals: the root's inclusive figures, Keras's two parameter counts, and the activations of the
     leaves (a container's output is its last child's: counted once)."""
     count = len(leaf)
-    return {
+    return {  # type: ignore[typeddict-item]  (the ** entries are Totals keys, see columns.py)
         **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
         "keras_params": root["params"] + root["moving_statistics"],
         "keras_non_trainable_params": root["frozen_params"] + root["moving_statistics"],

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from archcost.columns import Mode, Totals, counted, layer_columns
 from archcost.counting.aggregate import aggregate, expected_macs, parents, roll_up
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device, OpClass
@@ -25,7 +26,8 @@ from archcost.training.optimizers import Optimizer
 from archcost.training.step import Phase, TrainTrace, trace_step
 from archcost.zoo import user_code
 
-_TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
+_TRAIN_COLUMNS = counted(Mode.TRAIN)  # grad-input, grad-weight, backward other, optimizer (columns.py)
+_COLUMNS = layer_columns(Mode.TRAIN)
 
 
 def check_train(optimizer: str, device: Device) -> Optimizer:
@@ -87,6 +89,7 @@ def _analysis(prepared: Prepared, step: TrainTrace, dtype: str, convention: Conv
         columns[key] = inclusive
         columns[f"own_{key}"] = own[key]
     columns["input_grad"] = [_input_grad(m, flag) for m, flag in zip(modules, step.input_needs_grad)]
+    columns = {spec.key: columns[spec.key] for spec in _COLUMNS}  # in the declared order
     _training_totals(totals, own, step)
     if stochastic:
         c = columns
@@ -106,7 +109,7 @@ def _analysis(prepared: Prepared, step: TrainTrace, dtype: str, convention: Conv
                     provenance=provenance)
 
 
-def _training_totals(totals: dict[str, Any], own: dict[str, list[int]], step: TrainTrace) -> None:
+def _training_totals(totals: Totals, own: dict[str, list[int]], step: TrainTrace) -> None:
     """The step's totals beside the forward's: its backward split, loss and optimizer ops."""
     backward_macs = sum(own["grad_input_macs"]) + sum(own["grad_weight_macs"])
     loss_ops = sum(t.count for r, p in zip(step.trace.records, step.phases) if p is Phase.LOSS
