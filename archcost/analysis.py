@@ -29,6 +29,7 @@ from archcost.prepare import DTYPES, Prepared, prepare, rebuilt
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
 from archcost.zoo import user_code
+from archcost.zoo.resolve import Resolved
 
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
@@ -86,7 +87,7 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
 
 
 def analyze(
-    model_or_name: str | torch.nn.Module,
+    model_or_name: str | Resolved | torch.nn.Module,
     input_shape: Any = None,
     *,
     batch: int | None = None,
@@ -103,7 +104,8 @@ def analyze(
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
 
-    ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
+    ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable``, what one
+    of them resolved to (``zoo.resolve.Resolved``, as ``archcost.request.Request.target()`` gives it) or an
     ``nn.Module``. ``input_shape`` gives the forward's inputs; None takes the network's native input (``batch`` replaces its N).
     One rule for strings and tuples alike: a shape of three or fewer dimensions is per sample and gets the batch
     prepended (``batch``, default 1): ``"3x224x224"`` and ``(3, 224, 224)`` are (1, 3, 224, 224), ``"16x100"`` is
@@ -143,7 +145,7 @@ def analyze(
         return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
 
 
-def _train(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None, dev: Device,
+def _train(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, batch: int | None, dev: Device,
            conv: Convention, dtype: str, optimizer: str, overrides: dict[str, Any],
            memory_options: dict[str, Any]) -> Analysis:
     """The same pipeline with a training step: prepared on meta (auto means meta here), then the step traced."""
@@ -160,7 +162,7 @@ def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices
     """Each argument of the wrong type is one error naming it (archcost/argtypes.py), before any is used."""
     from archcost.training.optimizers import Optimizer
 
-    if not isinstance(model_or_name, (str, torch.nn.Module)):
+    if not isinstance(model_or_name, (str, torch.nn.Module, Resolved)):  # Resolved: a name looked up already
         raise ArgumentTypeError(f"model_or_name takes a network name or import path (a string) or an nn.Module, "
                                 f"got {type(model_or_name).__name__} {model_or_name!r}")
     argtypes.whole_number(batch, "batch")
@@ -186,7 +188,7 @@ def _checked(convention: str, backend: str, device: str, dtype: str, mode: str) 
     return conv, back, dev
 
 
-def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None,
+def _analyze(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, batch: int | None,
              dev: Device, conv: Convention, back: Backend, dtype: str,
              overrides: dict[str, Any]) -> Analysis:
     first_device = Device.META if dev is Device.AUTO else dev

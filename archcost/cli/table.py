@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -20,7 +20,6 @@ from archcost.cli.options import (
     SetOption,
     Style,
     builder_arguments,
-    input_argument,
 )
 from archcost.cli.output import emit, write
 from archcost.writes import check_writable
@@ -33,9 +32,14 @@ from archcost.cli.train import (
     TRAIN_COLUMNS,
     train_notes,
 )
+from archcost.columns import footer
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, Output, View, decimal, integer, percent
 from archcost.training.optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from archcost.request import Request
+    from archcost.result import Analysis
 
 OTHER_CLASSES = ("adds", "muls", "cmps", "divs", "exps", "norm")
 
@@ -76,7 +80,7 @@ def _attributed(value: Any) -> str:
     return "—" if value is None else integer(value)
 
 
-def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _display_rows(analysis: Analysis, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
     rows, train = [], _is_train(analysis)
     for row in analysis.rows:
         if depth is not None and row["depth"] > depth:
@@ -133,32 +137,27 @@ def table_command(
     out: OutOption = None,
 ) -> None:
     """Per-layer parameters, MACs, other ops and activations of one network."""
-    inputs = input_argument(input)  # a malformed shape fails before torch is imported
-    overrides = builder_arguments(sets, [arch])
-    _check_request(input, batch, depth, timed, device, out)
+    from archcost.request import Request, normalised
+
+    given = normalised(input or None)  # a malformed shape fails before torch is imported
+    request = Request.of(arch, given, batch=batch, convention=convention.value, dtype=dtype.value,
+                         config=builder_arguments(sets), device=device.value, mode=mode.value)
+    _check_request(request, depth, timed, out)
     if mode is Mode.TRAIN:
-        analysis = _train_analysis(arch, inputs, no_cache, batch=batch, convention=convention.value,
-                                   dtype=dtype.value, mode="train", optimizer=optimizer.value,
-                                   checkpoint=tuple(checkpoint or ()),
-                                   master_dtype=master_dtype.value if master_dtype else None, **overrides)
+        analysis = _train_analysis(request, no_cache, optimizer=optimizer.value, checkpoint=tuple(checkpoint or ()),
+                                   master_dtype=master_dtype.value if master_dtype else None)
         return write(_layers(analysis, depth, format, TRAIN_COLUMNS, None), format, out)
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
-    cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
-                 and explain is None)
-    cached = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
-
-    view = functools.partial(_view, arch=arch, explain=explain, style=style, timed=timed, device=device,
-                             overrides=overrides, depth=depth, format=format, convention=convention, flops=flops,
-                             backend=backend)
-    emit(_shown(arch, inputs, cached, view, format, batch=batch, device=device.value, convention=convention.value,
-                backend=backend.value, dtype=dtype.value, **overrides), out)
+    cached = _cache_key(request) if not no_cache and backend is Backend.NATIVE and explain is None else None
+    view = functools.partial(_view, request=request, explain=explain, style=style, timed=timed, depth=depth,
+                             format=format, flops=flops, backend=backend)
+    emit(_shown(request, cached, view, format, backend=backend.value), out)
 
 
-def _view(analysis: Any, *, arch: str, explain: str | None, style: Style | None, timed: bool, device: Device,
-          overrides: dict[str, Any], depth: int | None, format: Format, convention: Convention, flops: bool,
-          backend: Backend) -> Output:
+def _view(analysis: Analysis, *, request: Request, explain: str | None, style: Style | None, timed: bool,
+          depth: int | None, format: Format, flops: bool, backend: Backend) -> Output:
     """What an inference table shows of ``analysis``: one layer's ops, a style's layout, or the per-layer view."""
     if explain is not None:
         return layouts.explain(analysis, explain)
@@ -166,30 +165,25 @@ def _view(analysis: Any, *, arch: str, explain: str | None, style: Style | None,
         return layouts.keras(analysis)
     if style is Style.PAPER:
         return layouts.paper(analysis)
-    timing = _layer_timing(arch, analysis, device, overrides) if timed else None
-    return _layers(analysis, depth, format, _columns(convention, flops, backend), timing)
+    timing = _layer_timing(request, analysis) if timed else None
+    return _layers(analysis, depth, format, _columns(Convention(request.convention), flops, backend), timing)
 
 
-def _check_request(input: list[str] | None, batch: int | None, depth: int | None, timed: bool, device: Device,
-                   out: Any) -> None:
-    """Usage errors, all before torch is imported."""
+def _check_request(request: Request, depth: int | None, timed: bool, out: Any) -> None:
+    """Usage errors, all before torch is imported (the inputs were checked by Request.of)."""
     from archcost.errors import UsageError
-    from archcost.shapes import parse_shape
 
-    for text in input or []:
-        parse_shape(text, batch=batch)  # a --batch that contradicts an --input fails here
     if depth is not None and depth < 0:
         raise UsageError("--depth must be 0 or more")
-    if timed and device in (Device.META, Device.AUTO):
+    if timed and request.device in (Device.META, Device.AUTO):
         raise UsageError("--timed measures real kernels: add --device cpu (or cuda)")
-    if timed and len(input or []) > 1:
+    if timed and len(request.inputs or ()) > 1:
         raise UsageError("--timed feeds one input; give a single --input")
     if out is not None:
         check_writable(out)
 
 
-def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, format: Format,
-           **options: Any) -> Any:
+def _shown(request: Request, cached: tuple[str, str] | None, view: Any, format: Format, **options: Any) -> Any:
     """The rendered ``view`` of the analysis: from the disk cache entry ``cached`` (key, network) when it checks
     out and renders, else computed (and stored under that key)."""
     from archcost import cache
@@ -204,31 +198,38 @@ def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, fo
             raise  # about the request, not the entry: a fresh analysis would say the same
         except Exception:  # noqa: BLE001 - an entry that does not render is a miss, never an error
             cache.drop(cached[0])
-    analysis = _analyzed(arch, inputs, **options)
+    analysis = _analyzed(request, **options)
     if cached is not None:
         cache.store(cached[0], analysis.to_dict())
     return render(view(analysis), format)
 
 
-def _analyzed(arch: str, inputs: Any, **options: Any) -> Any:
+def _analyzed(request: Request, **options: Any) -> Analysis:
+    """The analysis of ``request``: its network as looked up once, its inputs as parsed once."""
     from archcost.analysis import analyze
 
-    return analyze(arch, inputs, **options)
+    return analyze(request.target(), request.input_value(), batch=request.batch, device=request.device,
+                   convention=request.convention, dtype=request.dtype, mode=request.mode, **options,
+                   **request.config)
 
 
-def _train_analysis(arch: str, inputs: Any, no_cache: bool, **options: Any) -> Any:
-    """A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store."""
+def _train_analysis(request: Request, no_cache: bool, **options: Any) -> Analysis:
+    """A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store. Train
+    mode runs on meta whatever --device says (the request's device is not passed, as before)."""
     from archcost import cache
+    from archcost.analysis import analyze
 
     with cache.disk_off() if no_cache else contextlib.nullcontext():
-        return _analyzed(arch, inputs, **options)
+        return analyze(request.target(), request.input_value(), batch=request.batch,
+                       convention=request.convention, dtype=request.dtype, mode=request.mode, **options,
+                       **request.config)
 
 
-def _is_train(analysis: Any) -> bool:
+def _is_train(analysis: Analysis) -> bool:
     return analysis.provenance.get("mode") == "train"
 
 
-def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
+def _layers(analysis: Analysis, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
     """The one per-layer view of either mode, its ``columns`` the mode's set: depth 2 by default in a terminal and
     in Markdown, every layer in CSV and JSON (the whole document)."""
     cross = analysis.cross_check
@@ -256,40 +257,26 @@ def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Colu
         for row in csv_rows:
             row.update(device=analysis.device, fallback=f"{fallback['reason']}; seed {fallback['seed']}")
     keys = [c for c in csv_rows[0] if c not in ("layer",)]
-    return Output([View(rows, columns, title=_title(analysis), notes=notes, footer=_footer(analysis, cross))],
+    return Output([View(rows, columns, title=_title(analysis), notes=notes, footer=_footer(analysis, columns, cross))],
                   document=document, csv=View(csv_rows, [Column(k, k) for k in keys]))
 
 
-def _footer(analysis: Any, cross: dict[str, Any] | None) -> dict[str, Any]:
+def _footer(analysis: Analysis, columns: list[Column], cross: dict[str, Any] | None) -> dict[str, Any]:
+    """The totals row: each shown column's declared total (columns.py), and what the inference view derives."""
     totals = analysis.totals
-    if _is_train(analysis):
-        return {"layer": "total", "params": totals["params"], "macs": totals["forward_macs"],
-                **{k: totals[k] for k in ("grad_input_macs", "grad_weight_macs", "backward_other_ops",
-                                          "optimizer_ops")}}
-    footer = {"layer": "total", "params": totals["params"], "macs": totals["macs"], "macs_percent": 100.0,
-              "flops": 2 * totals["macs"], "ops": totals["ops"],
-              "other_ops": sum(totals[k] for k in OTHER_CLASSES), "activations": totals["activations"]}
+    shown = {"layer": "total", **footer(totals, [c.key for c in columns])}
+    if not _is_train(analysis):
+        shown.update(macs_percent=100.0, flops=2 * totals["macs"], other_ops=sum(totals[k] for k in OTHER_CLASSES))
     if cross is not None:
-        footer.update(backend=cross["total"], backend_diff=cross["difference"])
-    return footer
+        shown.update(backend=cross["total"], backend_diff=cross["difference"])
+    return shown
 
 
-def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str,
-               config: dict[str, Any] | None = None) -> tuple[str, str] | None:
-    """The disk cache's key of this request and the registry name it answers, or None when it is not a registry
-    network (``config``: ``--set``)."""
-    from archcost import cache
-    from archcost.errors import ArchcostError
-    from archcost.zoo import registry
-
-    try:
-        entry = registry.get(arch)
-    except ArchcostError:
-        return None  # not a registry name: the analysis says what is wrong with it
-    # The key is archcost/cache.py's; a registry network is analysed on meta under auto as under meta.
-    key = cache.analysis_key(network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
-                             device="meta", convention=convention.value, dtype=dtype, config=config or {})
-    return None if key is None else (key, entry.name)
+def _cache_key(request: Request) -> tuple[str, str] | None:
+    """The disk cache's key of this request and the registry name it answers, or None when it has none (not a
+    registry network, not on meta, or builder arguments that are not literals)."""
+    key = request.cache_key()
+    return None if key is None or request.entry is None else (key, request.entry.name)
 
 
 def _cached(key: str, network: str) -> Any:
@@ -311,14 +298,14 @@ def _cached(key: str, network: str) -> Any:
     return None
 
 
-def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
+def _native_layers(analysis: Analysis, cross: dict[str, Any]) -> dict[str, int]:
     from archcost.counting.backends import _inclusive, convention_total
 
     compared = Convention(cross["compared_with_convention"])
     return _inclusive(convention_total(analysis, compared), [r["name"] for r in analysis.rows])
 
 
-def _title(analysis: Any) -> str:
+def _title(analysis: Analysis) -> str:
     shape = "x".join(map(str, analysis.input_shape))
     if _is_train(analysis):
         return (f"{analysis.model} — one training step, input {shape}, {analysis.dtype}, "
@@ -330,7 +317,7 @@ def _title(analysis: Any) -> str:
             f"device {analysis.device}")
 
 
-def _notes(analysis: Any) -> list[str]:
+def _notes(analysis: Analysis) -> list[str]:
     from archcost.counting.conventions import DESCRIPTIONS
 
     t = analysis.totals
@@ -360,15 +347,16 @@ def _cross_check_line(c: dict[str, Any]) -> str:
             f"{c['native_total']:,} (difference {c['difference']:,}).")
 
 
-def _layer_timing(arch: str, analysis: Any, device: Device, overrides: dict[str, Any]) -> Any:
+def _layer_timing(request: Request, analysis: Analysis) -> Any:
     """Time every layer on the real device: a model with real (random) weights, the analysis' input shape."""
     import torch
 
     from archcost.bench import layer_profile
     from archcost.zoo.resolve import construct
 
-    model = construct(arch, device=device.value, overrides=overrides, input_shape=tuple(analysis.input_shape)).model
-    example = torch.randn(analysis.input_shape, device=device.value)
+    model = construct(request.target(), device=request.device, overrides=request.config,
+                      input_shape=tuple(analysis.input_shape)).model
+    example = torch.randn(analysis.input_shape, device=request.device)
     return layer_profile(model, example)
 
 
