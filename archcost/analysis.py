@@ -240,7 +240,7 @@ def _analyze_module(prepared: Prepared, device: Device, convention: Convention, 
 
     trace = _trace_forward(prepared, device, args, kwargs)
     columns, totals = aggregate(prepared.names, modules, trace, convention, prepared.learned.stochastic)
-    totals.update(peak_activation_bytes=trace.peak_live_bytes)
+    totals["peak_activation_bytes"] = trace.peak_live_bytes
     analysis = Analysis(
         model=prepared.name, input_shape=examples[0].shape, dtype=dtype, device=device.value, convention=convention,
         backend=backend, columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 
 class Scope(StrEnum):
@@ -136,7 +136,7 @@ TOTAL_KEYS = Totals.__required_keys__ | Totals.__optional_keys__
 
 def footer(totals: Totals, keys: list[str]) -> dict[str, Any]:
     """The totals of a view's columns: a column whose key is also a declared total shows that total."""
-    found: dict[str, Any] = totals  # type: ignore[assignment]  (read by key below)
+    found = cast(dict[str, Any], totals)  # read by key below
     return {key: found[key] for key in keys if key in TOTAL_KEYS and key in found}
 
 

@@ -82,6 +82,7 @@ def prepare(model_or_name: str | Resolved | torch.nn.Module, device: Device, dty
             overrides: dict[str, Any], given: list[Example] | None, batch: int | None) -> Prepared:
     """A name (or what it resolved to) is resolved once and built on ``device``; a module is taken as given.
     ``given``: the user's inputs, else the network's native input (``batch`` replaces its N)."""
+    how: dict[str, Any]
     if isinstance(model_or_name, torch.nn.Module):
         if overrides:
             raise UsageError("overrides apply to registry names only, not to a model instance")

@@ -263,8 +263,8 @@ def _layers(analysis: Analysis, depth: int | None, format: Format, columns: list
 
 def _footer(analysis: Analysis, columns: list[Column], cross: dict[str, Any] | None) -> dict[str, Any]:
     """The totals row: each shown column's declared total (columns.py), and what the inference view derives."""
-    totals = analysis.totals
-    shown = {"layer": "total", **footer(totals, [c.key for c in columns])}
+    totals: dict[str, Any] = dict(analysis.totals)
+    shown = {"layer": "total", **footer(analysis.totals, [c.key for c in columns])}
     if not _is_train(analysis):
         shown.update(macs_percent=100.0, flops=2 * totals["macs"], other_ops=sum(totals[k] for k in OTHER_CLASSES))
     if cross is not None:

@@ -5,7 +5,7 @@ Pure bookkeeping over the tracer's records and the modules' parameters; no op ru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -98,7 +98,7 @@ def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Co
     """The network's totals: the root's inclusive figures, Keras's two parameter counts, and the activations of the
     leaves (a container's output is its last child's: counted once)."""
     count = len(leaf)
-    return {  # type: ignore[typeddict-item]  (the ** entries are Totals keys, see columns.py)
+    found: dict[str, Any] = {  # Totals' keys in their order (columns.py)
         **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
         "keras_params": root["params"] + root["moving_statistics"],
         "keras_non_trainable_params": root["frozen_params"] + root["moving_statistics"],
@@ -110,6 +110,7 @@ def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Co
         "memory_bytes": root["memory_bytes"],
         "modules_never_called": sum(1 for i in range(1, count) if trace.calls[i].calls == 0),
     }
+    return cast(Totals, found)
 
 
 def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:

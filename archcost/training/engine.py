@@ -55,7 +55,7 @@ def train_analysis(prepared: Prepared, *, dtype: str, convention: Convention, op
     try:
         with model_guard(modules, device="meta", owned=prepared.learned.owned):
             model.train()
-            step = trace_step(model, modules, args, kwargs, optimizer)
+            step = trace_step(model, modules, tuple(args), kwargs, optimizer)
             # Inside the guard: a checkpointed step's memory trace sees the same full step; otherwise the memory
             # is what this step's trace saw.
             memory = memory_of(model, prepared.examples, optimizer=optimizer, dtype=dtype,
@@ -114,13 +114,14 @@ def _training_totals(totals: Totals, own: dict[str, list[int]], step: TrainTrace
     backward_macs = sum(own["grad_input_macs"]) + sum(own["grad_weight_macs"])
     loss_ops = sum(t.count for r, p in zip(step.trace.records, step.phases) if p is Phase.LOSS
                    for t in r.terms or () if t.op_class is not OpClass.NONE)
-    totals.update(
-        forward_macs=totals["macs"], backward_macs=backward_macs, grad_input_macs=sum(own["grad_input_macs"]),
-        grad_weight_macs=sum(own["grad_weight_macs"]), backward_other_ops=sum(own["backward_other_ops"]),
-        loss_ops=loss_ops, optimizer_ops=sum(own["optimizer_ops"]), training_step_macs=totals["macs"] + backward_macs,
-        backward_forward_ratio=backward_macs / totals["macs"] if totals["macs"] else None,
-        peak_activation_bytes=step.trace.peak_live_bytes,
-    )
+    totals.update({
+        "forward_macs": totals["macs"], "backward_macs": backward_macs,
+        "grad_input_macs": sum(own["grad_input_macs"]), "grad_weight_macs": sum(own["grad_weight_macs"]),
+        "backward_other_ops": sum(own["backward_other_ops"]), "loss_ops": loss_ops,
+        "optimizer_ops": sum(own["optimizer_ops"]), "training_step_macs": totals["macs"] + backward_macs,
+        "backward_forward_ratio": backward_macs / totals["macs"] if totals["macs"] else None,
+        "peak_activation_bytes": step.trace.peak_live_bytes,
+    })
 
 
 def _own_training_columns(count: int, step: TrainTrace) -> dict[str, list[int]]:
