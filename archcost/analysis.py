@@ -12,12 +12,12 @@ from typing import Any
 
 import torch
 
-from archcost import argtypes, cache
+from archcost import argtypes
 from archcost.counting.aggregate import aggregate
 from archcost.counting.fast_paths import record_provenance
 from archcost.counting.isolation import model_guard
 from archcost.counting.opclass import Backend, Convention, Device
-from archcost.counting.tracer import Tracer
+from archcost.counting.tracer import Trace, Tracer
 from archcost import fallback
 from archcost.diagnose import meta_refuses, mismatch, needs_data
 from archcost.errors import (ArchcostError, ArgumentTypeError, DataDependentError, DeviceError, ForwardError,
@@ -25,10 +25,11 @@ from archcost.errors import (ArchcostError, ArgumentTypeError, DataDependentErro
                              first_line, literal)
 from archcost.gc_pause import gc_paused
 from archcost.inputs import Example, from_user, make
-from archcost.prepare import DTYPES, build_named as _build, model_and_name, native_examples as _examples  # noqa: F401
+from archcost.prepare import DTYPES, Prepared, prepare, rebuilt
 from archcost.result import SCHEMA, Analysis  # noqa: F401  (archcost.analysis.Analysis stays importable)
 from archcost.shapes import format_shape
 from archcost.zoo import user_code
+from archcost.zoo.resolve import Resolved
 
 
 # Messages torch raises when a window no longer fits its input: the input is too small for the network.
@@ -87,7 +88,7 @@ def _explain_failure(tracer: Tracer, names: list[str], model_name: str, examples
 
 
 def analyze(
-    model_or_name: str | torch.nn.Module,
+    model_or_name: str | Resolved | torch.nn.Module,
     input_shape: Any = None,
     *,
     batch: int | None = None,
@@ -104,7 +105,8 @@ def analyze(
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
 
-    ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable`` or an
+    ``model_or_name`` is a registry name, ``torchvision:NAME``, ``timm:NAME``, ``package.module:callable``, what one
+    of them resolved to (``zoo.resolve.Resolved``, as ``archcost.request.Request.target()`` gives it) or an
     ``nn.Module``. ``input_shape`` gives the forward's inputs; None takes the network's native input (``batch`` replaces its N).
     One rule for strings and tuples alike: a shape of three or fewer dimensions is per sample and gets the batch
     prepended (``batch``, default 1): ``"3x224x224"`` and ``(3, 224, 224)`` are (1, 3, 224, 224), ``"16x100"`` is
@@ -135,11 +137,8 @@ def analyze(
     checkpoint = argtypes.names(checkpoint, "checkpoint")
     conv, back, dev = _checked(convention, backend, device, dtype, mode)
     if mode == "train":
-        from archcost.training.engine import analyze_train
-
-        return analyze_train(model_or_name, input_shape, batch=batch, device=device, convention=conv, dtype=dtype,
-                             optimizer=optimizer, overrides=overrides,
-                             memory_options={"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
+        return _train(model_or_name, input_shape, batch, dev, conv, dtype, optimizer, overrides,
+                      {"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
     if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
         raise UsageError("$backend traces real tensors and cannot run on meta; add $device",
                          Option("backend", "fvcore"), Option("device", "cpu"))
@@ -148,11 +147,24 @@ def analyze(
         return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
 
 
+def _train(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, batch: int | None, dev: Device,
+           conv: Convention, dtype: str, optimizer: str, overrides: dict[str, Any],
+           memory_options: dict[str, Any]) -> Analysis:
+    """The same pipeline with a training step: prepared on meta (auto means meta here), then the step traced."""
+    from archcost.training import engine
+
+    chosen = engine.check_train(optimizer, dev)
+    given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
+    prepared = prepare(model_or_name, Device.META, dtype, overrides, given, batch)
+    return engine.train_analysis(prepared, dtype=dtype, convention=conv, optimizer=chosen,
+                                 memory_options=memory_options)
+
+
 def _check_types(model_or_name: Any, *, batch: Any, master_dtype: Any, **choices: Any) -> None:
     """Each argument of the wrong type is one error naming it (archcost/argtypes.py), before any is used."""
     from archcost.training.optimizers import Optimizer
 
-    if not isinstance(model_or_name, (str, torch.nn.Module)):
+    if not isinstance(model_or_name, (str, torch.nn.Module, Resolved)):  # Resolved: a name looked up already
         raise ArgumentTypeError(f"model_or_name takes a network name or import path (a string) or an nn.Module, "
                                 f"got {type(model_or_name).__name__} {model_or_name!r}")
     argtypes.whole_number(batch, "batch")
@@ -178,39 +190,34 @@ def _checked(convention: str, backend: str, device: str, dtype: str, mode: str) 
     return conv, back, dev
 
 
-def _analyze(model_or_name: str | torch.nn.Module, input_shape: Any, batch: int | None,
+def _analyze(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, batch: int | None,
              dev: Device, conv: Convention, back: Backend, dtype: str,
              overrides: dict[str, Any]) -> Analysis:
     first_device = Device.META if dev is Device.AUTO else dev
     given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
-    model, resolved, name, built_how = model_and_name(model_or_name, first_device, dtype, overrides, given)
-    # A zoo network built here, held by no one, from literal builder arguments (no user code inside).
-    from_registry = resolved is not None and resolved.entry is not None and cache.is_literal(overrides)
-    examples = given if given is not None else _examples(model, resolved, name, batch, dtype)
-    if given is None and resolved is not None and resolved.input_source is not None:
-        built_how["input_source"] = resolved.input_source  # a published configuration's evaluation input
+    prepared = prepare(model_or_name, first_device, dtype, overrides, given, batch)
+    examples = prepared.examples
     if back is not Backend.NATIVE and (len(examples) != 1 or examples[0].name is not None):
         raise UsageError("$backend cross-checks a forward of one positional input; "
                          f"{len(examples)} inputs were given", Option("backend", back.value))
+    used = [prepared]  # the CPU fallback prepares the network again, from what it resolved to
 
     def analyse(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
-        return _analyze_module(module, name, examples, device, conv, back, dtype,
-                               built_here=from_registry, random_inputs=random_inputs)
+        return _analyze_module(used[-1], device, conv, back, dtype, random_inputs=random_inputs)
 
     def build_on_cpu() -> torch.nn.Module:
-        model, _, how = _build(model_or_name, Device.CPU, dtype, overrides, given)  # type: ignore[arg-type]
-        built_how.update(how)
-        return model
+        used.append(rebuilt(prepared, Device.CPU, dtype, overrides, given))
+        return used[-1].model
 
     try:
-        analysis = analyse(model, first_device)
+        analysis = analyse(prepared.model, first_device)
     except DataDependentError as error:
-        if dev is not Device.AUTO or from_registry:
+        if dev is not Device.AUTO or prepared.learned.owned:
             raise
-        analysis = (fallback.rerun(error, model=model, build=None, analyse=analyse) if resolved is None else
+        analysis = (fallback.rerun(error, model=prepared.model, build=None, analyse=analyse)
+                    if prepared.resolved is None else
                     fallback.rerun(error, model=None, build=build_on_cpu, analyse=analyse))
-    for key, value in built_how.items():
-        analysis.provenance[key] = analysis.provenance.get(key, []) + value if key == "notes" else value
+    used[-1].learned.record(analysis.provenance)
     return analysis
 
 
@@ -221,51 +228,24 @@ def _model_device(model: torch.nn.Module) -> str | None:
     return None
 
 
-def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], device: Device,
-                    convention: Convention, backend: Backend, dtype: str, *,
-                    built_here: bool = False, random_inputs: bool = False) -> Analysis:
-    named = list(model.named_modules())
-    names = [n for n, _ in named]
-    modules = [m for _, m in named]
-    torch_dtype = DTYPES[dtype]
+def _analyze_module(prepared: Prepared, device: Device, convention: Convention, backend: Backend, dtype: str, *,
+                    random_inputs: bool = False) -> Analysis:
+    model, modules, examples = prepared.model, prepared.modules, prepared.examples
     held = _model_device(model)
     args, kwargs = make(examples, device=device.value, random=random_inputs)
     if held is not None and held != device.value and device is not Device.META:
         raise DeviceError(f"the model's tensors are on {held}; analyse it there ($device) or on meta",
                           Option("device", held))
-
+    torch_dtype = DTYPES[dtype]
     if torch_dtype is not torch.float32 and held is not None:
         if any(p.dtype != torch_dtype for p in model.parameters()):
             raise UsageError(f"the model's parameters are not {dtype}; build it in {dtype} or analyse in float32")
 
-    training = [m for m in modules if m.training]
-    tracer = Tracer(modules)
-    try:
-        # The guard swaps a real model's tensors for meta stand-ins on meta, undoes in-place writes on a real
-        # device, and puts back every attribute the forward set (counting/isolation.py).
-        with model_guard(modules, device=device.value, owned=built_here):
-            if training:
-                if all(type(m).train is torch.nn.Module.train for m in modules):
-                    for m in training:  # what model.eval() does, without its per-module __setattr__
-                        m.__dict__["training"] = False
-                else:
-                    model.eval()
-            with torch.no_grad():
-                trace = tracer.run(model, *args, **kwargs)
-    except ArchcostError:
-        raise
-    except Exception as error:
-        raise _explain_failure(tracer, names, name, examples, error, device) from None
-    finally:
-        for m in modules:  # through __dict__: nn.Module.__setattr__ costs a millisecond per thousand modules
-            m.__dict__["training"] = False
-        for m in training:
-            m.__dict__["training"] = True
-
-    columns, totals = aggregate(names, modules, trace, convention)
-    totals.update(peak_activation_bytes=trace.peak_live_bytes)
+    trace = _trace_forward(prepared, device, args, kwargs)
+    columns, totals = aggregate(prepared.names, modules, trace, convention, prepared.learned.stochastic)
+    totals["peak_activation_bytes"] = trace.peak_live_bytes
     analysis = Analysis(
-        model=name, input_shape=examples[0].shape, dtype=dtype, device=device.value, convention=convention,
+        model=prepared.name, input_shape=examples[0].shape, dtype=dtype, device=device.value, convention=convention,
         backend=backend, columns=columns, totals=totals, uncounted_ops=dict(sorted(trace.uncounted.items())),
         records=trace.records, torch_version=torch.__version__,
         provenance={"inputs": [e.describe() for e in examples]},
@@ -278,6 +258,36 @@ def _analyze_module(model: torch.nn.Module, name: str, examples: list[Example], 
         # The cross-check runs the forward again, so under the guard too; without the write watch for fvcore,
         # whose JIT trace a dispatch mode would disturb.
         watch = backend is not Backend.FVCORE
-        with model_guard(modules, device=device.value, owned=built_here, watch_writes=watch):
+        with model_guard(modules, device=device.value, owned=prepared.learned.owned, watch_writes=watch):
             analysis.cross_check = cross_check(backend, model, args[0], analysis)
     return analysis
+
+
+def _trace_forward(prepared: Prepared, device: Device, args: list[Any], kwargs: dict[str, Any]) -> Trace:
+    """One inference forward of the prepared model, traced in eval mode under the model guard; the model's
+    training flags are put back, also on error."""
+    model, modules = prepared.model, prepared.modules
+    training = [m for m in modules if m.training]
+    tracer = Tracer(modules)
+    try:
+        # The guard swaps a real model's tensors for meta stand-ins on meta, undoes in-place writes on a real
+        # device, and puts back every attribute the forward set (counting/isolation.py).
+        with model_guard(modules, device=device.value, owned=prepared.learned.owned):
+            if training:
+                if all(type(m).train is torch.nn.Module.train for m in modules):
+                    for m in training:  # what model.eval() does, without its per-module __setattr__
+                        m.__dict__["training"] = False
+                else:
+                    model.eval()
+            with torch.no_grad():
+                return tracer.run(model, *args, **kwargs)
+    except ArchcostError:
+        raise
+    except Exception as error:
+        raise _explain_failure(tracer, prepared.names, prepared.name, prepared.examples, error, device) from None
+    finally:
+        for m in modules:  # through __dict__: nn.Module.__setattr__ costs a millisecond per thousand modules
+            m.__dict__["training"] = False
+        for m in training:
+            m.__dict__["training"] = True
+

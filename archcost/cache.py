@@ -139,12 +139,13 @@ def analysis_key(*, network: str, inputs: Any, batch: int | None, device: str, c
                         "mode": mode, "default_dtype": default_dtype})
 
 
-def input_identity(texts: list[str], batch: int | None) -> Any:
+def input_identity(inputs: list[Any], batch: int | None) -> Any:
     """The inputs of a request as a literal: None for the native input, one plain shape as a list (3x224x224 and
-    1x3x224x224 are one request), else each input's shape, dtype and name."""
+    1x3x224x224 are one request), else each input's shape, dtype and name. ``inputs``: shape strings or the
+    ``shapes.InputSpec``s a request parsed them into (archcost/request.py)."""
     from archcost.shapes import parse_input
 
-    specs = [parse_input(text) for text in texts]
+    specs = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     if len(specs) == 1 and specs[0].dtype is None and specs[0].name is None:
         return list(specs[0].shape(batch))
     if specs:

@@ -48,8 +48,8 @@ def _is_dims(value: Any) -> bool:
 
 
 def _one(value: Any, *, batch: int | None, dtype: str, name: str | None = None) -> Example:
-    if isinstance(value, str):
-        spec = parse_input(value)
+    if isinstance(value, (str, InputSpec)):  # a spec: already parsed (archcost/request.py)
+        spec = parse_input(value) if isinstance(value, str) else value
         if name is not None and spec.name is not None and spec.name != name:
             raise UsageError(f"input {value!r} is given as keyword {name!r} but names {spec.name!r}")
         return _from_spec(spec, batch=batch, dtype=dtype, name=name or spec.name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from archcost import __version__, argtypes
+from archcost.columns import SHAPE_COLUMNS, Totals
 from archcost.counting.conventions import DESCRIPTIONS, counts_in
 from archcost.counting.opclass import Backend, Convention
 from archcost.errors import UsageError
@@ -40,8 +41,8 @@ class Analysis:
     device: str
     convention: Convention
     backend: Backend
-    columns: dict[str, list[Any]] = field(repr=False)  # one list per row key, modules in definition order
-    totals: dict[str, Any]
+    columns: dict[str, list[Any]] = field(repr=False)  # one list per declared column (columns.py), modules in order
+    totals: Totals
     uncounted_ops: dict[str, int]
     records: list[OpRecord] | None = field(repr=False)  # None: loaded from the result cache, which keeps no ops
     cross_check: dict[str, Any] | None = None
@@ -106,7 +107,7 @@ class Analysis:
         nothing changes, are shared)."""
         rows = None if self._rows is None else [dict(r) for r in self._rows]
         return replace(self, columns={k: list(v) for k, v in self.columns.items()}, _rows=rows,
-                       totals=dict(self.totals),
+                       totals=self.totals.copy(),
                        uncounted_ops=dict(self.uncounted_ops),
                        cross_check=None if self.cross_check is None else dict(self.cross_check),
                        provenance=json.loads(json.dumps(self.provenance)))
@@ -129,8 +130,7 @@ class Analysis:
             "cross_check": self.cross_check,
             "provenance": self.provenance,
             **({"memory": self.provenance["memory"]} if "memory" in self.provenance else {}),  # --mode train
-            "layers": [{**r, "input_shape": _listed(r["input_shape"]), "output_shape": _listed(r["output_shape"])}
-                       for r in self.rows],
+            "layers": [{**r, **{k: _listed(r[k]) for k in SHAPE_COLUMNS}} for r in self.rows],
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -143,8 +143,7 @@ class Analysis:
             raise ValueError(f"not an {SCHEMA} document")
         layers = document["layers"]
         keys = tuple(layers[0]) if layers else ()
-        columns = {k: [_tupled(r[k]) if k in ("input_shape", "output_shape") else r[k] for r in layers]
-                   for k in keys}
+        columns = {k: [_tupled(r[k]) if k in SHAPE_COLUMNS else r[k] for r in layers] for k in keys}
         return cls(model=document["model"], input_shape=tuple(document["input_shape"]), dtype=document["dtype"],
                    device=document["device"], convention=Convention(document["convention"]),
                    backend=Backend(document["backend"]), columns=columns, totals=document["totals"],

@@ -21,6 +21,7 @@ from archcost.bench.settings import BenchDevice, BenchSettings
 from archcost.bench.stats import summarize
 from archcost.errors import ArchcostError, Option, UsageError, first_line
 from archcost.prepare import DTYPES
+from archcost.result import Analysis
 
 SCHEMA = "archcost.bench/1"
 # (event, payload): "start", "progress" (phase "warmup"/"measure", runs, fraction), "result" or "failure"
@@ -157,7 +158,7 @@ def _native_shape(arch: str) -> str | None:
     return None if native is None else "x".join(map(str, native))
 
 
-def _measure_one(name: str, analysis: Any, model: torch.nn.Module, forward: Any, batch: int,
+def _measure_one(name: str, analysis: Analysis, model: torch.nn.Module, forward: Any, batch: int,
                  settings: BenchSettings, progress: Any) -> dict[str, Any]:
     tracker = MemoryTracker(settings.device)
     example = _example(analysis.input_shape, settings)

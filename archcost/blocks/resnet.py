@@ -78,7 +78,8 @@ class ResidualUnit(nn.Module):
 
     Stochastic depth (arXiv:1603.09382): ``residual.survival_probability`` p. In training the residual branch runs
     with probability p per mini-batch and is skipped otherwise; at inference every branch runs, scaled by p (eq. 5).
-    The analysis reads p to report the expected training cost.
+    The analysis reads p to report the expected training cost. On meta there is no value to draw, so every branch
+    runs: a training step traced on meta counts the whole network, and the analysis weighs each branch by p.
     """
 
     def __init__(self, config: ResNetConfig, c_in: int, width: int, c_out: int, stride: int, *,
@@ -99,7 +100,7 @@ class ResidualUnit(nn.Module):
         if self.preact is not None:
             x = self.preact(x)
         p: float | None = getattr(self.residual, "survival_probability", None)
-        if p is not None and self.training and float(torch.rand(())) >= p:
+        if p is not None and self.training and not x.is_meta and float(torch.rand(())) >= p:
             out = self.shortcut(x)  # the block is dropped for this mini-batch
         else:
             residual = self.residual(x)  # N x C_out x H/s x W/s

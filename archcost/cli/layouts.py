@@ -3,12 +3,15 @@ Each returns a render.Output; table.py writes it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from archcost.render import Column, Output, View, integer
 
+if TYPE_CHECKING:
+    from archcost.result import Analysis
 
-def explain(analysis: Any, layer: str) -> Output:
+
+def explain(analysis: Analysis, layer: str) -> Output:
     """Every op of ``layer`` with its formula and the dimensions substituted, one row per op class term."""
     ops = analysis.explain(layer)
     rows = []
@@ -37,7 +40,7 @@ KERAS_COLUMNS = (Column("layer", "Layer (type)", "left"), Column("output_shape",
                  Column("params", "Param #", show=integer))
 
 
-def keras(analysis: Any) -> Output:
+def keras(analysis: Analysis) -> Output:
     """Keras's ``model.summary()``: one row per Keras layer (archcost.reproduce.keras names them), then the totals
     with their float32 sizes as Keras prints them."""
     from archcost.reproduce.keras import readable_size, summary_rows, summary_totals
@@ -53,7 +56,7 @@ def keras(analysis: Any) -> Output:
                   csv=View(csv_rows, [Column("quantity", "quantity"), Column("value", "value")]))
 
 
-def paper(analysis: Any) -> Output:
+def paper(analysis: Analysis) -> Output:
     from archcost.errors import UsageError
     from archcost.reproduce.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -19,9 +20,8 @@ from archcost.cli.options import (
     SetOption,
     Style,
     builder_arguments,
-    input_argument,
 )
-from archcost.cli.output import emit
+from archcost.cli.output import emit, write
 from archcost.writes import check_writable
 from archcost.cli.train import (
     CheckpointOption,
@@ -29,11 +29,17 @@ from archcost.cli.train import (
     Mode,
     ModeOption,
     OptimizerOption,
-    train_table,
+    TRAIN_COLUMNS,
+    train_notes,
 )
+from archcost.columns import footer
 from archcost.counting.opclass import Backend, Convention, Device
 from archcost.render import Column, Format, Output, View, decimal, integer, percent
 from archcost.training.optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from archcost.request import Request
+    from archcost.result import Analysis
 
 OTHER_CLASSES = ("adds", "muls", "cmps", "divs", "exps", "norm")
 
@@ -75,14 +81,17 @@ def _attributed(value: Any) -> str:
     return "—" if value is None else integer(value)
 
 
-def _display_rows(analysis: Any, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
-    rows = []
+def _display_rows(analysis: Analysis, depth: int | None, cross: dict[str, Any] | None) -> list[dict[str, Any]]:
+    rows, train = [], _is_train(analysis)
     for row in analysis.rows:
         if depth is not None and row["depth"] > depth:
             continue
         shown = dict(row)
         leaf = row["name"].rpartition(".")[2] if row["name"] else analysis.model
         shown["layer"] = "  " * row["depth"] + leaf
+        if train:  # the training columns are the set: nothing derived beside them
+            rows.append(shown)
+            continue
         shown["other_ops"] = sum(row[k] for k in OTHER_CLASSES)
         shown["flops"] = 2 * row["macs"]
         if cross is not None:
@@ -129,59 +138,53 @@ def table_command(
     out: OutOption = None,
 ) -> None:
     """Per-layer parameters, MACs, other ops and activations of one network."""
-    inputs = input_argument(input)  # a malformed shape fails before torch is imported
-    overrides = builder_arguments(sets, [arch])
-    _check_request(input, batch, depth, timed, device, out)
-    if mode is Mode.TRAIN:
-        from archcost import cache
+    from archcost.request import Request, normalised
 
-        # A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store.
-        with cache.disk_off() if no_cache else contextlib.nullcontext():
-            return train_table(arch, inputs, batch=batch, optimizer=optimizer.value, convention=convention.value,
-                               dtype=dtype.value, depth=depth, format=format, out=out, overrides=overrides,
-                               master_dtype=master_dtype.value if master_dtype else None,
-                               checkpoint=checkpoint or [])
+    given = normalised(input or None)  # a malformed shape fails before torch is imported
+    request = Request.of(arch, given, batch=batch, convention=convention.value, dtype=dtype.value,
+                         config=builder_arguments(sets), device=device.value, mode=mode.value)
+    _check_request(request, depth, timed, out)
+    if mode is Mode.TRAIN:
+        analysis = _train_analysis(request, no_cache, optimizer=optimizer.value, checkpoint=tuple(checkpoint or ()),
+                                   master_dtype=master_dtype.value if master_dtype else None)
+        return write(_layers(analysis, depth, format, TRAIN_COLUMNS, None), format, out)
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
-    cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
-                 and explain is None)
-    cached = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
-
-    def view(analysis: Any) -> Output:
-        if explain is not None:
-            return layouts.explain(analysis, explain)
-        if style is Style.KERAS:
-            return layouts.keras(analysis)
-        if style is Style.PAPER:
-            return layouts.paper(analysis)
-        timing = _layer_timing(arch, analysis, device, overrides) if timed else None
-        return _layers(analysis, depth, format, _columns(convention, flops, backend), timing)
-
-    emit(_shown(arch, inputs, cached, view, format, batch=batch, device=device.value, convention=convention.value,
-                backend=backend.value, dtype=dtype.value, **overrides), out)
+    cached = _cache_key(request) if not no_cache and backend is Backend.NATIVE and explain is None else None
+    view = functools.partial(_view, request=request, explain=explain, style=style, timed=timed, depth=depth,
+                             format=format, flops=flops, backend=backend)
+    emit(_shown(request, cached, view, format, backend=backend.value), out)
 
 
-def _check_request(input: list[str] | None, batch: int | None, depth: int | None, timed: bool, device: Device,
-                   out: Any) -> None:
-    """Usage errors, all before torch is imported."""
+def _view(analysis: Analysis, *, request: Request, explain: str | None, style: Style | None, timed: bool,
+          depth: int | None, format: Format, flops: bool, backend: Backend) -> Output:
+    """What an inference table shows of ``analysis``: one layer's ops, a style's layout, or the per-layer view."""
+    if explain is not None:
+        return layouts.explain(analysis, explain)
+    if style is Style.KERAS:
+        return layouts.keras(analysis)
+    if style is Style.PAPER:
+        return layouts.paper(analysis)
+    timing = _layer_timing(request, analysis) if timed else None
+    return _layers(analysis, depth, format, _columns(Convention(request.convention), flops, backend), timing)
+
+
+def _check_request(request: Request, depth: int | None, timed: bool, out: Any) -> None:
+    """Usage errors, all before torch is imported (the inputs were checked by Request.of)."""
     from archcost.errors import UsageError
-    from archcost.shapes import parse_shape
 
-    for text in input or []:
-        parse_shape(text, batch=batch)  # a --batch that contradicts an --input fails here
     if depth is not None and depth < 0:
         raise UsageError("--depth must be 0 or more")
-    if timed and device in (Device.META, Device.AUTO):
+    if timed and request.device in (Device.META, Device.AUTO):
         raise UsageError("--timed measures real kernels: add --device cpu (or cuda)")
-    if timed and len(input or []) > 1:
+    if timed and len(request.inputs or ()) > 1:
         raise UsageError("--timed feeds one input; give a single --input")
     if out is not None:
         check_writable(out)
 
 
-def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, format: Format,
-           **options: Any) -> Any:
+def _shown(request: Request, cached: tuple[str, str] | None, view: Any, format: Format, **options: Any) -> Any:
     """The rendered ``view`` of the analysis: from the disk cache entry ``cached`` (key, network) when it checks
     out and renders, else computed (and stored under that key)."""
     from archcost import cache
@@ -196,16 +199,40 @@ def _shown(arch: str, inputs: Any, cached: tuple[str, str] | None, view: Any, fo
             raise  # about the request, not the entry: a fresh analysis would say the same
         except Exception:  # noqa: BLE001 - an entry that does not render is a miss, never an error
             cache.drop(cached[0])
-    from archcost.analysis import analyze
-
-    analysis = analyze(arch, inputs, **options)
+    analysis = _analyzed(request, **options)
     if cached is not None:
         cache.store(cached[0], analysis.to_dict())
     return render(view(analysis), format)
 
 
-def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
-    """The per-layer table: depth 2 by default in a terminal and in Markdown, every layer in CSV and JSON."""
+def _analyzed(request: Request, **options: Any) -> Analysis:
+    """The analysis of ``request``: its network as looked up once, its inputs as parsed once."""
+    from archcost.analysis import analyze
+
+    return analyze(request.target(), request.input_value(), batch=request.batch, device=request.device,
+                   convention=request.convention, dtype=request.dtype, mode=request.mode, **options,
+                   **request.config)
+
+
+def _train_analysis(request: Request, no_cache: bool, **options: Any) -> Analysis:
+    """A train table is traced every time; --no-cache also keeps its optimizer steps off the disk store. Train
+    mode runs on meta whatever --device says (the request's device is not passed, as before)."""
+    from archcost import cache
+    from archcost.analysis import analyze
+
+    with cache.disk_off() if no_cache else contextlib.nullcontext():
+        return analyze(request.target(), request.input_value(), batch=request.batch,
+                       convention=request.convention, dtype=request.dtype, mode=request.mode, **options,
+                       **request.config)
+
+
+def _is_train(analysis: Analysis) -> bool:
+    return analysis.provenance.get("mode") == "train"
+
+
+def _layers(analysis: Analysis, depth: int | None, format: Format, columns: list[Column], timing: Any) -> Output:
+    """The one per-layer view of either mode, its ``columns`` the mode's set: depth 2 by default in a terminal and
+    in Markdown, every layer in CSV and JSON (the whole document)."""
     cross = analysis.cross_check
     if cross is not None:
         cross = dict(cross, native_layers=_native_layers(analysis, cross))
@@ -215,7 +242,10 @@ def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Colu
     document = analysis.to_dict()
     if depth is not None:
         document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
-    notes = _notes(analysis)
+    notes = train_notes(analysis) if _is_train(analysis) else _notes(analysis)
+    notes.append(uncounted_note(analysis.uncounted_ops))
+    if analysis.cross_check is not None:
+        notes.append(_cross_check_line(analysis.cross_check))
     if timing is not None:
         for row in [*rows, *csv_rows, *document["layers"]]:
             row["measured_ms"] = timing.times_ms.get(row["name"])
@@ -228,36 +258,26 @@ def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Colu
         for row in csv_rows:
             row.update(device=analysis.device, fallback=f"{fallback['reason']}; seed {fallback['seed']}")
     keys = [c for c in csv_rows[0] if c not in ("layer",)]
-    return Output([View(rows, columns, title=_title(analysis), notes=notes, footer=_footer(analysis, cross))],
+    return Output([View(rows, columns, title=_title(analysis), notes=notes, footer=_footer(analysis, columns, cross))],
                   document=document, csv=View(csv_rows, [Column(k, k) for k in keys]))
 
 
-def _footer(analysis: Any, cross: dict[str, Any] | None) -> dict[str, Any]:
-    totals = analysis.totals
-    footer = {"layer": "total", "params": totals["params"], "macs": totals["macs"], "macs_percent": 100.0,
-              "flops": 2 * totals["macs"], "ops": totals["ops"],
-              "other_ops": sum(totals[k] for k in OTHER_CLASSES), "activations": totals["activations"]}
+def _footer(analysis: Analysis, columns: list[Column], cross: dict[str, Any] | None) -> dict[str, Any]:
+    """The totals row: each shown column's declared total (columns.py), and what the inference view derives."""
+    totals: dict[str, Any] = dict(analysis.totals)
+    shown = {"layer": "total", **footer(analysis.totals, [c.key for c in columns])}
+    if not _is_train(analysis):
+        shown.update(macs_percent=100.0, flops=2 * totals["macs"], other_ops=sum(totals[k] for k in OTHER_CLASSES))
     if cross is not None:
-        footer.update(backend=cross["total"], backend_diff=cross["difference"])
-    return footer
+        shown.update(backend=cross["total"], backend_diff=cross["difference"])
+    return shown
 
 
-def _cache_key(arch: str, input: list[str], batch: int | None, convention: Convention, dtype: str,
-               config: dict[str, Any] | None = None) -> tuple[str, str] | None:
-    """The disk cache's key of this request and the registry name it answers, or None when it is not a registry
-    network (``config``: ``--set``)."""
-    from archcost import cache
-    from archcost.errors import ArchcostError
-    from archcost.zoo import registry
-
-    try:
-        entry = registry.get(arch)
-    except ArchcostError:
-        return None  # not a registry name: the analysis says what is wrong with it
-    # The key is archcost/cache.py's; a registry network is analysed on meta under auto as under meta.
-    key = cache.analysis_key(network=entry.name, inputs=cache.input_identity(input, batch), batch=batch,
-                             device="meta", convention=convention.value, dtype=dtype, config=config or {})
-    return None if key is None else (key, entry.name)
+def _cache_key(request: Request) -> tuple[str, str] | None:
+    """The disk cache's key of this request and the registry name it answers, or None when it has none (not a
+    registry network, not on meta, or builder arguments that are not literals)."""
+    key = request.cache_key()
+    return None if key is None or request.entry is None else (key, request.entry.name)
 
 
 def _cached(key: str, network: str) -> Any:
@@ -279,14 +299,18 @@ def _cached(key: str, network: str) -> Any:
     return None
 
 
-def _native_layers(analysis: Any, cross: dict[str, Any]) -> dict[str, int]:
+def _native_layers(analysis: Analysis, cross: dict[str, Any]) -> dict[str, int]:
     from archcost.counting.backends import _inclusive, convention_total
 
     compared = Convention(cross["compared_with_convention"])
     return _inclusive(convention_total(analysis, compared), [r["name"] for r in analysis.rows])
 
 
-def _title(analysis: Any) -> str:
+def _title(analysis: Analysis) -> str:
+    shape = "x".join(map(str, analysis.input_shape))
+    if _is_train(analysis):
+        return (f"{analysis.model} — one training step, input {shape}, {analysis.dtype}, "
+                f"optimizer {analysis.provenance['optimizer']}")
     # The shape shown is the first input's, so the dtype is too: token ids are int64 whatever --dtype says.
     inputs = analysis.provenance.get("inputs") or [{}]
     dtype = inputs[0].get("dtype") or analysis.dtype
@@ -294,7 +318,7 @@ def _title(analysis: Any) -> str:
             f"device {analysis.device}")
 
 
-def _notes(analysis: Any) -> list[str]:
+def _notes(analysis: Analysis) -> list[str]:
     from archcost.counting.conventions import DESCRIPTIONS
 
     t = analysis.totals
@@ -310,25 +334,30 @@ def _notes(analysis: Any) -> list[str]:
         notes.append(f"Stochastic depth: expected training forward MACs {t['expected_training_macs']:,.0f} "
                      f"({100 * t['expected_training_macs'] / t['macs']:.1f}% of the full network).")
     notes.extend(analysis.provenance.get("notes", []))
-    uncounted = analysis.uncounted_ops
-    notes.append("Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
-                                      else "none (every op has a rule)."))
-    if analysis.cross_check is not None:
-        c = analysis.cross_check
-        notes.append(f"Cross-check {c['backend']}: {c['total']:,} vs archcost '{c['compared_with_convention']}' "
-                     f"{c['native_total']:,} (difference {c['difference']:,}).")
     return notes
 
 
-def _layer_timing(arch: str, analysis: Any, device: Device, overrides: dict[str, Any]) -> Any:
+def uncounted_note(uncounted: dict[str, int]) -> str:
+    """The one line on ops without a rule, in every mode."""
+    return "Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
+                                else "none (every op has a rule).")
+
+
+def _cross_check_line(c: dict[str, Any]) -> str:
+    return (f"Cross-check {c['backend']}: {c['total']:,} vs archcost '{c['compared_with_convention']}' "
+            f"{c['native_total']:,} (difference {c['difference']:,}).")
+
+
+def _layer_timing(request: Request, analysis: Analysis) -> Any:
     """Time every layer on the real device: a model with real (random) weights, the analysis' input shape."""
     import torch
 
     from archcost.bench import layer_profile
     from archcost.zoo.resolve import construct
 
-    model = construct(arch, device=device.value, overrides=overrides, input_shape=tuple(analysis.input_shape)).model
-    example = torch.randn(analysis.input_shape, device=device.value)
+    model = construct(request.target(), device=request.device, overrides=request.config,
+                      input_shape=tuple(analysis.input_shape)).model
+    example = torch.randn(analysis.input_shape, device=request.device)
     return layer_profile(model, example)
 
 

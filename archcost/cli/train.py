@@ -1,21 +1,21 @@
-"""``archcost table ARCH --mode train``: one training step per layer (forward, backward split, optimizer ops).
-
-The figures come from :func:`archcost.analyze` with ``mode="train"``; this file only lays them out. Torch is
-imported when the command runs, never for ``--help``.
+"""``archcost table ARCH --mode train``: its options, its column set and its notes (forward, backward split,
+optimizer ops). The figures come from :func:`archcost.analyze` with ``mode="train"``; cli/table.py lays them out
+in the one per-layer view. Torch is imported when the command runs, never for ``--help``.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from archcost.cli.options import Dtype
-from archcost.cli.output import write
-from archcost.render import Column, Format, Output, View, integer
+from archcost.render import Column, integer
 from archcost.training.optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from archcost.result import Analysis
 
 
 class Mode(StrEnum):
@@ -37,7 +37,7 @@ CheckpointOption = Annotated[Optional[list[str]], typer.Option(help="--mode trai
 
 # drop: left out of a narrow terminal in this order (other backward ops first, then the type), never the layer
 # name or the counts.
-_COLUMNS = [
+TRAIN_COLUMNS = [
     Column("layer", "layer", "left", label=True),
     Column("type", "type", "left", drop=2),
     Column("params", "params", show=integer),
@@ -50,37 +50,7 @@ _COLUMNS = [
 ]
 
 
-def train_table(arch: str, inputs: Any, *, batch: int | None, optimizer: str, convention: str, dtype: str,
-                depth: int | None, format: Format, out: Path | None, overrides: dict[str, Any],
-                master_dtype: str | None = None, checkpoint: list[str] | None = None) -> None:
-    from archcost.analysis import analyze
-
-    analysis = analyze(arch, inputs, batch=batch, convention=convention, dtype=dtype, mode="train",
-                       optimizer=optimizer, master_dtype=master_dtype, checkpoint=tuple(checkpoint or ()),
-                       **overrides)
-    write(_output(analysis, depth, format), format, out)
-
-
-def _output(analysis: Any, depth: int | None, format: Format) -> Output:
-    """Depth 2 by default in a terminal and in Markdown; every layer in CSV; the whole document in JSON."""
-    document = analysis.to_dict()
-    if depth is not None:
-        document["layers"] = [r for r in document["layers"] if r["depth"] <= depth]
-    shown_depth = depth if depth is not None else (2 if format in (Format.TABLE, Format.MARKDOWN) else None)
-    rows = [dict(r, layer="  " * r["depth"] + (r["name"].rpartition(".")[2] if r["name"] else analysis.model))
-            for r in analysis.rows if shown_depth is None or r["depth"] <= shown_depth]
-    title = (f"{analysis.model} — one training step, input {'x'.join(map(str, analysis.input_shape))}, "
-             f"{analysis.dtype}, optimizer {analysis.provenance['optimizer']}")
-    t = analysis.totals
-    footer = {"layer": "total", "params": t["params"], "macs": t["forward_macs"],
-              "grad_input_macs": t["grad_input_macs"], "grad_weight_macs": t["grad_weight_macs"],
-              "backward_other_ops": t["backward_other_ops"], "optimizer_ops": t["optimizer_ops"]}
-    view = View(rows, _COLUMNS, title=title, notes=train_notes(analysis), footer=footer)
-    csv = View(rows, [Column(k, k) for k in rows[0] if k != "layer"])
-    return Output([view], document=document, csv=csv)
-
-
-def train_notes(analysis: Any) -> list[str]:
+def train_notes(analysis: Analysis) -> list[str]:
     t = analysis.totals
     memory = analysis.provenance["memory"]
     ratio = t["backward_forward_ratio"]
@@ -97,9 +67,6 @@ def train_notes(analysis: Any) -> list[str]:
         *_memory_detail(memory),
     ]
     notes.extend(analysis.provenance.get("notes", []))
-    uncounted = analysis.uncounted_ops
-    notes.append("Uncounted ops: " + (", ".join(f"aten.{k} x{v}" for k, v in uncounted.items()) if uncounted
-                                      else "none (every op has a rule)."))
     return notes
 
 

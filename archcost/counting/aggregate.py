@@ -5,43 +5,55 @@ Pure bookkeeping over the tracer's records and the modules' parameters; no op ru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 
+from archcost.columns import Mode, Totals, counted, layer_columns
 from archcost.counting.conventions import counts_in
 from archcost.counting.opclass import ARITHMETIC_CLASSES, Convention, OpClass
 from archcost.counting.params import own_parameter_columns
 from archcost.counting.tracer import Trace
 
 _CLASS_COLUMNS = tuple(c.value for c in ARITHMETIC_CLASSES)
+_OWN_KEYS = counted(Mode.INFERENCE)  # the declared columns summed per module and rolled up the tree
+INFERENCE_COLUMNS = layer_columns(Mode.INFERENCE)
 
 
-_OWN_KEYS = ("params", "weights", "biases", "trainable_params", "frozen_params", "buffers", "moving_statistics",
-             *_CLASS_COLUMNS, "ops", "memory_bytes")
-
-
-def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
-              convention: Convention) -> tuple[dict[str, list[Any]], dict[str, Any]]:
-    """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
-    5,410 modules and this runs once per analysis."""
-    count = len(modules)
-    own = _own_columns(modules, trace, convention)
+def parents(names: list[str]) -> list[int]:
+    """Each module's parent index (-1 for the root); children follow their parent in ``named_modules`` order."""
     index = {n: i for i, n in enumerate(names)}
-    parent = [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
+    return [-1] + [index[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
+
+
+def roll_up(own: dict[str, list[Any]], parent: list[int]) -> dict[str, list[Any]]:
+    """The inclusive columns of ``own``: each module's figure plus its descendants', the one roll-up up the module
+    tree (inference and training columns alike)."""
     inclusive = {key: list(column) for key, column in own.items()}
     for column in inclusive.values():
-        for i in range(count - 1, 0, -1):  # children follow their parent in named_modules order
+        for i in range(len(parent) - 1, 0, -1):  # children follow their parent in named_modules order
             column[parent[i]] += column[i]
+    return inclusive
+
+
+def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace, convention: Convention,
+              stochastic: tuple[tuple[int, float], ...] = ()) -> tuple[dict[str, list[Any]], Totals]:
+    """Own figures per module, then inclusive ones rolled up the tree. Columns are plain lists: ResNet-1202 has
+    5,410 modules and this runs once per analysis. ``stochastic``: declared stochastic depth, (module index,
+    survival probability) pairs (prepare.py ``Learned``)."""
+    count = len(modules)
+    own = _own_columns(modules, trace, convention)
+    parent = parents(names)
+    inclusive = roll_up(own, parent)
     leaf = [True] * count
     for i in range(1, count):
         leaf[parent[i]] = False
 
-    # The row columns, in row-key order; Analysis.rows zips them into dicts when someone asks.
+    # The row columns; Analysis.rows zips them into dicts when someone asks.
     calls = trace.calls
     macs, memory_inclusive = inclusive["macs"], inclusive["memory_bytes"]
     total_macs = macs[0]
-    columns: dict[str, list[Any]] = {
+    made: dict[str, list[Any]] = {
         "name": names,
         "type": [type(m).__name__ for m in modules],
         "depth": [0] + [n.count(".") + 1 for n in names[1:]],
@@ -56,10 +68,10 @@ def aggregate(names: list[str], modules: list[torch.nn.Module], trace: Trace,
         "intensity_flops_per_byte": [2 * m / b if b else 0.0 for m, b in zip(macs, memory_inclusive)],
         "own_params": own["params"], "own_macs": own["macs"], "own_ops": own["ops"],
     }
+    columns = {spec.key: made[spec.key] for spec in INFERENCE_COLUMNS}  # in the declared order (columns.py)
     totals = _totals({key: column[0] for key, column in columns.items()}, trace, leaf, convention)
-    expected = _expected_training_macs(modules, inclusive["macs"])
-    if expected is not None:
-        totals["expected_training_macs"] = expected
+    if stochastic:
+        totals["expected_training_macs"] = expected_macs(stochastic, inclusive["macs"])
     return columns, totals
 
 
@@ -82,11 +94,11 @@ def _own_columns(modules: list[torch.nn.Module], trace: Trace, convention: Conve
     return own
 
 
-def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Convention) -> dict[str, Any]:
+def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Convention) -> Totals:
     """The network's totals: the root's inclusive figures, Keras's two parameter counts, and the activations of the
     leaves (a container's output is its last child's: counted once)."""
     count = len(leaf)
-    return {
+    found: dict[str, Any] = {  # Totals' keys in their order (columns.py)
         **{k: root[k] for k in ("params", "trainable_params", "frozen_params", "weights", "biases", "buffers")},
         "keras_params": root["params"] + root["moving_statistics"],
         "keras_non_trainable_params": root["frozen_params"] + root["moving_statistics"],
@@ -98,6 +110,7 @@ def _totals(root: dict[str, Any], trace: Trace, leaf: list[bool], convention: Co
         "memory_bytes": root["memory_bytes"],
         "modules_never_called": sum(1 for i in range(1, count) if trace.calls[i].calls == 0),
     }
+    return cast(Totals, found)
 
 
 def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
@@ -114,13 +127,9 @@ def _kernels(modules: list[torch.nn.Module], parent: list[int]) -> list[str]:
     return [_describe_kernel(modules[first[i]]) if windowed[i] == 1 else "" for i in range(count)]
 
 
-def _expected_training_macs(modules: list[torch.nn.Module], macs: list[int]) -> float | None:
-    """Stochastic depth: a module carrying ``survival_probability`` p runs with probability p during training, so
-    the expected forward cost loses (1 - p) of its MACs. None when no module is stochastic."""
-    stochastic = [(i, float(m.__dict__["survival_probability"])) for i, m in enumerate(modules)
-                  if m.__dict__.get("survival_probability") is not None]
-    if not stochastic:
-        return None
+def expected_macs(stochastic: tuple[tuple[int, float], ...], macs: list[int]) -> float:
+    """Stochastic depth: a module of survival probability p runs with probability p during training, so the
+    expected cost loses (1 - p) of its inclusive MACs (``macs``: one figure per module, the root first)."""
     return macs[0] - sum((1.0 - p) * macs[i] for i, p in stochastic)
 
 

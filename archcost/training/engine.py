@@ -12,10 +12,13 @@ from typing import Any
 
 import torch
 
-from archcost.counting.aggregate import aggregate
+from archcost.columns import Mode, Totals, counted, layer_columns
+from archcost.counting.aggregate import aggregate, expected_macs, parents, roll_up
 from archcost.counting.isolation import model_guard
-from archcost.counting.opclass import Convention, OpClass
+from archcost.counting.opclass import Backend, Convention, Device, OpClass
 from archcost.errors import ArchcostError, ForwardError, Option, UsageError, UserForwardError, first_line, literal
+from archcost.inputs import make
+from archcost.prepare import Prepared
 from archcost.result import Analysis
 from archcost.training.memory_totals import memory_of
 from archcost.training.memory_trace import SavedTrace
@@ -23,40 +26,42 @@ from archcost.training.optimizers import Optimizer
 from archcost.training.step import Phase, TrainTrace, trace_step
 from archcost.zoo import user_code
 
-_TRAIN_COLUMNS = ("grad_input_macs", "grad_weight_macs", "backward_other_ops", "optimizer_ops")
+_TRAIN_COLUMNS = counted(Mode.TRAIN)  # grad-input, grad-weight, backward other, optimizer (columns.py)
+_COLUMNS = layer_columns(Mode.TRAIN)
 
 
-def parse_optimizer(optimizer: str) -> Optimizer:
+def check_train(optimizer: str, device: Device) -> Optimizer:
+    """The optimizer of a train-mode request, checked with its device before anything is built."""
     try:
-        return Optimizer(optimizer)
+        chosen = Optimizer(optimizer)
     except ValueError:
         raise UsageError(f"unknown optimizer {optimizer!r}; choose one of "
                          f"{', '.join(o.value for o in Optimizer)}") from None
+    if device not in (Device.META, Device.AUTO):
+        raise UsageError("$mode traces the step on meta; drop $device (or use $meta)", Option("mode", "train"),
+                         Option("device"), Option("device", "meta", key="meta"))
+    return chosen
 
 
-def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 examples: list[Any], *, dtype: str, convention: Convention, optimizer: Optimizer,
-                 owned: bool, memory_options: dict[str, Any] | None = None) -> Analysis:
-    """Trace one training step of ``model`` on meta; the model is left as it was (mode, grads, hooks)."""
-    named = list(model.named_modules())
-    names, modules = [n for n, _ in named], [m for _, m in named]
+def train_analysis(prepared: Prepared, *, dtype: str, convention: Convention, optimizer: Optimizer,
+                   memory_options: dict[str, Any] | None = None) -> Analysis:
+    """Trace one training step of the prepared model on meta; the model is left as it was (mode, grads, hooks).
+    A stochastic-depth block runs on meta whatever its survival probability (blocks/resnet.py): the step is counted
+    with every block, and the expected cost weighs each declared block by its p (``expected_training_step_macs``)."""
+    model, modules, name = prepared.model, prepared.modules, prepared.name
     if not any(p.requires_grad for p in model.parameters()):
         raise UsageError(f"$mode: {literal(name)} has no trainable parameters (all frozen or none)",
                          Option("mode", "train"))
+    args, kwargs = make(prepared.examples, device="meta")
     was_training = [m.training for m in modules]
-    # Stochastic depth: a block carrying survival_probability drops itself at random in train mode. The step is
-    # counted with every block running (hidden for the trace, put back after); the expected cost weighs each
-    # block by its p (totals' expected_training_step_macs).
-    stochastic = [(m, m.__dict__.pop("survival_probability")) for m in modules
-                  if m.__dict__.get("survival_probability") is not None]
     try:
-        with model_guard(modules, device="meta", owned=owned):
+        with model_guard(modules, device="meta", owned=prepared.learned.owned):
             model.train()
-            step = trace_step(model, modules, args, kwargs, optimizer)
-            # Inside the guard and with stochastic depth still hidden: a checkpointed step's memory trace sees the
-            # same full step; otherwise the memory is what this step's trace saw.
-            memory = memory_of(model, examples, optimizer=optimizer, dtype=dtype, saved=_saved(step, names),
-                               **(memory_options or {}))
+            step = trace_step(model, modules, tuple(args), kwargs, optimizer)
+            # Inside the guard: a checkpointed step's memory trace sees the same full step; otherwise the memory
+            # is what this step's trace saw.
+            memory = memory_of(model, prepared.examples, optimizer=optimizer, dtype=dtype,
+                               saved=_saved(step, prepared.names), **(memory_options or {}))
     except ArchcostError:
         raise
     except Exception as error:  # noqa: BLE001  (any failure of the step is one line naming the model)
@@ -64,15 +69,8 @@ def train_module(model: torch.nn.Module, name: str, args: tuple[Any, ...], kwarg
     finally:
         for m, flag in zip(modules, was_training):
             m.__dict__["training"] = flag
-        for m, p in stochastic:
-            m.__dict__["survival_probability"] = p
-    analysis = _analysis(model, name, names, modules, step, examples, dtype, convention, optimizer, memory)
-    if stochastic:
-        index = {id(m): i for i, m in enumerate(modules)}
-        c = analysis.columns
-        step_macs = [f + gi + gw for f, gi, gw in zip(c["macs"], c["grad_input_macs"], c["grad_weight_macs"])]
-        analysis.totals["expected_training_step_macs"] = analysis.totals["training_step_macs"] - sum(
-            (1.0 - float(p)) * step_macs[index[id(m)]] for m, p in stochastic)
+    analysis = _analysis(prepared, step, dtype, convention, optimizer, memory)
+    prepared.learned.record(analysis.provenance)
     return analysis
 
 
@@ -82,49 +80,50 @@ def _saved(step: TrainTrace, names: list[str]) -> SavedTrace:
                       backward_transient_bytes=found.largest_backward_output_bytes)
 
 
-def _analysis(model: torch.nn.Module, name: str, names: list[str], modules: list[torch.nn.Module],
-              step: TrainTrace, examples: list[Any], dtype: str, convention: Convention,
-              optimizer: Optimizer, memory: dict[str, Any]) -> Analysis:
+def _analysis(prepared: Prepared, step: TrainTrace, dtype: str, convention: Convention, optimizer: Optimizer,
+              memory: dict[str, Any]) -> Analysis:
+    names, modules, stochastic = prepared.names, prepared.modules, prepared.learned.stochastic
     forward = replace(step.trace, records=[r for r, p in zip(step.trace.records, step.phases)
                                            if p is Phase.FORWARD])
-    columns, totals = aggregate(names, modules, forward, convention)
+    columns, totals = aggregate(names, modules, forward, convention, stochastic)
     own = _own_training_columns(len(modules), step)
-    position = {n: i for i, n in enumerate(names)}
-    parent = [-1] + [position[n.rpartition(".")[0]] if "." in n else 0 for n in names[1:]]
-    for key in _TRAIN_COLUMNS:
-        inclusive = list(own[key])
-        for i in range(len(modules) - 1, 0, -1):
-            inclusive[parent[i]] += inclusive[i]
+    for key, inclusive in roll_up(own, parents(names)).items():
         columns[key] = inclusive
         columns[f"own_{key}"] = own[key]
     columns["input_grad"] = [_input_grad(m, flag) for m, flag in zip(modules, step.input_needs_grad)]
-    backward_macs = sum(own["grad_input_macs"]) + sum(own["grad_weight_macs"])
-    loss_ops = sum(t.count for r, p in zip(step.trace.records, step.phases) if p is Phase.LOSS
-                   for t in r.terms or () if t.op_class is not OpClass.NONE)
-    totals.update(
-        forward_macs=totals["macs"], backward_macs=backward_macs, grad_input_macs=sum(own["grad_input_macs"]),
-        grad_weight_macs=sum(own["grad_weight_macs"]), backward_other_ops=sum(own["backward_other_ops"]),
-        loss_ops=loss_ops, optimizer_ops=sum(own["optimizer_ops"]), training_step_macs=totals["macs"] + backward_macs,
-        backward_forward_ratio=backward_macs / totals["macs"] if totals["macs"] else None,
-        peak_activation_bytes=step.trace.peak_live_bytes,
-    )
+    columns = {spec.key: columns[spec.key] for spec in _COLUMNS}  # in the declared order
+    _training_totals(totals, own, step)
+    if stochastic:
+        c = columns
+        step_macs = [f + gi + gw for f, gi, gw in zip(c["macs"], c["grad_input_macs"], c["grad_weight_macs"])]
+        totals["expected_training_step_macs"] = expected_macs(stochastic, step_macs)
     provenance: dict[str, Any] = {
-        "inputs": [e.describe() for e in examples], "mode": "train", "optimizer": optimizer.value,
+        "inputs": [e.describe() for e in prepared.examples], "mode": "train", "optimizer": optimizer.value,
         "replay": False,  # kept for readers of provenance: no block is copied any more
         "loss": step.loss, "memory": memory,
         "notes": [(f"Training step: forward (train mode), loss = {step.loss}, backward, {optimizer.value} step "
                    "(torch.optim defaults, foreach off; optimizer ops of a steady-state step, its state made).")],
     }
     uncounted = dict(sorted(step.trace.uncounted.items()))
-    return Analysis(model=name, input_shape=examples[0].shape, dtype=dtype, device="meta", convention=convention,
-                    backend=_native(), columns=columns, totals=totals, uncounted_ops=uncounted,
-                    records=step.trace.records, torch_version=torch.__version__, provenance=provenance)
+    return Analysis(model=prepared.name, input_shape=prepared.examples[0].shape, dtype=dtype, device="meta",
+                    convention=convention, backend=Backend.NATIVE, columns=columns, totals=totals,
+                    uncounted_ops=uncounted, records=step.trace.records, torch_version=torch.__version__,
+                    provenance=provenance)
 
 
-def _native() -> Any:
-    from archcost.counting.opclass import Backend
-
-    return Backend.NATIVE
+def _training_totals(totals: Totals, own: dict[str, list[int]], step: TrainTrace) -> None:
+    """The step's totals beside the forward's: its backward split, loss and optimizer ops."""
+    backward_macs = sum(own["grad_input_macs"]) + sum(own["grad_weight_macs"])
+    loss_ops = sum(t.count for r, p in zip(step.trace.records, step.phases) if p is Phase.LOSS
+                   for t in r.terms or () if t.op_class is not OpClass.NONE)
+    totals.update({
+        "forward_macs": totals["macs"], "backward_macs": backward_macs,
+        "grad_input_macs": sum(own["grad_input_macs"]), "grad_weight_macs": sum(own["grad_weight_macs"]),
+        "backward_other_ops": sum(own["backward_other_ops"]), "loss_ops": loss_ops,
+        "optimizer_ops": sum(own["optimizer_ops"]), "training_step_macs": totals["macs"] + backward_macs,
+        "backward_forward_ratio": backward_macs / totals["macs"] if totals["macs"] else None,
+        "peak_activation_bytes": step.trace.peak_live_bytes,
+    })
 
 
 def _own_training_columns(count: int, step: TrainTrace) -> dict[str, list[int]]:
@@ -170,23 +169,3 @@ def _step_failed(error: Exception, name: str) -> ArchcostError:
     if frame is not None:
         return ForwardError(f"{failed} (from {literal(user_code.where(frame))})", Option("mode", "train"))
     return UsageError(failed, Option("mode", "train"))
-
-
-def analyze_train(model_or_name: Any, input_shape: Any, *, batch: int | None, device: str, convention: Convention,
-                  dtype: str, optimizer: str, overrides: dict[str, Any],
-                  memory_options: dict[str, Any] | None = None) -> Analysis:
-    """The train-mode path of :func:`archcost.analyze`: meta only (auto means meta here)."""
-    from archcost.counting.opclass import Device
-    from archcost.inputs import from_user, make
-    from archcost.prepare import model_and_name, native_examples
-
-    chosen = parse_optimizer(optimizer)
-    if Device(device) not in (Device.META, Device.AUTO):
-        raise UsageError("$mode traces the step on meta; drop $device (or use $meta)", Option("mode", "train"),
-                         Option("device"), Option("device", "meta", key="meta"))
-    given = from_user(input_shape, batch=batch, dtype=dtype) if input_shape is not None else None
-    model, resolved, name, _ = model_and_name(model_or_name, Device.META, dtype, overrides, given)
-    examples = given if given is not None else native_examples(model, resolved, name, batch, dtype)
-    args, kwargs = make(examples, device="meta")
-    return train_module(model, name, tuple(args), kwargs, examples, dtype=dtype, convention=convention,
-                        optimizer=chosen, owned=resolved is not None, memory_options=memory_options or {})
