@@ -90,7 +90,7 @@ def compare(names: Sequence[str], *, level: str = "auto", input_shape: str | tup
     keys = [f"m{i}" for i in range(len(models))]  # column keys: the names may repeat or hold odd characters
     totals = []
     for key, label in TOTALS:
-        values = [a.totals[key] for a in analyses]
+        values = [dict(a.totals)[key] for a in analyses]  # a TypedDict read by a key of TOTALS
         totals.append({"quantity": label, **dict(zip(keys, values)), **_diff(values)})
     order: list[str] = []
     for a in analyses:

@@ -15,7 +15,7 @@ def reproduce() -> Reproduction:
     rows = []
     ratios: dict[str, list[float]] = {"params": [], "MACs": []}
     for highway, residual in PAIRS:
-        h, r = models.analysis(highway).totals, models.analysis(residual).totals
+        h, r = dict(models.analysis(highway).totals), dict(models.analysis(residual).totals)
         for quantity, key in (("params", "params"), ("MACs", "macs")):
             ratios[quantity].append(h[key] / r[key])
             rows += judge([Check(None, h[key] - r[key], row=f"{highway} - {residual}", quantity=quantity,

@@ -5,6 +5,8 @@ surviving blocks, ``archcost.analyze(mode="train")``), not from a block count no
 
 from __future__ import annotations
 
+from typing import Any
+
 from archcost.reproduce import models
 from archcost.reproduce.core import Check, Reproduction, judge, sources
 from archcost.reproduce.explain import Candidate
@@ -22,10 +24,10 @@ def _survival_probabilities() -> list[float]:
             if getattr(m, "survival_probability", None) is not None]
 
 
-def _training_step_totals() -> dict:
+def _training_step_totals() -> dict[str, Any]:
     from archcost.analysis import analyze
 
-    return analyze(NETWORK, mode="train", optimizer="sgd").totals
+    return dict(analyze(NETWORK, mode="train", optimizer="sgd").totals)
 
 
 def reproduce() -> Reproduction:
