@@ -3,6 +3,8 @@ lecture's "Différences avec ResNet"), computed on networks that differ only by 
 
 from __future__ import annotations
 
+from typing import Any
+
 from archcost.reproduce import models
 from archcost.reproduce.core import Check, Reproduction, judge, sources
 from archcost.reproduce.figures import load
@@ -15,7 +17,8 @@ def reproduce() -> Reproduction:
     rows = []
     ratios: dict[str, list[float]] = {"params": [], "MACs": []}
     for highway, residual in PAIRS:
-        h, r = dict(models.analysis(highway).totals), dict(models.analysis(residual).totals)
+        h: dict[str, Any] = dict(models.analysis(highway).totals)
+        r: dict[str, Any] = dict(models.analysis(residual).totals)
         for quantity, key in (("params", "params"), ("MACs", "macs")):
             ratios[quantity].append(h[key] / r[key])
             rows += judge([Check(None, h[key] - r[key], row=f"{highway} - {residual}", quantity=quantity,
