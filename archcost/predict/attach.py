@@ -16,6 +16,12 @@ from archcost.predict import profile as profiles
 from archcost.predict.model import layer_predictions, predict_records
 
 
+def known_names() -> list[str]:
+    from archcost.predict.specs import spec_names
+
+    return [profiles.MEASURED_NAME, *spec_names()]
+
+
 def resolve(reference: Any, *, dtype: str, threads: int | None) -> tuple[dict[str, Any], str, list[str]]:
     """(profile document, where it came from, notes) for ``reference``: ``cpu`` (this machine's saved profile,
     measured and saved first when there is none), a GPU datasheet name, a profile file, or a document."""
@@ -33,7 +39,7 @@ def resolve(reference: Any, *, dtype: str, threads: int | None) -> tuple[dict[st
         return _this_machine(dtype, threads)
     path = Path(text)
     if not path.is_file():
-        raise UsageError(f"unknown profile {text!r}: give a profile file or one of {', '.join(profiles.known_names())}")
+        raise UsageError(f"unknown profile {text!r}: give a profile file or one of {', '.join(known_names())}")
     return profiles.load(path), str(path), []
 
 

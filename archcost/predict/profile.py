@@ -33,12 +33,6 @@ def default_path(base: Path, device: str = "cpu", threads: int | None = None, dt
     return base / "profiles" / f"{device}{suffix}-{dtype}.json"
 
 
-def known_names() -> list[str]:
-    from archcost.predict.specs import spec_names
-
-    return [MEASURED_NAME, *spec_names()]
-
-
 def load(path: Path) -> dict[str, Any]:
     """A profile document from ``path``; one UsageError when it is not one (unreadable, not JSON, no model)."""
     try:
