@@ -22,6 +22,8 @@ from archcost.cli.options import (
     input_argument,
 )
 from archcost.cli.output import emit
+from archcost.cli.predict_options import (PredictOption, check_predict, predicted_columns, profile_warnings,
+                                          with_prediction_terms)
 from archcost.writes import check_writable
 from archcost.cli.train import (
     CheckpointOption,
@@ -124,6 +126,7 @@ def table_command(
     optimizer: OptimizerOption = Optimizer.SGD,
     master_dtype: MasterDtypeOption = None,
     checkpoint: CheckpointOption = None,
+    predict: PredictOption = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -131,6 +134,7 @@ def table_command(
     inputs = input_argument(input)  # a malformed shape fails before torch is imported
     overrides = builder_arguments(sets, [arch])
     _check_request(input, batch, depth, timed, device, out)
+    check_predict(predict, mode is Mode.TRAIN)
     if mode is Mode.TRAIN:
         from archcost import cache
 
@@ -144,21 +148,25 @@ def table_command(
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
     cacheable = (not no_cache and device in (Device.META, Device.AUTO) and backend is Backend.NATIVE
-                 and explain is None)
+                 and explain is None and predict is None)
     cached = _cache_key(arch, input or [], batch, convention, dtype.value, overrides) if cacheable else None
 
     def view(analysis: Any) -> Output:
         if explain is not None:
-            return layouts.explain(analysis, explain)
+            return with_prediction_terms(layouts.explain(analysis, explain), analysis, explain, predict)
         if style is Style.KERAS:
             return layouts.keras(analysis)
         if style is Style.PAPER:
             return layouts.paper(analysis)
         timing = _layer_timing(arch, analysis, device, overrides) if timed else None
-        return _layers(analysis, depth, format, _columns(convention, flops, backend), timing)
+        return _layers(analysis, depth, format, predicted_columns(_columns(convention, flops, backend), predict),
+                       timing)
 
-    emit(_shown(arch, inputs, cached, view, format, batch=batch, device=device.value, convention=convention.value,
-                backend=backend.value, dtype=dtype.value, **overrides), out)
+    predicting = {} if predict is None else {"predict": predict}
+    with profile_warnings():
+        emit(_shown(arch, inputs, cached, view, format, batch=batch, device=device.value,
+                    convention=convention.value, backend=backend.value, dtype=dtype.value, **predicting,
+                    **overrides), out)
 
 
 def _check_request(input: list[str] | None, batch: int | None, depth: int | None, timed: bool, device: Device,
@@ -234,6 +242,7 @@ def _layers(analysis: Any, depth: int | None, format: Format, columns: list[Colu
 def _footer(analysis: Any, cross: dict[str, Any] | None) -> dict[str, Any]:
     totals = analysis.totals
     footer = {"layer": "total", "params": totals["params"], "macs": totals["macs"], "macs_percent": 100.0,
+              "predicted_ms": totals.get("predicted_ms"), "bound": totals.get("predicted_bound"),
               "flops": 2 * totals["macs"], "ops": totals["ops"],
               "other_ops": sum(totals[k] for k in OTHER_CLASSES), "activations": totals["activations"]}
     if cross is not None:
