@@ -118,3 +118,17 @@ def test_provenance_and_json_fields() -> None:
 def test_train_mode_refuses_predict() -> None:
     with pytest.raises(archcost.errors.UsageError, match="inference"):
         archcost.analyze(_tiny(), (1, 3, 8, 8), mode="train", predict="h100")
+
+
+def test_accuracy_figures_by_hand() -> None:
+    from archcost.predict.accuracy import power_law, power_law_ms, ranks, spearman, summary
+
+    # errors +5 %, -15 %, +30 %, 0 %: median |e| = 10 %, within 10 %: 2 of 4, within 20 %: 3 of 4.
+    figures = summary([1.05, 0.85, 1.3, 1.0], [1.0, 1.0, 1.0, 1.0])
+    assert figures["median_abs_error"] == pytest.approx(0.10)
+    assert (figures["within_10"], figures["within_20"]) == (0.5, 0.75)
+    assert ranks([10, 30, 20, 20]) == [1.0, 4.0, 2.5, 2.5]
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [40, 30, 20, 10]) == pytest.approx(-1.0)
+    fit = power_law([1e6, 1e8, 1e10], [2 * 1e6**0.5, 2 * 1e8**0.5, 2 * 1e10**0.5])  # ms = 2 * MACs^0.5 exactly
+    assert fit[1] == pytest.approx(0.5) and power_law_ms(fit, 1e4) == pytest.approx(200)

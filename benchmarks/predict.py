@@ -1,0 +1,230 @@
+"""Issue 24's check of the latency model: measure and predict many networks, fitting nothing on them.
+
+    python benchmarks/predict.py                      # the zoo (+ torchvision and timm samples where installed)
+    /work/clients/bin/python benchmarks/predict.py    # the clients environment: torchvision and timm too
+    python benchmarks/predict.py --quick              # a dozen small networks
+    python benchmarks/predict.py --report-only        # the report again from the saved measurements
+
+1. A device profile is measured first (archcost profile's microbenchmarks, at --threads), or read (--profile FILE):
+   the only input of the model; no parameter is fitted on the networks below.
+2. Every network is timed by archcost's benchmark harness (one thread, batch 1 and 8 in the same run; batch 8 only
+   for networks of at most --batch8-max-gmacs GMACs at batch 1, to keep the run within minutes on 2 cores) and
+   predicted by ``analyze(..., predict=profile)``.
+3. Reported: median absolute error, shares within ±10 % and ±20 %, Spearman rank correlation, for the model and for
+   the best MACs-only power law (least squares in log-log, fitted on these very networks: the baseline to beat),
+   per batch; the chart; the machine's load average. Measurements are kept in a JSON beside the report, written as
+   they come, so a run cut short still reports what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUICK = ["resnet20", "resnet56", "mobilenet-v2", "efficientnet-b0", "googlenet", "resnet18", "alexnet-owt",
+         "inception-bottleneck", "highway-cifar-20", "preact-resnet110", "mobilenet-v1", "resnext50-32x4d"]
+TORCHVISION = ["resnet18", "mobilenet_v3_small", "mobilenet_v3_large", "shufflenet_v2_x1_0", "squeezenet1_1",
+               "densenet121", "regnet_y_400mf", "regnet_x_800mf", "mnasnet1_0", "efficientnet_v2_s", "convnext_tiny",
+               "swin_t", "vit_b_32", "wide_resnet50_2", "inception_v3"]
+TIMM = ["deit_tiny_patch16_224", "mixer_s32_224", "resmlp_12_224", "ghostnet_100", "lcnet_050", "mobilevit_xxs",
+        "tf_efficientnet_lite0", "rexnet_100", "convmixer_768_32", "hrnet_w18_small", "cspresnet50", "dla34"]
+CRITERIA = {"median_abs_error": 0.10, "within_20": 0.80, "spearman": 0.95, "baseline_ratio": 2.0}
+
+
+def _networks(args: argparse.Namespace) -> list[str]:
+    import archcost
+
+    if args.networks:
+        return args.networks
+    if args.quick:
+        return QUICK
+    names = list(archcost.list_architectures())
+    try:
+        import torchvision  # noqa: F401
+
+        names += [f"torchvision:{n}" for n in TORCHVISION]
+    except ImportError:
+        pass
+    try:
+        import timm  # noqa: F401
+
+        names += [f"timm:{n}" for n in TIMM]
+    except ImportError:
+        pass
+    return names
+
+
+def _profile(args: argparse.Namespace, log: Any) -> dict[str, Any]:
+    if args.profile:
+        from archcost.predict.profile import load
+
+        return load(Path(args.profile))
+    from archcost.predict.measure import measure_profile
+
+    began = time.perf_counter()
+    document = measure_profile(device="cpu", threads=args.threads, dtype="float32")
+    log(f"profile measured in {time.perf_counter() - began:.0f} s")
+    return document
+
+
+def _measure(arch: str, profile: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One network: the analysis' MACs and prediction per batch, then the harness's timing of the same batches."""
+    import archcost
+    from archcost.bench.harness import run
+    from archcost.bench.settings import BenchSettings
+
+    first = archcost.analyze(arch, batch=1, predict=profile)
+    batches = [1] + ([8] if first.totals["macs"] <= args.batch8_max_gmacs * 1e9 else [])
+    predicted = {1: first}
+    for batch in batches[1:]:
+        predicted[batch] = archcost.analyze(arch, batch=batch, predict=profile)
+    settings = BenchSettings(threads=args.threads, warmup=1, min_time_s=args.min_time, min_runs=3, max_warmup_s=0.5)
+    report = run([arch], batches=batches, settings=settings)
+    rows = []
+    for result in report.results:
+        analysis = predicted[result["batch"]]
+        rows.append({"arch": arch, "batch": result["batch"], "macs": analysis.totals["macs"],
+                     "memory_bytes": analysis.totals["memory_bytes"], "measured_ms": result["median_ms"],
+                     "min_ms": result["min_ms"], "predicted_ms": analysis.totals["predicted_ms"],
+                     "bound": analysis.totals["predicted_bound"], "runs": result["runs"], "cov": result["cov"]})
+    return rows
+
+
+def _collect(args: argparse.Namespace, data_path: Path, log: Any) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    data: dict[str, Any] = {"load_before": os.getloadavg(), "threads": args.threads, "rows": [], "failures": []}
+    data["profile"] = _profile(args, log)
+    began = time.perf_counter()
+    for i, arch in enumerate(_networks(args), start=1):
+        try:
+            rows = _measure(arch, data["profile"], args)
+        except Exception as error:  # noqa: BLE001  (one line per network that cannot run; the run goes on)
+            data["failures"].append({"arch": arch, "error": f"{type(error).__name__}: {str(error)[:200]}"})
+            log(f"[{i}] {arch}: failed ({type(error).__name__})")
+            continue
+        data["rows"] += rows
+        log(f"[{i}] {arch}: " + ", ".join(f"b{r['batch']} {r['measured_ms']:.2f} ms measured, "
+                                          f"{r['predicted_ms']:.2f} predicted" for r in rows))
+        data["seconds"] = time.perf_counter() - began
+        data["load_after"] = os.getloadavg()
+        data_path.write_text(json.dumps(data, indent=1))
+    return data
+
+
+def _figures(rows: list[dict[str, Any]], key: str = "measured_ms") -> dict[str, Any]:
+    from archcost.predict.accuracy import power_law, power_law_ms, summary
+
+    measured = [r[key] for r in rows]
+    fit = power_law([r["macs"] for r in rows], measured)
+    for r in rows:
+        r["macs_only_ms" if key == "measured_ms" else f"macs_only_{key}"] = power_law_ms(fit, r["macs"])
+    if key != "measured_ms":
+        return {"model": summary([r["predicted_ms"] for r in rows], measured),
+                "baseline": summary([r[f"macs_only_{key}"] for r in rows], measured), "fit": fit}
+    model = summary([r["predicted_ms"] for r in rows], measured)
+    baseline = summary([r["macs_only_ms"] for r in rows], measured)
+    return {"model": model, "baseline": baseline, "fit": fit}
+
+
+def _verdict(figures: dict[str, Any]) -> list[str]:
+    model, baseline = figures["model"], figures["baseline"]
+    ratio = baseline["median_abs_error"] / model["median_abs_error"] if model["median_abs_error"] else float("inf")
+    checks = [("median absolute error <= 10 %", model["median_abs_error"] <= CRITERIA["median_abs_error"],
+               f"{100 * model['median_abs_error']:.1f} %"),
+              ("at least 80 % within ±20 %", model["within_20"] >= CRITERIA["within_20"],
+               f"{100 * model['within_20']:.0f} %"),
+              ("Spearman >= 0.95", model["spearman"] >= CRITERIA["spearman"], f"{model['spearman']:.3f}"),
+              ("MACs-only power law beaten 2x on median error", ratio >= CRITERIA["baseline_ratio"], f"{ratio:.2f}x")]
+    return [f"- {'PASS' if ok else 'FAIL'}: {name} ({value})" for name, ok, value in checks]
+
+
+def _table(figures: dict[str, Any]) -> list[str]:
+    lines = ["| predictor | networks | median abs error | within ±10 % | within ±20 % | Spearman |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for label, key in (("archcost latency model (profile only)", "model"),
+                       ("MACs-only power law (fitted on these networks)", "baseline")):
+        f = figures[key]
+        lines.append(f"| {label} | {f['count']} | {100 * f['median_abs_error']:.1f} % | {100 * f['within_10']:.0f} % | "
+                     f"{100 * f['within_20']:.0f} % | {f['spearman']:.3f} |")
+    return lines
+
+
+def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
+    from archcost.plots.draw_predicted import draw_predicted
+
+    profile, rows = data["profile"], data["rows"]
+    lines = ["# Latency prediction: predicted against measured (issue 24)", "",
+             f"Generated by `benchmarks/predict.py` on {profile['machine'].get('name')} "
+             f"({profile['machine'].get('logical_cpus')} logical CPUs), torch {profile['torch']}, "
+             f"{data['threads']} thread(s), float32. Load average (1, 5, 15 min) before the run: "
+             f"{', '.join(f'{v:.2f}' for v in data['load_before'])}; after: "
+             f"{', '.join(f'{v:.2f}' for v in data.get('load_after', data['load_before']))}. The machine was shared "
+             "with other work during the run, so measured medians include its interference.", "",
+             f"The model's only input is the device profile, measured by the same microbenchmarks as `archcost "
+             f"profile` (peak {2 * profile['model']['peak_macs_per_s'] / 1e9:.1f} GFLOP/s, copy bandwidth "
+             f"{profile['model']['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s); nothing is fitted on the networks. "
+             "The baseline is the best MACs-only power law, fitted on these very networks per batch size.", ""]
+    points = []
+    for batch in sorted({r["batch"] for r in rows}):
+        chosen = [r for r in rows if r["batch"] == batch]
+        if len(chosen) < 3:
+            continue
+        figures = _figures(chosen)
+        points += chosen
+        a, b = figures["fit"]
+        lines += [f"## Batch {batch}: {len(chosen)} networks", "", *_table(figures), "",
+                  f"MACs-only fit: ms = {2.718281828 ** a:.3g} x MACs^{b:.3f}.", "",
+                  "Issue 24's criteria:" if batch == 1 else "The same criteria at this batch:", "",
+                  *_verdict(figures), "",
+                  "Against each network's fastest run instead of its median (less of the shared machine's load "
+                  "in it; the baseline refitted on those times):", "", *_table(_figures(chosen, "min_ms")), ""]
+    if points:
+        draw_predicted(points, chart, title="Predicted against measured latency, one CPU thread")
+        lines += [f"![predicted against measured]({chart.name})", ""]
+    lines += ["## Every network", "", "| network | batch | GMACs | measured ms | predicted ms | error | bound | "
+              "MACs-only ms |", "|---|---:|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        lines.append(f"| {r['arch']} | {r['batch']} | {r['macs'] / 1e9:.3f} | {r['measured_ms']:.2f} | "
+                     f"{r['predicted_ms']:.2f} | {100 * (r['predicted_ms'] / r['measured_ms'] - 1):+.0f} % | "
+                     f"{r['bound']} | {r.get('macs_only_ms', float('nan')):.2f} |")
+    if data["failures"]:
+        lines += ["", "## Not measured", ""] + [f"- {f['arch']}: {f['error']}" for f in data["failures"]]
+    text = "\n".join(lines) + "\n"
+    out.write_text(text)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--networks", nargs="*")
+    parser.add_argument("--profile", help="a saved archcost.device-profile/1 file (default: measure one first)")
+    parser.add_argument("--batch8-max-gmacs", type=float, default=2.0)
+    parser.add_argument("--min-time", type=float, default=0.3, help="seconds of timed calls per measurement")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks" / "predict.md")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    data_path = args.out.with_suffix(".json")
+    chart = args.out.with_suffix(".png")
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    data = json.loads(data_path.read_text()) if args.report_only else _collect(args, data_path, log)
+    print(_report(data, args.out, chart))
+
+
+if __name__ == "__main__":
+    main()
