@@ -35,7 +35,8 @@ TORCHVISION = ["resnet18", "mobilenet_v3_small", "mobilenet_v3_large", "shufflen
                "densenet121", "regnet_y_400mf", "regnet_x_800mf", "mnasnet1_0", "efficientnet_v2_s", "convnext_tiny",
                "swin_t", "vit_b_32", "wide_resnet50_2", "inception_v3"]
 TIMM = ["deit_tiny_patch16_224", "mixer_s32_224", "resmlp_12_224", "ghostnet_100", "lcnet_050", "mobilevit_xxs",
-        "tf_efficientnet_lite0", "rexnet_100", "convmixer_768_32", "hrnet_w18_small", "cspresnet50", "dla34"]
+        "tf_efficientnet_lite0", "rexnet_100", "hrnet_w18_small", "cspresnet50", "dla34"]
+OVERHEAD_NETWORKS = ("googlenet", "resnet50", "efficientnet-b0")
 CRITERIA = {"median_abs_error": 0.10, "within_20": 0.80, "spearman": 0.95, "baseline_ratio": 2.0}
 
 
@@ -98,12 +99,31 @@ def _measure(arch: str, profile: dict[str, Any], args: argparse.Namespace) -> li
     return rows
 
 
+def _predict_overhead(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """What predicting adds to an analysis: analyze() with and without predict=, best of three each."""
+    import archcost
+
+    rows = []
+    for arch in OVERHEAD_NETWORKS:
+        times = {}
+        for label, extra in (("plain", {}), ("predict", {"predict": profile})):
+            best = float("inf")
+            for _ in range(3):
+                began = time.perf_counter()
+                archcost.analyze(arch, **extra)
+                best = min(best, time.perf_counter() - began)
+            times[label] = best
+        rows.append({"arch": arch, "analysis_s": times["plain"], "with_predict_s": times["predict"]})
+    return rows
+
+
 def _collect(args: argparse.Namespace, data_path: Path, log: Any) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(args.threads)
     data: dict[str, Any] = {"load_before": os.getloadavg(), "threads": args.threads, "rows": [], "failures": []}
     data["profile"] = _profile(args, log)
+    data["predict_overhead"] = _predict_overhead(data["profile"])
     began = time.perf_counter()
     for i, arch in enumerate(_networks(args), start=1):
         try:
@@ -197,6 +217,12 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
         lines.append(f"| {r['arch']} | {r['batch']} | {r['macs'] / 1e9:.3f} | {r['measured_ms']:.2f} | "
                      f"{r['predicted_ms']:.2f} | {100 * (r['predicted_ms'] / r['measured_ms'] - 1):+.0f} % | "
                      f"{r['bound']} | {r.get('macs_only_ms', float('nan')):.2f} |")
+    if data.get("predict_overhead"):
+        lines += ["", "## What predicting adds to an analysis", "", "| network | analyze s | with predict= s | added |",
+                  "|---|---:|---:|---:|"]
+        for o in data["predict_overhead"]:
+            lines.append(f"| {o['arch']} | {o['analysis_s']:.3f} | {o['with_predict_s']:.3f} | "
+                         f"{100 * (o['with_predict_s'] / o['analysis_s'] - 1):+.1f} % |")
     if data["failures"]:
         lines += ["", "## Not measured", ""] + [f"- {f['arch']}: {f['error']}" for f in data["failures"]]
     text = "\n".join(lines) + "\n"

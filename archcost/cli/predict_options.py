@@ -53,6 +53,7 @@ TERM_COLUMNS = [Column("module", "module", "left"), Column("op", "aten op", "lef
                 Column("overhead_us", "overhead us", show=lambda v: decimal(v, 1)),
                 Column("compute_us", "compute us", show=lambda v: decimal(v, 1)),
                 Column("memory_us", "memory us", show=lambda v: decimal(v, 1)),
+                Column("allocation_us", "new pages us", show=lambda v: decimal(v, 1)),
                 Column("predicted_us", "predicted us", show=lambda v: decimal(v, 1)),
                 Column("bound", "bound", "left")]
 
@@ -70,7 +71,7 @@ def with_prediction_terms(output: Output, analysis: Any, layer: str, predict: st
     note = (f"Layer {layer or analysis.model}: {row['predicted_ms']:.4f} ms predicted = compute "
             f"{row['predicted_compute_ms']:.4f} + memory {row['predicted_memory_ms']:.4f} + overhead "
             f"{row['predicted_overhead_ms']:.4f} (module calls included); bound: {row['bound']}. Per op: overhead "
-            "+ max(compute, memory).")
+            "+ max(compute, memory) + new pages.")
     view = View(rows, TERM_COLUMNS, title=f"{analysis.model} — {layer or 'whole model'}: predicted latency terms",
                 notes=[note, *[n for n in analysis.provenance.get("notes", []) if n.startswith("Predicted")]])
     document = dict(output.document or {}, prediction={"layer": {k: row[k] for k in (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
-COMPUTE_KINDS = ("conv1x1", "conv3x3", "conv1x1_small", "conv3x3_small", "conv5x5", "conv7x7", "conv_grouped", "conv_depthwise3", "conv_depthwise5",
+COMPUTE_KINDS = ("conv1x1", "conv3x3", "conv1x1_native", "conv_native", "conv5x5", "conv7x7", "conv_grouped", "conv_depthwise3", "conv_depthwise5",
                  "conv_depthwise7", "matmul", "attention")
 MEMORY_KINDS = ("elementwise", "transcendental", "batch_norm", "layer_norm", "pool", "reduce", "copy")
 FREE_KIND = "free"  # views and allocations: dispatch overhead only, no kernel touches the data
@@ -47,11 +47,12 @@ class OpKind:
     positions: float  # output positions: N*H_out*W_out (conv), rows M (matmul), B*heads*L (attention)
 
 
-def classify(op: str, shapes: tuple[tuple[int, ...], ...], terms: Any) -> OpKind:
-    """The kind of one traced op (``terms``: its counted terms, or None when it has no rule)."""
+def classify(op: str, shapes: tuple[tuple[int, ...], ...], terms: Any, threads: int = 1) -> OpKind:
+    """The kind of one traced op (``terms``: its counted terms, or None when it has no rule; ``threads``: the CPU
+    threads torch runs with, which pick its convolution kernel)."""
     name = op.split(".")[0].rstrip("_") if not op.endswith("__") else op
     if name in ("convolution", "_convolution", "conv2d", "conv1d", "conv3d") and len(shapes) >= 2:
-        return _conv(shapes, terms)
+        return _conv(shapes, terms, threads)
     if "scaled_dot_product" in name or name.startswith("_flash_attention") or name.startswith("_efficient_att"):
         query = shapes[0] if shapes else (1,)
         return OpKind("attention", float(query[-1]), float(prod(query[:-1])))
@@ -72,6 +73,12 @@ def classify(op: str, shapes: tuple[tuple[int, ...], ...], terms: Any) -> OpKind
     return OpKind("elementwise", 0.0, 0.0)
 
 
+def allocates(op: str, kind: OpKind) -> bool:
+    """Whether the op writes a new output tensor (not in place, not a view): its pages are touched first here."""
+    return kind.kind != FREE_KIND and not (op.endswith("_") and not op.endswith("__")) and op not in ("empty",
+                                                                                                     "copy_")
+
+
 def _class(term: Any) -> str:
     return str(getattr(term.op_class, "value", term.op_class))
 
@@ -80,30 +87,37 @@ def macs_of(terms: Any) -> int:
     return sum(t.count for t in terms or () if _class(t) == "macs")
 
 
-def _conv(shapes: tuple[tuple[int, ...], ...], terms: Any) -> OpKind:
-    """Dense convolutions by kernel size (1-d and 3-d by kernel volume, nearest 2-d size), grouped, depthwise."""
+def _conv(shapes: tuple[tuple[int, ...], ...], terms: Any, threads: int) -> OpKind:
+    """Torch's own im2col kernel, else (oneDNN) dense convolutions by kernel size (1-d and 3-d by kernel volume,
+    nearest 2-d size), grouped, depthwise."""
     data, weight = shapes[0], shapes[1]
     taps = prod(weight[2:]) if len(weight) > 2 else 1
     per_group = weight[1] if len(weight) > 1 else 1
     groups = max(1, data[1] // per_group) if len(data) > 1 and per_group else 1
     macs = macs_of(terms)
     positions = macs / max(1, taps * per_group * weight[0])
+    if _native_path(data, weight, groups, positions, threads):
+        return OpKind("conv1x1_native" if taps == 1 else "conv_native", float(per_group), positions)
     if groups > 1 and per_group == 1:
         side = 3 if taps <= 9 else 5 if taps <= 25 else 7
         return OpKind(f"conv_depthwise{side}", float(weight[0]), positions)
     if groups > 1:
         return OpKind("conv_grouped", float(per_group), positions)
-    if _im2col_path(data, weight):
-        return OpKind("conv1x1_small" if taps == 1 else "conv3x3_small", float(per_group), positions)
     side = 1 if taps == 1 else 3 if taps <= 9 else 5 if taps <= 25 else 7
     return OpKind(f"conv{side}x{side}", float(per_group), positions)
 
 
-def _im2col_path(data: tuple[int, ...], weight: tuple[int, ...]) -> bool:
-    """Where torch's CPU convolution leaves oneDNN for its im2col + GEMM kernel (``_slow_conv2d_forward``): one
-    sample, one group, an input of at most 20,480 elements and not every kernel side above 3 (torch's ``use_mkldnn``
-    heuristic in aten/src/ATen/native/Convolution.cpp); its speed is another curve, which CIFAR networks live on."""
-    return data[0] == 1 and prod(data) <= 20480 and not all(k > 3 for k in weight[2:])
+def _native_path(data: tuple[int, ...], weight: tuple[int, ...], groups: int, positions: float,
+                 threads: int) -> bool:
+    """Where torch's CPU convolution takes its own im2col + GEMM kernel (``_slow_conv2d_forward``) rather than
+    oneDNN: torch's ``use_mkldnn`` (aten/src/ATen/native/ConvUtils.h) refuses oneDNN for an unstrided 1x1 kernel on
+    fewer than 16 samples at one thread, and for one sample of at most 20,480 elements in one group with a kernel
+    not larger than 3 on every side. Its speed is another curve: CIFAR networks and 1x1 layers at one thread."""
+    one_by_one = all(k == 1 for k in weight[2:])
+    strided = positions < prod(data[2:]) * data[0]
+    onednn_allowed = strided or data[0] >= 16 or not one_by_one or threads > 1
+    onednn_faster = groups > 1 or all(k > 3 for k in weight[2:]) or data[0] > 1 or prod(data) > 20480
+    return not (onednn_allowed and onednn_faster)
 
 
 def _matmul(terms: Any) -> OpKind:

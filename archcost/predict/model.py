@@ -4,7 +4,10 @@
   measured grid (bilinear in log2 of the reduction depth and of the output positions, clamped at the edges);
 - memory = bytes moved / (bandwidth x fraction(kind, bytes)): memory kinds carry a curve of the copy bandwidth's
   fraction they reach at a working-set size (small tensors run from cache, transcendental ones are compute-limited);
-- overhead = the kind's per-call dispatch time, plus a per-module-call time for each ``nn.Module`` call (Python).
+- overhead = the kind's per-call dispatch time, plus a per-module-call time for each ``nn.Module`` call (Python);
+- allocation = a new output's bytes / the first-touch bandwidth, when the output is at least the allocator's
+  threshold (CPU: glibc serves such blocks from fresh pages, whose page faults stall the kernel writing them; in
+  an eager forward this doubles a mobile network's time at one thread). Added to the memory part; 0 on CUDA.
 The bound of an op is the term that decides it: overhead when it exceeds both others, else the larger of the two.
 """
 
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from math import log2
 from typing import Any, Iterable, Mapping, Sequence
 
-from archcost.predict.kinds import COMPUTE_KINDS, FREE_KIND, OpKind, classify, macs_of
+from archcost.predict.kinds import COMPUTE_KINDS, FREE_KIND, OpKind, allocates, classify, macs_of
 
 BOUNDS = ("compute", "memory", "overhead")
 
@@ -26,14 +29,15 @@ class OpPrediction:
     overhead_s: float
     compute_s: float
     memory_s: float
+    allocation_s: float = 0.0
 
     @property
     def seconds(self) -> float:
-        return self.overhead_s + max(self.compute_s, self.memory_s)
+        return self.overhead_s + max(self.compute_s, self.memory_s) + self.allocation_s
 
     @property
     def bound(self) -> str:
-        return bound_of(self.compute_s, self.memory_s, self.overhead_s)
+        return bound_of(self.compute_s, self.memory_s + self.allocation_s, self.overhead_s)
 
 
 def bound_of(compute_s: float, memory_s: float, overhead_s: float) -> str:
@@ -74,27 +78,38 @@ def bandwidth_fraction(curve: Any, nbytes: float) -> float:
     return interpolate([_log(b) for b in curve["bytes"]], curve["values"], _log(nbytes))
 
 
-def predict_op(kind: OpKind, macs: int, nbytes: int, profile: Mapping[str, Any]) -> OpPrediction:
-    """One op's terms under ``profile`` (an ``archcost.device-profile/1`` document's ``model`` part)."""
+def allocation_seconds(fresh_bytes: int, profile: Mapping[str, Any]) -> float:
+    rate = profile.get("first_touch_bytes_per_s")
+    if not rate or fresh_bytes < int(profile.get("fresh_threshold_bytes") or 0):
+        return 0.0
+    return fresh_bytes / float(rate)
+
+
+def predict_op(kind: OpKind, macs: int, nbytes: int, profile: Mapping[str, Any], fresh_bytes: int = 0) -> OpPrediction:
+    """One op's terms under ``profile`` (an ``archcost.device-profile/1`` document's ``model`` part);
+    ``fresh_bytes``: the bytes of the new output it writes (0 in place)."""
     parameters = profile["kinds"][kind.kind]
     overhead = float(parameters["overhead_s"])
     if kind.kind == FREE_KIND:
         return OpPrediction(kind.kind, overhead, 0.0, 0.0)
     bandwidth = float(profile["bandwidth_bytes_per_s"])
+    allocation = allocation_seconds(fresh_bytes, profile)
     if kind.kind in COMPUTE_KINDS:
         rate = float(profile["peak_macs_per_s"]) * efficiency(parameters["efficiency"], kind.channels, kind.positions)
-        return OpPrediction(kind.kind, overhead, macs / rate if rate > 0 else 0.0, nbytes / bandwidth)
+        return OpPrediction(kind.kind, overhead, macs / rate if rate > 0 else 0.0, nbytes / bandwidth, allocation)
     fraction = bandwidth_fraction(parameters["bandwidth_fraction"], nbytes)
-    return OpPrediction(kind.kind, overhead, 0.0, nbytes / (bandwidth * fraction))
+    return OpPrediction(kind.kind, overhead, 0.0, nbytes / (bandwidth * fraction), allocation)
 
 
 def predict_records(records: Iterable[Any], profile: Mapping[str, Any]) -> list[tuple[int, OpPrediction]]:
     """(module index, prediction) for every traced op record."""
     out = []
+    threads = int(profile.get("threads") or 1)
     for record in records:
-        kind = classify(record.op, record.shapes, record.terms)
+        kind = classify(record.op, record.shapes, record.terms, threads)
+        fresh = record.bytes_out if allocates(record.op, kind) else 0
         out.append((record.module, predict_op(kind, macs_of(record.terms), record.bytes_in + record.bytes_out,
-                                               profile)))
+                                               profile, fresh)))
     return out
 
 
@@ -113,6 +128,7 @@ def layer_predictions(names: Sequence[str], calls: Sequence[int], ops: Iterable[
             parts["compute"][module] += op.compute_s
         else:
             parts["memory"][module] += op.memory_s
+        parts["memory"][module] += op.allocation_s
     index = {n: i for i, n in enumerate(names)}
     parent = [-1] + [index.get(n.rpartition(".")[0], 0) if "." in n else 0 for n in names[1:]]
     for column in parts.values():

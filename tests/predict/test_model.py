@@ -57,11 +57,32 @@ def test_grid_is_read_bilinearly_in_log2_space() -> None:
     (((1, 32, 56, 56), (64, 32, 7, 7)), "conv7x7"),
     (((1, 32, 56, 56), (32, 1, 5, 5)), "conv_depthwise5"),
     (((1, 128, 56, 56), (128, 4, 3, 3)), "conv_grouped"),
-    (((1, 16, 32, 32), (16, 16, 3, 3)), "conv3x3_small"),  # 16,384 input elements: torch's im2col path
+    (((1, 16, 32, 32), (16, 16, 3, 3)), "conv_native"),  # 16,384 input elements: torch's im2col path
     (((2, 16, 32, 32), (16, 16, 3, 3)), "conv3x3"),  # two samples: oneDNN
 ])
 def test_convolutions_are_classified_by_shape(shapes: tuple, kind: str) -> None:
-    assert classify("convolution", shapes, ()).kind == kind
+    assert classify("convolution", shapes, _macs(shapes), threads=2).kind == kind
+
+
+def _macs(shapes: tuple) -> tuple:
+    """The MACs term of an unstrided 'same' convolution of these shapes."""
+    from archcost.counting.formulas import Term
+    from archcost.counting.opclass import OpClass
+
+    data, weight = shapes
+    count = math.prod(weight) * data[0] * math.prod(data[2:])
+    return (Term(OpClass.MACS, count, "MACs"),)
+
+
+def test_one_thread_sends_unstrided_1x1_convolutions_to_torch_s_own_kernel() -> None:
+    shapes = ((1, 64, 56, 56), (256, 64, 1, 1))
+    assert classify("convolution", shapes, _macs(shapes), threads=1).kind == "conv1x1_native"
+    assert classify("convolution", shapes, _macs(shapes), threads=2).kind == "conv1x1"
+    strided = _macs(shapes)[0]  # stride 2: a quarter of the output positions, so a quarter of the MACs
+    quarter = (type(strided)(strided.op_class, strided.count // 4, "MACs"),)
+    assert classify("convolution", shapes, quarter, threads=1).kind == "conv1x1"
+    sixteen = ((16, 64, 56, 56), (256, 64, 1, 1))
+    assert classify("convolution", sixteen, _macs(sixteen), threads=1).kind == "conv1x1"
 
 
 def _tiny() -> torch.nn.Module:
@@ -132,3 +153,18 @@ def test_accuracy_figures_by_hand() -> None:
     assert spearman([1, 2, 3, 4], [40, 30, 20, 10]) == pytest.approx(-1.0)
     fit = power_law([1e6, 1e8, 1e10], [2 * 1e6**0.5, 2 * 1e8**0.5, 2 * 1e10**0.5])  # ms = 2 * MACs^0.5 exactly
     assert fit[1] == pytest.approx(0.5) and power_law_ms(fit, 1e4) == pytest.approx(200)
+
+
+def test_new_output_pages_are_charged_above_the_threshold_only() -> None:
+    """An out-of-place op writing 1 MB of new output pays 1 MB / first-touch bandwidth; in place, or under the
+    allocator's threshold, it pays nothing for pages."""
+    from archcost.predict.kinds import allocates
+
+    profile = model(first_touch_bytes_per_s=5e8, fresh_threshold_bytes=131072)
+    relu = OpKind("elementwise", 0, 0)
+    big = predict_op(relu, 0, 2 * 10**6, profile, fresh_bytes=10**6)
+    assert big.allocation_s == pytest.approx(10**6 / 5e8)
+    assert big.seconds == pytest.approx(KERNEL_OVERHEAD_S + 2e6 / (BANDWIDTH_BYTES_PER_S * FRACTION) + 2e-3)
+    assert predict_op(relu, 0, 2 * 10**5, profile, fresh_bytes=10**5).allocation_s == 0
+    assert allocates("relu", relu) and not allocates("relu_", relu)
+    assert not allocates("view", classify("view", ((4,),), None))
