@@ -84,3 +84,14 @@ def test_bare_predict_means_cpu() -> None:
 def test_profile_refuses_zero_threads(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["profile", "--threads", "0"]) == 2
     assert capsys.readouterr().err == "archcost: error: --threads must be at least 1\n"
+
+
+@pytest.mark.parametrize("argv", [["table", "resnet18", "--predict", "h100"],
+                                  ["table", "resnet18", "--predict", "h100", "--explain", "layer1.0.residual.conv1"]])
+def test_predicted_tables_fit_120_columns(argv: list[str], capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_render_width import WIDTH, _check_width_and_grouping, _render
+
+    text, _ = _render(capsys, monkeypatch, argv)
+    _check_width_and_grouping(text)
+    assert "predicted" in text and max(map(len, text.splitlines())) <= WIDTH
