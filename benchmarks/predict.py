@@ -180,7 +180,8 @@ def _table(figures: dict[str, Any]) -> list[str]:
 
 
 def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
-    from archcost.plots.draw_predicted import draw_predicted
+    from archcost.plots.figures import render
+    from archcost.plots.predicted_data import predicted_chart
 
     profile, rows = data["profile"], data["rows"]
     lines = ["# Latency prediction: predicted against measured (issue 24)", "",
@@ -209,7 +210,7 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
                   "Against each network's fastest run instead of its median (less of the shared machine's load "
                   "in it; the baseline refitted on those times):", "", *_table(_figures(chosen, "min_ms")), ""]
     if points:
-        draw_predicted(points, chart, title="Predicted against measured latency, one CPU thread")
+        chart.write_bytes(render(predicted_chart(data), "png"))
         lines += [f"![predicted against measured]({chart.name})", ""]
     lines += ["## Every network", "", "| network | batch | GMACs | measured ms | predicted ms | error | bound | "
               "MACs-only ms |", "|---|---:|---:|---:|---:|---:|---|---:|"]
