@@ -212,6 +212,21 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
     if points:
         chart.write_bytes(render(predicted_chart(data), "png"))
         lines += [f"![predicted against measured]({chart.name})", ""]
+    lines += ["## What the model leaves out (known from this machine)", "",
+              "- New pages. A large output is a fresh mapping from glibc (above its mmap threshold), and first "
+              "writes fault page by page; the profile measures that rate and the model charges every new output "
+              "of at least 128 KiB, but which outputs really fault depends on the allocator's state over the "
+              "forward (its dynamic threshold and heap trimming). With `MALLOC_MMAP_THRESHOLD_=1000000000 "
+              "MALLOC_TRIM_THRESHOLD_=10000000000` (no fresh mappings) a one-thread forward of MobileNet-v2 here "
+              "went from 77 to 36 ms and ResNet-18's from 173 to 113 ms: a term as large as the arithmetic, which "
+              "the model can only bound.",
+              "- Load. The 2-core machine ran other jobs throughout (load average above); a network's median over "
+              "seconds takes their interference, while microbenchmarks keep their best of several short calls. "
+              "The fastest-run table above shows how much of the error that is.",
+              "- Kernels in a chain run slower than alone (caches and TLBs shared with the neighbouring layers); "
+              "the microbenchmarks cycle through fresh copies of their tensors, which is only part of it.",
+              "- Kinds not measured on their own: 1-d and 3-d convolutions are read off the 2-d curve of the "
+              "nearest kernel size; upsampling, gathers and shuffles are costed as copies.", ""]
     lines += ["## Every network", "", "| network | batch | GMACs | measured ms | predicted ms | error | bound | "
               "MACs-only ms |", "|---|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:
