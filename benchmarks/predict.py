@@ -179,6 +179,26 @@ def _table(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _twins(rows: list[dict[str, Any]]) -> list[str]:
+    """Networks of exactly the same MACs timed far apart in this run: the machine's noise floor (the model predicts
+    them alike; so does any MACs-based figure)."""
+    groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["batch"], int(r["macs"])), []).append(r)
+    found = [g for g in groups.values() if len(g) > 1 and max(r["measured_ms"] for r in g) >
+             1.3 * min(r["measured_ms"] for r in g)]
+    if not found:
+        return []
+    lines = ["## Same MACs, measured apart", "",
+             "Networks of exactly the same MACs (the same convolutions in the same order; pre-activation variants "
+             "move batch norm and ReLU) that this run timed far apart: the shared machine's noise, which no "
+             "prediction can follow:", ""]
+    for group in found:
+        lines.append("- batch " + str(group[0]["batch"]) + ": " + ", ".join(
+            f"{r['arch']} {r['measured_ms']:.1f} ms (predicted {r['predicted_ms']:.1f})" for r in group))
+    return lines + [""]
+
+
 def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
     from archcost.plots.figures import render
     from archcost.plots.predicted_data import predicted_chart
@@ -212,6 +232,7 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
     if points:
         chart.write_bytes(render(predicted_chart(data), "png"))
         lines += [f"![predicted against measured]({chart.name})", ""]
+    lines += _twins(rows)
     lines += ["## What the model leaves out (known from this machine)", "",
               "- New pages. A large output is a fresh mapping from glibc (above its mmap threshold), and first "
               "writes fault page by page; the profile measures that rate and the model charges every new output "
