@@ -7,9 +7,11 @@
 
 1. A device profile is measured first (archcost profile's microbenchmarks, at --threads), or read (--profile FILE):
    the only input of the model; no parameter is fitted on the networks below.
-2. Every network is timed by archcost's benchmark harness (one thread, batch 1 and 8 in the same run; batch 8 only
-   for networks of at most --batch8-max-gmacs GMACs at batch 1, to keep the run within minutes on 2 cores) and
-   predicted by ``analyze(..., predict=profile)``.
+2. Every network is predicted by ``analyze(..., predict=profile)`` and timed by archcost's benchmark harness (one
+   thread, batch 1 and 8 in the same run; batch 8 only for networks of at most --batch8-max-gmacs GMACs at batch 1,
+   to keep the run within minutes on 2 cores), in --rounds round-robin rounds of a warm-up call and --runs timed
+   calls: a network's figure is the median of its round medians, so a burst of other work on a shared machine
+   lands on one round of every network rather than on all the calls of one.
 3. Reported: median absolute error, shares within ±10 % and ±20 %, Spearman rank correlation, for the model and for
    the best MACs-only power law (least squares in log-log, fitted on these very networks: the baseline to beat),
    per batch; the chart; the machine's load average. Measurements are kept in a JSON beside the report, written as
@@ -76,27 +78,35 @@ def _profile(args: argparse.Namespace, log: Any) -> dict[str, Any]:
     return document
 
 
-def _measure(arch: str, profile: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
-    """One network: the analysis' MACs and prediction per batch, then the harness's timing of the same batches."""
+def _predict(arch: str, profile: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One network's rows, one per batch measured: MACs and the prediction (batch 8 only for the lighter ones)."""
     import archcost
+
+    first = archcost.analyze(arch, batch=1, predict=profile)
+    analyses = [first] + ([archcost.analyze(arch, batch=8, predict=profile)]
+                          if first.totals["macs"] <= args.batch8_max_gmacs * 1e9 else [])
+    return [{"arch": arch, "batch": a.input_shape[0], "macs": a.totals["macs"],
+             "memory_bytes": a.totals["memory_bytes"], "predicted_ms": a.totals["predicted_ms"],
+             "bound": a.totals["predicted_bound"], "round_ms": [], "round_min_ms": []} for a in analyses]
+
+
+def _time(arch: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """One round of the harness on one network's batches: a warm-up call, then ``--runs`` timed calls each."""
+    from statistics import median
+
     from archcost.bench.harness import run
     from archcost.bench.settings import BenchSettings
 
-    first = archcost.analyze(arch, batch=1, predict=profile)
-    batches = [1] + ([8] if first.totals["macs"] <= args.batch8_max_gmacs * 1e9 else [])
-    predicted = {1: first}
-    for batch in batches[1:]:
-        predicted[batch] = archcost.analyze(arch, batch=batch, predict=profile)
-    settings = BenchSettings(threads=args.threads, warmup=1, min_time_s=args.min_time, min_runs=3, max_warmup_s=0.5)
-    report = run([arch], batches=batches, settings=settings)
-    rows = []
-    for result in report.results:
-        analysis = predicted[result["batch"]]
-        rows.append({"arch": arch, "batch": result["batch"], "macs": analysis.totals["macs"],
-                     "memory_bytes": analysis.totals["memory_bytes"], "measured_ms": result["median_ms"],
-                     "min_ms": result["min_ms"], "predicted_ms": analysis.totals["predicted_ms"],
-                     "bound": analysis.totals["predicted_bound"], "runs": result["runs"], "cov": result["cov"]})
-    return rows
+    settings = BenchSettings(threads=args.threads, warmup=0, window=1, min_time_s=0.0, min_runs=args.runs,
+                             max_warmup_s=0.0)
+    report = run([arch], batches=[r["batch"] for r in rows], settings=settings)
+    if report.failures:
+        raise RuntimeError(report.failures[0].get("error", "measurement failed"))
+    for row, result in zip(rows, report.results, strict=True):
+        row["round_ms"].append(result["median_ms"])
+        row["round_min_ms"].append(result["min_ms"])
+        row["measured_ms"] = median(row["round_ms"])
+        row["min_ms"] = min(row["round_min_ms"])
 
 
 def _predict_overhead(profile: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,23 +128,33 @@ def _predict_overhead(profile: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _collect(args: argparse.Namespace, data_path: Path, log: Any) -> dict[str, Any]:
+    """Predict every network, then time them all in ``--rounds`` round-robin rounds: a network's figure is the
+    median of its round medians, so a burst of the machine's other work lands on one round, not one network."""
     import torch
 
     torch.set_num_threads(args.threads)
-    data: dict[str, Any] = {"load_before": os.getloadavg(), "threads": args.threads, "rows": [], "failures": []}
+    data: dict[str, Any] = {"load_before": os.getloadavg(), "threads": args.threads, "rounds": args.rounds,
+                            "rows": [], "failures": []}
     data["profile"] = _profile(args, log)
     data["predict_overhead"] = _predict_overhead(data["profile"])
-    began = time.perf_counter()
-    for i, arch in enumerate(_networks(args), start=1):
+    networks: dict[str, list[dict[str, Any]]] = {}
+    for arch in _networks(args):
         try:
-            rows = _measure(arch, data["profile"], args)
+            networks[arch] = _predict(arch, data["profile"], args)
         except Exception as error:  # noqa: BLE001  (one line per network that cannot run; the run goes on)
             data["failures"].append({"arch": arch, "error": f"{type(error).__name__}: {str(error)[:200]}"})
-            log(f"[{i}] {arch}: failed ({type(error).__name__})")
-            continue
-        data["rows"] += rows
-        log(f"[{i}] {arch}: " + ", ".join(f"b{r['batch']} {r['measured_ms']:.2f} ms measured, "
-                                          f"{r['predicted_ms']:.2f} predicted" for r in rows))
+    began = time.perf_counter()
+    for round_ in range(1, args.rounds + 1):
+        for i, (arch, rows) in enumerate(list(networks.items()), start=1):
+            try:
+                _time(arch, rows, args)
+            except Exception as error:  # noqa: BLE001
+                data["failures"].append({"arch": arch, "error": f"{type(error).__name__}: {str(error)[:200]}"})
+                del networks[arch]
+                continue
+            log(f"round {round_} [{i}] {arch}: " + ", ".join(
+                f"b{r['batch']} {r['round_ms'][-1]:.2f} ms, predicted {r['predicted_ms']:.2f}" for r in rows))
+        data["rows"] = [r for rows in networks.values() for r in rows]
         data["seconds"] = time.perf_counter() - began
         data["load_after"] = os.getloadavg()
         data_path.write_text(json.dumps(data, indent=1))
@@ -207,7 +227,8 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
     lines = ["# Latency prediction: predicted against measured (issue 24)", "",
              f"Generated by `benchmarks/predict.py` on {profile['machine'].get('name')} "
              f"({profile['machine'].get('logical_cpus')} logical CPUs), torch {profile['torch']}, "
-             f"{data['threads']} thread(s), float32. Load average (1, 5, 15 min) before the run: "
+             f"{data['threads']} thread(s), float32, {data.get('rounds', 1)} round-robin round(s) of a warm-up call and "
+             "timed calls per network (its figure: the median of its round medians). Load average (1, 5, 15 min) before the run: "
              f"{', '.join(f'{v:.2f}' for v in data['load_before'])}; after: "
              f"{', '.join(f'{v:.2f}' for v in data.get('load_after', data['load_before']))}. The machine was shared "
              "with other work during the run, so measured medians include its interference.", "",
@@ -274,7 +295,8 @@ def main() -> None:
     parser.add_argument("--networks", nargs="*")
     parser.add_argument("--profile", help="a saved archcost.device-profile/1 file (default: measure one first)")
     parser.add_argument("--batch8-max-gmacs", type=float, default=2.0)
-    parser.add_argument("--min-time", type=float, default=0.3, help="seconds of timed calls per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds over all networks")
+    parser.add_argument("--runs", type=int, default=2, help="timed calls per network and batch in each round")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks" / "predict.md")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
