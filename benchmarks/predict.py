@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -109,6 +110,23 @@ def _time(arch: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> No
         row["min_ms"] = min(row["round_min_ms"])
 
 
+def _ablate(data: dict[str, Any]) -> None:
+    """Every row predicted again without the new-pages term (first-touch bandwidth removed from the profile): what
+    that one term does, shown beside the model in the report. Nothing is fitted."""
+    import copy
+
+    import archcost
+
+    import torch
+
+    torch.set_num_threads(data["threads"])  # as measured: the profile's thread count (no warning)
+    profile = copy.deepcopy(data["profile"])
+    profile["model"]["first_touch_bytes_per_s"] = None
+    for row in data["rows"]:
+        analysis = archcost.analyze(row["arch"], batch=row["batch"], predict=profile)
+        row["predicted_no_pages_ms"] = analysis.totals["predicted_ms"]
+
+
 def _predict_overhead(profile: dict[str, Any]) -> list[dict[str, Any]]:
     """What predicting adds to an analysis: analyze() with and without predict=, best of three each."""
     import archcost
@@ -173,7 +191,26 @@ def _figures(rows: list[dict[str, Any]], key: str = "measured_ms") -> dict[str, 
                 "baseline": summary([r[f"macs_only_{key}"] for r in rows], measured), "fit": fit}
     model = summary([r["predicted_ms"] for r in rows], measured)
     baseline = summary([r["macs_only_ms"] for r in rows], measured)
-    return {"model": model, "baseline": baseline, "fit": fit}
+    figures = {"model": model, "baseline": baseline, "fit": fit}
+    if all("predicted_no_pages_ms" in r for r in rows):
+        figures["no_pages"] = summary([r["predicted_no_pages_ms"] for r in rows], measured)
+    return figures
+
+
+def _scale_line(rows: list[dict[str, Any]]) -> str:
+    """The model's common scale error apart from its spread: the median predicted/measured ratio, and the geometric
+    standard deviation of that ratio beside the MACs-only law's (whose median ratio is 1 by its fit)."""
+    from statistics import median, pstdev
+
+    def spread(key: str) -> float:
+        return math.exp(pstdev([math.log(r[key] / r["measured_ms"]) for r in rows]))
+
+    line = (f"Median predicted / measured: {median(r['predicted_ms'] / r['measured_ms'] for r in rows):.2f}; spread "
+            f"(geometric SD of that ratio): model {spread('predicted_ms'):.2f}x, MACs-only {spread('macs_only_ms'):.2f}x")
+    if all("predicted_no_pages_ms" in r for r in rows):
+        line += (f", model without new pages {spread('predicted_no_pages_ms'):.2f}x (median ratio "
+                 f"{median(r['predicted_no_pages_ms'] / r['measured_ms'] for r in rows):.2f})")
+    return line + "."
 
 
 def _verdict(figures: dict[str, Any]) -> list[str]:
@@ -192,7 +229,10 @@ def _table(figures: dict[str, Any]) -> list[str]:
     lines = ["| predictor | networks | median abs error | within ±10 % | within ±20 % | Spearman |",
              "|---|---:|---:|---:|---:|---:|"]
     for label, key in (("archcost latency model (profile only)", "model"),
+                       ("the same without its new-pages term (ablation)", "no_pages"),
                        ("MACs-only power law (fitted on these networks)", "baseline")):
+        if key not in figures:
+            continue
         f = figures[key]
         lines.append(f"| {label} | {f['count']} | {100 * f['median_abs_error']:.1f} % | {100 * f['within_10']:.0f} % | "
                      f"{100 * f['within_20']:.0f} % | {f['spearman']:.3f} |")
@@ -245,7 +285,7 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
         points += chosen
         a, b = figures["fit"]
         lines += [f"## Batch {batch}: {len(chosen)} networks", "", *_table(figures), "",
-                  f"MACs-only fit: ms = {2.718281828 ** a:.3g} x MACs^{b:.3f}.", "",
+                  f"MACs-only fit: ms = {2.718281828 ** a:.3g} x MACs^{b:.3f}.", "", _scale_line(chosen), "",
                   "Issue 24's criteria:" if batch == 1 else "The same criteria at this batch:", "",
                   *_verdict(figures), "",
                   "Against each network's fastest run instead of its median (less of the shared machine's load "
@@ -299,6 +339,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="timed calls per network and batch in each round")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks" / "predict.md")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--ablate", action="store_true", help="also predict every network without the new-pages "
+                        "term (saved in the JSON)")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     data_path = args.out.with_suffix(".json")
@@ -308,6 +350,9 @@ def main() -> None:
         print(line, file=sys.stderr, flush=True)
 
     data = json.loads(data_path.read_text()) if args.report_only else _collect(args, data_path, log)
+    if args.ablate:
+        _ablate(data)
+        data_path.write_text(json.dumps(data, indent=1))
     print(_report(data, args.out, chart))
 
 
