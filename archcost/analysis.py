@@ -101,6 +101,7 @@ def analyze(
     optimizer: str = "sgd",
     master_dtype: str | None = None,
     checkpoint: Sequence[str] = (),
+    predict: Any = None,
     **overrides: Any,
 ) -> Analysis:
     """Count parameters and per-op costs of one inference forward pass, layer by layer.
@@ -127,6 +128,11 @@ def analyze(
     ``mode="train"`` counts one training step on meta (forward, loss, backward, ``optimizer`` step: sgd,
     sgd-momentum, adam, adamw; ``archcost/training/``); its ``memory`` takes ``master_dtype`` (float32 masters beside
     ``dtype`` weights) and ``checkpoint`` (blocks recomputed in the backward instead of keeping their activations).
+
+    ``predict`` (inference only): a device profile, ``"cpu"`` (this machine's, measured first if none is saved), a
+    GPU datasheet name (``h100``, ``h200``, ``a100``, ``l4``, ``t4``), a profile file or document; adds
+    ``predicted_ms`` and ``bound`` per layer, ``totals["predicted_ms"]`` and ``provenance["device_profile"]``
+    (``archcost/predict/``).
     """
     _check_types(model_or_name, batch=batch, device=device, convention=convention, backend=backend, dtype=dtype,
                  mode=mode, optimizer=optimizer, master_dtype=master_dtype)
@@ -136,6 +142,8 @@ def analyze(
                       stacklevel=2)
     checkpoint = argtypes.names(checkpoint, "checkpoint")
     conv, back, dev = _checked(convention, backend, device, dtype, mode)
+    if predict is not None and mode == "train":
+        raise UsageError("--predict predicts inference latency only; drop --mode train")
     if mode == "train":
         return _train(model_or_name, input_shape, batch, dev, conv, dtype, optimizer, overrides,
                       {"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
@@ -144,7 +152,12 @@ def analyze(
                          Option("backend", "fvcore"), Option("device", "cpu"))
 
     with gc_paused():
-        return _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
+        analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
+    if predict is not None:  # latency prediction (issue 24): archcost/predict/
+        from archcost.predict.attach import attach
+
+        attach(analysis, predict)
+    return analysis
 
 
 def _train(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, batch: int | None, dev: Device,

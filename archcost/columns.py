@@ -24,12 +24,13 @@ class Scope(StrEnum):
 class Mode(StrEnum):
     INFERENCE = "inference"  # in every analysis
     TRAIN = "train"  # only in a train-mode analysis (``analyze(mode="train")``)
+    PREDICT = "predict"  # only in an analysis asked to predict latency (``analyze(predict=...)``, predict/attach.py)
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
     key: str
-    unit: str  # "count", "MAC", "op", "byte", "element", "percent", "FLOP/byte", "text", "shape", "name"
+    unit: str  # "count", "MAC", "op", "byte", "element", "percent", "FLOP/byte", "ms", "text", "shape", "name"
     scope: Scope
     description: str
     mode: Mode = Mode.INFERENCE
@@ -77,12 +78,18 @@ LAYER_COLUMNS: tuple[ColumnSpec, ...] = (
                    ColumnSpec(f"own_{key}", "op" if key.endswith("ops") else "MAC", _O, meaning + ", its own", _T))),
     ColumnSpec("input_grad", "text", _R, "'computed' or 'skipped' for a layer with parameters: whether its "
                "input's gradient is computed", _T),
+    *(ColumnSpec(key, "ms", _I, meaning, Mode.PREDICT) for key, meaning in (
+        ("predicted_ms", "predicted latency under the device profile"),
+        ("predicted_compute_ms", "the compute terms of the prediction (MACs / (peak x efficiency))"),
+        ("predicted_memory_ms", "the memory terms of the prediction (bytes / bandwidth)"),
+        ("predicted_overhead_ms", "the per-op and per-call overhead terms of the prediction"))),
+    ColumnSpec("bound", "text", _R, "the prediction's largest term: compute, memory or overhead", Mode.PREDICT),
 )
 
 
 def layer_columns(mode: Mode) -> tuple[ColumnSpec, ...]:
     """The columns of an analysis in ``mode`` (a train-mode analysis has the inference columns and its own)."""
-    return tuple(c for c in LAYER_COLUMNS if c.mode is Mode.INFERENCE or mode is Mode.TRAIN)
+    return tuple(c for c in LAYER_COLUMNS if c.mode is Mode.INFERENCE or c.mode is mode)
 
 
 def counted(mode: Mode) -> tuple[str, ...]:
@@ -129,6 +136,8 @@ class Totals(TypedDict):
     backward_forward_ratio: NotRequired[float | None]
     peak_activation_bytes: int
     expected_training_step_macs: NotRequired[float]  # train mode with stochastic depth
+    predicted_ms: NotRequired[float]  # with a device profile (predict/attach.py)
+    predicted_bound: NotRequired[str]
 
 
 TOTAL_KEYS = Totals.__required_keys__ | Totals.__optional_keys__
@@ -140,7 +149,7 @@ def footer(totals: Totals, keys: list[str]) -> dict[str, Any]:
     return {key: found[key] for key in keys if key in TOTAL_KEYS and key in found}
 
 
-_JSON_TYPES = {"count": "integer", "MAC": "integer", "op": "integer", "byte": "integer", "element": "integer",
+_JSON_TYPES = {"ms": "number", "count": "integer", "MAC": "integer", "op": "integer", "byte": "integer", "element": "integer",
                "percent": "number", "FLOP/byte": "number", "text": "string", "name": "string",
                "shape": ["array", "null"]}
 

@@ -22,8 +22,11 @@ def run(argv: list[str] | None = None) -> int:
     from archcost.cli.errors import message
     from archcost.errors import ArchcostError
 
+    from archcost.cli.predict_options import bare_predict
+
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="archcost")
+        result = app(args=bare_predict(sys.argv[1:] if argv is None else argv), standalone_mode=False,
+                     prog_name="archcost")
     except ArchcostError as error:
         return _fail(message(error), error.exit_code)
     except KeyboardInterrupt:

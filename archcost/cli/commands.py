@@ -15,6 +15,8 @@ from archcost.cli import (  # noqa: F401  (each import registers its commands on
     listing,
     plot,
     plot_memory,
+    plot_predicted,
+    profile,
     report,
     reproduce,
     table,

@@ -22,6 +22,8 @@ from archcost.cli.options import (
     builder_arguments,
 )
 from archcost.cli.output import emit, write
+from archcost.cli.predict_options import (PredictOption, check_predict, predicted_columns, profile_warnings,
+                                          with_prediction_terms)
 from archcost.writes import check_writable
 from archcost.cli.train import (
     CheckpointOption,
@@ -134,6 +136,7 @@ def table_command(
     optimizer: OptimizerOption = Optimizer.SGD,
     master_dtype: MasterDtypeOption = None,
     checkpoint: CheckpointOption = None,
+    predict: PredictOption = None,
     format: FormatOption = Format.TABLE,
     out: OutOption = None,
 ) -> None:
@@ -144,6 +147,7 @@ def table_command(
     request = Request.of(arch, given, batch=batch, convention=convention.value, dtype=dtype.value,
                          config=builder_arguments(sets), device=device.value, mode=mode.value)
     _check_request(request, depth, timed, out)
+    check_predict(predict, mode is Mode.TRAIN)
     if mode is Mode.TRAIN:
         analysis = _train_analysis(request, no_cache, optimizer=optimizer.value, checkpoint=tuple(checkpoint or ()),
                                    master_dtype=master_dtype.value if master_dtype else None)
@@ -151,23 +155,28 @@ def table_command(
     # A registry network on meta, counted natively, is a pure function of the request and the code: a fresh process
     # can take it from the disk cache without importing torch (archcost/cache.py). A registry network is analysed on
     # meta under auto as under meta (its fallback is off); builder arguments (--set) are part of the key.
-    cached = _cache_key(request) if not no_cache and backend is Backend.NATIVE and explain is None else None
+    cacheable = not no_cache and backend is Backend.NATIVE and explain is None and predict is None
+    cached = _cache_key(request) if cacheable else None
     view = functools.partial(_view, request=request, explain=explain, style=style, timed=timed, depth=depth,
-                             format=format, flops=flops, backend=backend)
-    emit(_shown(request, cached, view, format, backend=backend.value), out)
+                             format=format, flops=flops, backend=backend, predict=predict)
+    predicting = {} if predict is None else {"predict": predict}
+    with profile_warnings():
+        emit(_shown(request, cached, view, format, backend=backend.value, **predicting), out)
 
 
 def _view(analysis: Analysis, *, request: Request, explain: str | None, style: Style | None, timed: bool,
-          depth: int | None, format: Format, flops: bool, backend: Backend) -> Output:
-    """What an inference table shows of ``analysis``: one layer's ops, a style's layout, or the per-layer view."""
+          depth: int | None, format: Format, flops: bool, backend: Backend, predict: str | None) -> Output:
+    """What an inference table shows of ``analysis``: one layer's ops (and their prediction terms), a style's
+    layout, or the per-layer view."""
     if explain is not None:
-        return layouts.explain(analysis, explain)
+        return with_prediction_terms(layouts.explain(analysis, explain), analysis, explain, predict)
     if style is Style.KERAS:
         return layouts.keras(analysis)
     if style is Style.PAPER:
         return layouts.paper(analysis)
     timing = _layer_timing(request, analysis) if timed else None
-    return _layers(analysis, depth, format, _columns(Convention(request.convention), flops, backend), timing)
+    columns = predicted_columns(_columns(Convention(request.convention), flops, backend), predict)
+    return _layers(analysis, depth, format, columns, timing)
 
 
 def _check_request(request: Request, depth: int | None, timed: bool, out: Any) -> None:
@@ -268,6 +277,8 @@ def _footer(analysis: Analysis, columns: list[Column], cross: dict[str, Any] | N
     shown = {"layer": "total", **footer(analysis.totals, [c.key for c in columns])}
     if not _is_train(analysis):
         shown.update(macs_percent=100.0, flops=2 * totals["macs"], other_ops=sum(totals[k] for k in OTHER_CLASSES))
+    if "predicted_bound" in totals:
+        shown["bound"] = totals["predicted_bound"]
     if cross is not None:
         shown.update(backend=cross["total"], backend_diff=cross["difference"])
     return shown

@@ -14,9 +14,11 @@ def _drawers() -> dict[str, Callable[[ChartData], Any]]:
     from archcost.plots.draw_bench import draw_batch, draw_roofline
     from archcost.plots.draw_cost import draw_inception, draw_layers, draw_scaling
     from archcost.plots.draw_memory import draw_memory
+    from archcost.plots.draw_predicted import draw_predicted
 
     return {"accuracy": draw_accuracy, "layers": draw_layers, "inception": draw_inception, "scaling": draw_scaling,
-            "batch": draw_batch, "roofline": draw_roofline, "memory": draw_memory}
+            "batch": draw_batch, "roofline": draw_roofline, "memory": draw_memory,
+            "predicted": draw_predicted}
 
 
 def draw(chart: ChartData) -> Any:

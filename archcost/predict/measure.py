@@ -1,0 +1,269 @@
+"""``archcost profile``: measure this device's kernel kinds once and fit the latency model's parameters.
+
+Every microbenchmark runs through the benchmark harness's clock (``archcost.bench.clock``: perf_counter_ns on CPU,
+CUDA events on CUDA) and takes the best of at least ``RUNS`` calls and ``SAMPLE_S`` seconds after two warm-up
+calls: the best, as ``bench/peak.py`` does, because a kernel's own speed is what the model needs, and on a shared
+machine the median of such short calls reads the neighbours' load. What is fitted, per kind (``model.py`` reads it):
+- overhead_s: the best time of a tiny call of the kind (dispatch, primitive set-up);
+- compute kinds: efficiency at each grid point = MACs / ((t - overhead) x GEMM peak MAC/s), over a grid of reduction
+  depth (channels per group, K, head dim) x output positions, sized as networks are (the largest calls are shrunk to
+  at most ``MAX_MACS``, which keeps a profile within a couple of minutes on a 2-core CPU);
+- memory kinds: the fraction of the copy bandwidth reached at working sets of 16 KiB to 64 MiB;
+- module_overhead_s: one ``nn.Module`` call with nothing inside (Python's share of an eager forward);
+- first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew.
+Peak and bandwidth are ``archcost.bench.peak``'s (GEMM and copy).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import platform
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+
+from archcost.bench.clock import clock_for, sample
+from archcost.predict.kinds import COMPUTE_KINDS, FREE_KIND, MEMORY_KINDS
+from archcost.predict.profile import SCHEMA
+from archcost.prepare import DTYPES
+
+RUNS = 5
+SAMPLE_S = 0.04
+MAX_MACS = 1.5e8
+CONV_CHANNELS = (3, 16, 64, 256, 1024)
+POSITIONS = (49, 784, 3136, 12544)
+NATIVE_POSITIONS = (4, 16, 64, 256, 1024)
+NATIVE_1X1_POSITIONS = (4, 16, 64, 256, 1024, 3136, 12544)
+SMALL_INPUT = 20480  # torch's oneDNN threshold for one sample (kinds.py)
+ROTATE_BYTES = 32 * 2**20  # calls cycle through copies of their tensors up to this many bytes, at most ROTATE_MAX
+ROTATE_MAX = 16
+GROUP_CHANNELS = (4, 8, 16, 64)
+DEPTHWISE_CHANNELS = (16, 64, 256, 1024)
+MATMUL_K = (16, 64, 256, 1024, 4096)
+MATMUL_ROWS = (1, 8, 64, 512, 4096)
+HEAD_DIMS = (32, 64, 128)
+ATTENTION_POSITIONS = (128, 1024, 8192)  # 8 heads x L of 16, 128, 1024
+MEMORY_BYTES = (2**14, 2**18, 2**22, 2**26)
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+
+
+def _seconds(fn: Callable[[], Any], device: str) -> float:
+    clock = clock_for(device)
+    clock.time_call(fn)
+    clock.time_call(fn)
+    return min(sample(fn, clock, min_time_s=SAMPLE_S, min_runs=RUNS, max_runs=1000)) / 1e3
+
+
+def _tensor(shape: tuple[int, ...], device: str, dtype: torch.dtype) -> torch.Tensor:
+    return torch.randn(shape, device=device, dtype=dtype)
+
+
+def _rotating(fn: Callable[..., Any], make: Callable[[], tuple], nbytes: int) -> Callable[[], Any]:
+    """``fn`` on a new copy of its tensors each call (cycling through up to ROTATE_MAX copies of at most
+    ROTATE_BYTES in all): in a network each layer reads activations and weights no earlier call left in the
+    nearest caches, so a microbenchmark that reads the same small tensors again would be too fast."""
+    copies = max(1, min(ROTATE_MAX, ROTATE_BYTES // max(1, nbytes)))
+    cycle = itertools.cycle([make() for _ in range(copies)])
+    return lambda: fn(*next(cycle))
+
+
+def _conv_case(kind: str, channels: int, positions: int) -> tuple[tuple[int, int, int, int], int]:
+    """(C_in, C_out, kernel, groups) and the side of the square output a grid point is measured at."""
+    if kind.startswith("conv_depthwise"):
+        shape = (channels, channels, int(kind[-1]), channels)
+    elif kind.endswith("native"):
+        shape = (channels, min(max(channels, 32), 256), 1 if kind == "conv1x1_native" else 3, 1)
+    elif kind == "conv_grouped":
+        shape = (32 * channels, 32 * channels, 3, 32)
+    else:
+        side = int(kind[4])
+        shape = (channels, min(max(channels, 32), 256), side, 1)
+    c_in, c_out, k, groups = shape
+    per_position = k * k * (c_in // groups) * c_out
+    if kind == "conv_native" or (kind == "conv1x1_native" and torch.get_num_threads() > 1):
+        # the input stays within the native path's 20,480 elements (kinds.py)
+        return shape, max(1, min(round(math.sqrt(positions)), math.isqrt(SMALL_INPUT // c_in)))
+    if kind == "conv1x1_native":  # one thread: every unstrided 1x1 of one sample takes it
+        return shape, max(1, min(round(math.sqrt(positions)), math.isqrt(max(1, int(MAX_MACS // per_position)))))
+    measured = max(49, min(positions, int(MAX_MACS // per_position)))
+    return shape, max(7, round(math.sqrt(measured)))
+
+
+def _conv_call(shape: tuple[int, int, int, int], side: int, device: str, dtype: torch.dtype,
+               batch: int = 1) -> tuple[Callable, int]:
+    c_in, c_out, k, groups = shape
+    size = torch.tensor([], dtype=dtype).element_size()
+    nbytes = size * (batch * c_in * side * side + c_out * (c_in // groups) * k * k)
+
+    def make() -> tuple:
+        return (_tensor((batch, c_in, side, side), device, dtype), _tensor((c_out, c_in // groups, k, k), device, dtype),
+                _tensor((c_out,), device, dtype))
+
+    call = _rotating(lambda x, w, b: F.conv2d(x, w, b, padding=k // 2, groups=groups), make, nbytes)
+    return call, k * k * (c_in // groups) * c_out * side * side * batch
+
+
+def _matmul_call(k: int, rows: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    n = min(max(k, 64), 1024)
+    rows = max(1, min(rows, int(MAX_MACS // (k * n))))
+    size = torch.tensor([], dtype=dtype).element_size()
+
+    def make() -> tuple:
+        return _tensor((rows, k), device, dtype), _tensor((n, k), device, dtype), _tensor((n,), device, dtype)
+
+    return _rotating(F.linear, make, size * (rows * k + n * k)), rows * k * n
+
+
+def _attention_call(head_dim: int, positions: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    length = positions // 8
+    q, k, v = (_tensor((1, 8, length, head_dim), device, dtype) for _ in range(3))
+    return (lambda: F.scaled_dot_product_attention(q, k, v)), 2 * 8 * length * length * head_dim
+
+
+def _memory_call(kind: str, nbytes: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    """A typical op of ``kind`` whose traced bytes (inputs + output) are about ``nbytes``; returns its bytes."""
+    size = torch.tensor([], dtype=dtype).element_size()
+    channels = 64
+    side = max(4, round(math.sqrt(nbytes / (2 * channels * size))))
+    n = channels * side * side
+    image = (1, channels, side, side)
+    if kind == "elementwise":
+        n = max(16, nbytes // (3 * size))
+        fn, shapes, moved = torch.add, [(n,), (n,)], 3 * n * size
+    elif kind == "transcendental":
+        n = max(16, nbytes // (2 * size))
+        fn, shapes, moved = torch.sigmoid, [(n,)], 2 * n * size
+    elif kind == "layer_norm":
+        rows = max(1, nbytes // (2 * 768 * size))
+        fn, shapes, moved = (lambda x, w, b: F.layer_norm(x, (768,), w, b)), [(rows, 768), (768,), (768,)], \
+            2 * rows * 768 * size
+    elif kind == "batch_norm":
+        fn, shapes, moved = (lambda x, m, v, w, b: F.batch_norm(x, m, v.abs(), w, b, training=False)), \
+            [image, *[(channels,)] * 4], 2 * n * size
+    elif kind == "pool":
+        fn, shapes = (lambda x: F.max_pool2d(x, 3, 2, 1)), [image]
+        moved = n * size + channels * ((side + 1) // 2) ** 2 * size
+    elif kind == "reduce":
+        fn, shapes, moved = (lambda x: x.mean((2, 3))), [image], n * size
+    else:  # copy
+        fn, shapes, moved = (lambda x: torch.cat([x, x], 1)), [image], 4 * n * size
+    return _rotating(fn, lambda: tuple(_tensor(s, device, dtype) for s in shapes), moved), moved
+
+
+def _cases(device: str, dtype: torch.dtype) -> Iterator[tuple[str, dict[str, Any], Callable[[], tuple]]]:
+    """(kind, grid point, a thunk making (call, MACs or bytes)) for every microbenchmark, tiny calls first."""
+    for kind in COMPUTE_KINDS + MEMORY_KINDS:
+        yield kind, {"tiny": True}, lambda kind=kind: _tiny(kind, device, dtype)
+    for kind in COMPUTE_KINDS:
+        for channels, positions in _grid(kind):
+            yield kind, {"channels": channels, "positions": positions}, (
+                lambda kind=kind, c=channels, p=positions: _compute_call(kind, c, p, device, dtype))
+    for kind in MEMORY_KINDS:
+        for nbytes in MEMORY_BYTES:
+            yield kind, {"bytes": nbytes}, lambda kind=kind, b=nbytes: _memory_call(kind, b, device, dtype)
+
+
+def _grid(kind: str) -> list[tuple[int, int]]:
+    channels = {"conv_grouped": GROUP_CHANNELS, "matmul": MATMUL_K, "attention": HEAD_DIMS}.get(
+        kind, DEPTHWISE_CHANNELS if kind.startswith("conv_depthwise") else CONV_CHANNELS)
+    positions = {"matmul": MATMUL_ROWS, "attention": ATTENTION_POSITIONS, "conv1x1_native": NATIVE_1X1_POSITIONS,
+                 "conv_native": NATIVE_POSITIONS}.get(kind, POSITIONS)
+    return [(c, p) for c in channels for p in positions]
+
+
+def _compute_call(kind: str, channels: int, positions: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    if kind == "matmul":
+        return _matmul_call(channels, positions, device, dtype)
+    if kind == "attention":
+        return _attention_call(channels, positions, device, dtype)
+    shape, side = _conv_case(kind, channels, positions)
+    return _conv_call(shape, side, device, dtype)
+
+
+def _tiny(kind: str, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    if kind == "matmul":
+        return _matmul_call(16, 1, device, dtype)
+    if kind == "attention":
+        return _attention_call(8, 64, device, dtype)
+    if kind in COMPUTE_KINDS:
+        shape = {"conv_grouped": (32, 32, 3, 32)}.get(kind) or _conv_case(kind, 8, 49)[0]
+        # Two samples keep a dense kind on oneDNN, as its grid is (kinds.py: the im2col path takes one sample).
+        return _conv_call(shape, 4, device, dtype, batch=1 if kind.endswith("native") else 2)
+    return _memory_call(kind, 64, device, dtype)
+
+
+FRESH_BYTES = 64 * 2**20  # above glibc's largest mmap threshold (32 MiB): every such block is new pages
+FRESH_THRESHOLD_BYTES = 128 * 2**10  # glibc's default mmap threshold: smaller blocks come from the heap
+
+
+def _first_touch_bytes_per_s(device: str) -> float | None:
+    """How fast new pages are written: filling a fresh 64 MiB tensor, less filling one that exists (CPU only:
+    CUDA's caching allocator hands back memory it already holds)."""
+    if device != "cpu":
+        return None
+    count = FRESH_BYTES // 4
+    kept = torch.empty(count)
+    kept.fill_(0)
+    fresh_s = _seconds(lambda: torch.empty(count).fill_(1), device)
+    kept_s = _seconds(lambda: kept.fill_(1), device)
+    return FRESH_BYTES / max(fresh_s - kept_s, 1e-9)
+
+
+def _module_overhead_s(device: str) -> float:
+    """One empty ``nn.Module`` call: a Sequential of 64 Identity modules, per module."""
+    chain = torch.nn.Sequential(*[torch.nn.Identity() for _ in range(64)])
+    x = torch.zeros(1, device=device)
+    return _seconds(lambda: chain(x), device) / 65
+
+
+def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: str = "float32",
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """Measure every microbenchmark and fit the model: an ``archcost.device-profile/1`` document."""
+    from archcost.bench.device import check_device, check_dtype, describe
+    from archcost.bench.peak import device_peak
+    from archcost.bench.settings import BenchDevice, BenchDtype
+    from archcost.predict.fit import fit
+
+    bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)
+    check_device(bench_device)
+    saved = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        check_dtype(bench_device, bench_dtype)
+        cases = list(_cases(device, DTYPES[dtype]))
+        total = len(cases) + 2
+        tell = progress or (lambda _done, _total, _what: None)
+        tell(0, total, "GEMM and copy peaks")
+        peak = device_peak(bench_device, bench_dtype)
+        tell(1, total, "module call")
+        with torch.inference_mode():
+            module_s = _module_overhead_s(device)
+            measurements = []
+            for done, (kind, point, make) in enumerate(cases, start=2):
+                tell(done, total, kind)
+                call, amount = make()
+                measurements.append({"kind": kind, **point, ("bytes_moved" if kind in MEMORY_KINDS else "macs"):
+                                     amount, "seconds": _seconds(call, device)})
+            view = torch.zeros(64, device=device)
+            measurements.append({"kind": FREE_KIND, "tiny": True, "seconds": _seconds(lambda: view.view(-1), device)})
+        first_touch = _first_touch_bytes_per_s(device)
+        model = fit(measurements, peak_macs_per_s=peak.peak_gflops * 1e9 / 2,
+                    bandwidth_bytes_per_s=peak.bandwidth_gb_per_s * 1e9, module_overhead_s=module_s)
+        tell(total, total, "done")
+        machine = describe(bench_device)
+        used_threads = torch.get_num_threads() if device == "cpu" else None
+    finally:
+        torch.set_num_threads(saved)
+    return {
+        "schema": SCHEMA, "source": "measured", "name": f"{device}-{used_threads or 1}t-{dtype}",
+        "device": device, "machine": {**machine, "platform": platform.platform()}, "torch": torch.__version__,
+        "threads": used_threads, "dtype": dtype, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "peak": peak.to_dict(), "measurements": measurements,
+        "model": {**model, "threads": used_threads,  # the threads pick torch's CPU kernels (kinds.py)
+                  "first_touch_bytes_per_s": first_touch,
+                  "fresh_threshold_bytes": FRESH_THRESHOLD_BYTES if first_touch else None},
+    }
