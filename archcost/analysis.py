@@ -92,15 +92,9 @@ def analyze(
     input_shape: Any = None,
     *,
     batch: int | None = None,
-    device: str = "auto",
-    convention: str = "paper",
-    backend: str = "native",
-    dtype: str = "float32",
+    device: str = "auto", convention: str = "paper", backend: str = "native", dtype: str = "float32",
     replay_repeats: bool | None = None,
-    mode: str = "inference",
-    optimizer: str = "sgd",
-    master_dtype: str | None = None,
-    checkpoint: Sequence[str] = (),
+    mode: str = "inference", optimizer: str = "sgd", master_dtype: str | None = None, checkpoint: Sequence[str] = (),
     predict: Any = None,
     **overrides: Any,
 ) -> Analysis:
@@ -129,28 +123,19 @@ def analyze(
     sgd-momentum, adam, adamw; ``archcost/training/``); its ``memory`` takes ``master_dtype`` (float32 masters beside
     ``dtype`` weights) and ``checkpoint`` (blocks recomputed in the backward instead of keeping their activations).
 
-    ``predict`` (inference only): a device profile, ``"cpu"`` (this machine's, measured first if none is saved), a
-    GPU datasheet name (``h100``, ``h200``, ``a100``, ``l4``, ``t4``), a profile file or document; adds
-    ``predicted_ms`` and ``bound`` per layer, ``totals["predicted_ms"]`` and ``provenance["device_profile"]``
-    (``archcost/predict/``).
+    ``predict`` (inference only): ``"cpu"`` (this machine's profile, measured first if none is saved), a GPU datasheet
+    name (``h100``, ``h200``, ``a100``, ``l4``, ``t4``) or a profile file or document: per layer ``predicted_ms`` and
+    ``bound``, ``totals["predicted_ms"]``, ``provenance["device_profile"]`` (``archcost/predict/``).
     """
     _check_types(model_or_name, batch=batch, device=device, convention=convention, backend=backend, dtype=dtype,
                  mode=mode, optimizer=optimizer, master_dtype=master_dtype)
-    if replay_repeats is not None:
-        argtypes.flag(replay_repeats, "replay_repeats")
-        warnings.warn("analyze(replay_repeats=...) has no effect: every block is traced", DeprecationWarning,
-                      stacklevel=2)
+    _deprecated(replay_repeats)
     checkpoint = argtypes.names(checkpoint, "checkpoint")
     conv, back, dev = _checked(convention, backend, device, dtype, mode)
-    if predict is not None and mode == "train":
-        raise UsageError("--predict predicts inference latency only; drop --mode train")
+    _check_combination(predict, mode, back, dev)
     if mode == "train":
         return _train(model_or_name, input_shape, batch, dev, conv, dtype, optimizer, overrides,
                       {"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
-    if back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
-        raise UsageError("$backend traces real tensors and cannot run on meta; add $device",
-                         Option("backend", "fvcore"), Option("device", "cpu"))
-
     with gc_paused():
         analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
     if predict is not None:  # latency prediction (issue 24): archcost/predict/
@@ -158,6 +143,23 @@ def analyze(
 
         attach(analysis, predict)
     return analysis
+
+
+def _check_combination(predict: Any, mode: str, back: Backend, dev: Device) -> None:
+    """Options that are valid alone but not together."""
+    if predict is not None and mode == "train":
+        raise UsageError("$predict predicts inference latency only; drop $mode", Option("predict"),
+                         Option("mode", "train"))
+    if mode != "train" and back is Backend.FVCORE and dev in (Device.META, Device.AUTO):
+        raise UsageError("$backend traces real tensors and cannot run on meta; add $device",
+                         Option("backend", "fvcore"), Option("device", "cpu"))
+
+
+def _deprecated(replay_repeats: Any) -> None:
+    if replay_repeats is not None:
+        argtypes.flag(replay_repeats, "replay_repeats")
+        warnings.warn("analyze(replay_repeats=...) has no effect: every block is traced", DeprecationWarning,
+                      stacklevel=3)
 
 
 def _train(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, batch: int | None, dev: Device,

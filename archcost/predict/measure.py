@@ -16,6 +16,7 @@ Peak and bandwidth are ``archcost.bench.peak``'s (GEMM and copy).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import platform
@@ -130,6 +131,8 @@ def _memory_call(kind: str, nbytes: int, device: str, dtype: torch.dtype) -> tup
     side = max(4, round(math.sqrt(nbytes / (2 * channels * size))))
     n = channels * side * side
     image = (1, channels, side, side)
+    fn: Callable[..., Any]
+    shapes: list[tuple[int, ...]]
     if kind == "elementwise":
         n = max(16, nbytes // (3 * size))
         fn, shapes, moved = torch.add, [(n,), (n,)], 3 * n * size
@@ -156,14 +159,14 @@ def _memory_call(kind: str, nbytes: int, device: str, dtype: torch.dtype) -> tup
 def _cases(device: str, dtype: torch.dtype) -> Iterator[tuple[str, dict[str, Any], Callable[[], tuple]]]:
     """(kind, grid point, a thunk making (call, MACs or bytes)) for every microbenchmark, tiny calls first."""
     for kind in COMPUTE_KINDS + MEMORY_KINDS:
-        yield kind, {"tiny": True}, lambda kind=kind: _tiny(kind, device, dtype)
+        yield kind, {"tiny": True}, functools.partial(_tiny, kind, device, dtype)
     for kind in COMPUTE_KINDS:
         for channels, positions in _grid(kind):
-            yield kind, {"channels": channels, "positions": positions}, (
-                lambda kind=kind, c=channels, p=positions: _compute_call(kind, c, p, device, dtype))
+            yield kind, {"channels": channels, "positions": positions}, functools.partial(
+                _compute_call, kind, channels, positions, device, dtype)
     for kind in MEMORY_KINDS:
         for nbytes in MEMORY_BYTES:
-            yield kind, {"bytes": nbytes}, lambda kind=kind, b=nbytes: _memory_call(kind, b, device, dtype)
+            yield kind, {"bytes": nbytes}, functools.partial(_memory_call, kind, nbytes, device, dtype)
 
 
 def _grid(kind: str) -> list[tuple[int, int]]:

@@ -55,7 +55,7 @@ def _missing_model_fields(document: dict[str, Any]) -> list[str]:
     if not isinstance(model, dict):
         return ["model"]
     missing = [f"model.{k}" for k in ("peak_macs_per_s", "bandwidth_bytes_per_s", "kinds") if k not in model]
-    kinds = model.get("kinds") if isinstance(model.get("kinds"), dict) else {}
+    kinds: dict[str, Any] = model["kinds"] if isinstance(model.get("kinds"), dict) else {}
     return missing + [f"model.kinds.{k}" for k in ALL_KINDS if "kinds" in model and k not in kinds]
 
 
