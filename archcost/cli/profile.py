@@ -11,7 +11,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from archcost.bench.settings import BenchDevice, BenchDtype
+from archcost.bench.settings import BenchDevice
+from archcost.dtypes import Dtype
 from archcost.cli.app import app
 from archcost.render import Column, Format, Output, View, decimal
 
@@ -21,8 +22,8 @@ def profile_command(
     device: Annotated[BenchDevice, typer.Option(help="Device to measure.", case_sensitive=False)] = BenchDevice.CPU,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads (torch.set_num_threads); default: "
                                                    "torch's.")] = None,
-    dtype: Annotated[BenchDtype, typer.Option(help="Element type of the microbenchmarks.", case_sensitive=False)]
-    = BenchDtype.FLOAT32,
+    dtype: Annotated[Dtype, typer.Option(help="Element type of the microbenchmarks.", case_sensitive=False)]
+    = Dtype.FLOAT32,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to save the profile (JSON); default: "
                                                 "the cache folder, where --predict cpu finds it.")] = None,
 ) -> None:
