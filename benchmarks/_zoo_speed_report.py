@@ -6,7 +6,8 @@ import statistics
 from dataclasses import dataclass
 
 TRAIN_OVER_FLOP_COUNTER = 1.5  # issue 22: a train-mode analysis at most 1.5x FlopCounterMode's forward + backward
-# The same code timed twice differs by a few percent on a shared machine: "no slower" allows that much.
+# The same code timed twice differs by a few percent on a shared machine: "no slower" allows that much. The check
+# reads CPU seconds: wall seconds on a shared machine carry the other processes' work (shown beside it).
 CLI_NOISE = 1.05
 
 
@@ -40,13 +41,12 @@ class CliTimes:
 
 def checks(networks: list[NetworkTimes], cli: list[CliTimes], old: str) -> list[str]:
     lines = []
-    slower = [f"{n.name} {n.inference_ratio:.2f}x" for n in networks if n.inference_ratio >= 1]
-    worst = max(networks, key=lambda n: n.inference_ratio, default=None)
-    worst_text = f"; slowest relative to it: {worst.name} {worst.inference_ratio:.2f}x" if worst else ""
-    lines.append(f"{'FAIL' if slower or not networks else 'PASS'}  inference analysis faster than FlopCounterMode on "
-                 f"every network: {len(networks) - len(slower)}/{len(networks)}{worst_text}"
-                 + (f" (not faster: {', '.join(slower)})" if slower else ""))
-    if networks:
+    if networks:  # (none with --cli-only)
+        slower = [f"{n.name} {n.inference_ratio:.2f}x" for n in networks if n.inference_ratio >= 1]
+        worst = max(networks, key=lambda n: n.inference_ratio)
+        lines.append(f"{'FAIL' if slower else 'PASS'}  inference analysis faster than FlopCounterMode on every "
+                     f"network: {len(networks) - len(slower)}/{len(networks)}; slowest relative to it: {worst.name} "
+                     f"{worst.inference_ratio:.2f}x" + (f" (not faster: {', '.join(slower)})" if slower else ""))
         ratio = statistics.median(n.train_ratio for n in networks)
         lines.append(f"{'PASS' if ratio <= TRAIN_OVER_FLOP_COUNTER else 'FAIL'}  train-mode analysis <= "
                      f"{TRAIN_OVER_FLOP_COUNTER}x FlopCounterMode forward + backward, median over {len(networks)}: "
@@ -54,10 +54,10 @@ def checks(networks: list[NetworkTimes], cli: list[CliTimes], old: str) -> list[
                      f"{max(n.train_ratio for n in networks):.2f}x)")
     for command in cli:
         (new_wall, new_cpu), (old_wall, old_cpu) = command.medians["this checkout"], command.medians[old]
-        ok = new_cpu <= old_cpu * CLI_NOISE and new_wall <= old_wall * CLI_NOISE
-        lines.append(f"{'PASS' if ok else 'FAIL'}  cold `{command.label}` no slower than {old} (within "
-                     f"{(CLI_NOISE - 1) * 100:.0f} %): wall {new_wall:.3f} s vs {old_wall:.3f} s, CPU {new_cpu:.3f} s "
-                     f"vs {old_cpu:.3f} s")
+        ok = new_cpu <= old_cpu * CLI_NOISE
+        lines.append(f"{'PASS' if ok else 'FAIL'}  cold `{command.label}` no slower than {old} (CPU, within "
+                     f"{(CLI_NOISE - 1) * 100:.0f} %): CPU {new_cpu:.3f} s vs {old_cpu:.3f} s (wall {new_wall:.3f} s "
+                     f"vs {old_wall:.3f} s)")
     return lines
 
 

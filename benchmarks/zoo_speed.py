@@ -53,6 +53,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each call after one warm-up")
     parser.add_argument("--old", default="b4bb47d", help="the commit the cold CLI runs are compared with")
     parser.add_argument("--cli-runs", type=int, default=7, help="fresh runs of each CLI command and tree (0: none)")
+    parser.add_argument("--cli-only", action="store_true", help="no network: only the cold command-line runs")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser.parse_args(argv)
 
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     machine = _machine(args)
     networks = []
-    for name in args.networks or list_architectures():
+    for name in [] if args.cli_only else args.networks or list_architectures():
         networks.append(time_network(name, args.repeats))
         sys.stderr.write(networks[-1].line() + "\n")
     cli = time_cli(args.old, args.cli_runs) if args.cli_runs else []
