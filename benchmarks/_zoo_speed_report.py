@@ -62,8 +62,8 @@ def checks(networks: list[NetworkTimes], cli: list[CliTimes], old: str) -> list[
 
 
 def _network_table(networks: list[NetworkTimes]) -> list[str]:
-    rows = ["| network | input | archcost s | FlopCounterMode s | ratio | archcost train s | "
-            "FlopCounterMode fwd+bwd s | ratio | first calls: archcost / train s |",
+    rows = ["| network | input | archcost CPU s | FlopCounterMode CPU s | ratio | archcost train CPU s | "
+            "FlopCounterMode fwd+bwd CPU s | ratio | first calls: archcost / train CPU s |",
             "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for n in networks:
         m, f = n.median_s, n.first_s
@@ -94,9 +94,12 @@ def render(machine: dict[str, str], networks: list[NetworkTimes], cli: list[CliT
               "and counted by `FlopCounterMode` (forward on meta under no_grad, eval mode); in train mode "
               "`archcost.analyze(model, shape, mode=\"train\", optimizer=\"sgd\")` (forward, loss, backward, "
               "optimizer step, memory) against FlopCounterMode's forward (train mode) + loss + backward on meta. "
-              "Seconds are medians of the timed runs after one untimed warm-up; ratio = archcost / FlopCounterMode "
-              "(below 1: archcost is faster). The last column is each first call (imports and torch's lazily loaded "
-              "meta kernels included for the first network).", "", *_network_table(networks)]
+              "Seconds are CPU seconds of the process (`time.process_time`, one thread: an idle machine's wall time; "
+              "other processes' preemption, milliseconds at a time, would swamp the smallest networks' wall times), "
+              "medians of the samples after one untimed warm-up call; a sample of a call under 50 ms averages as "
+              "many calls as fill 50 ms. Ratio = archcost / FlopCounterMode (below 1: archcost is faster). The last "
+              "column is each first call (imports and torch's lazily loaded meta kernels included for the first "
+              "network).", "", *_network_table(networks)]
     if cli:
         lines += ["", f"## Cold command line: this checkout against {old}", "",
                   "Each command in a fresh process (`archcost` console script, PYTHONPATH naming the tree, "

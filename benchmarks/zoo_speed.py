@@ -5,7 +5,9 @@ against an earlier commit.
     python benchmarks/zoo_speed.py resnet18 googlenet --cli-runs 3       # a few networks
 
 In this one process, at ``--threads`` threads, each network is built once on meta (its own instance, as a user's
-model is analysed) and timed warm, ``--repeats`` times, the four calls interleaved so that drift hits them alike:
+model is analysed) and timed warm in CPU seconds of this process, ``--repeats`` samples of each call (a sample of a
+call shorter than 50 ms averages as many calls as fill 50 ms), the four calls interleaved so that drift hits them
+alike:
 
 - ``archcost.analyze(model, shape)`` against FlopCounterMode counting the same instance's forward on meta
   (no_grad, eval mode);
@@ -21,6 +23,7 @@ Writes ``reports/benchmarks/zoo-speed.md`` with PASS/FAIL lines; every ratio is 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import shlex
@@ -42,6 +45,7 @@ from _zoo_speed_report import CliTimes, NetworkTimes, render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "reports" / "benchmarks" / "zoo-speed.md"
+SAMPLE_S = 0.05  # a timed sample lasts at least this long: tiny networks are timed over several calls
 CLI = {"archcost --help": ["--help"],
        "archcost table googlenet --format json (result cache off)": ["table", "googlenet", "--format", "json"]}
 
@@ -58,10 +62,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _timed(call: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+def _cpu_seconds(call: Callable[[], Any], times: int = 1) -> float:
+    """CPU seconds of this process per call, over ``times`` calls. CPU, not wall: on a shared machine the other
+    processes preempt this one for whole scheduler slices (milliseconds), which would swamp a network that is
+    analysed in one or two milliseconds; at one thread CPU time is the wall time of an idle machine."""
+    start = time.process_time()
+    for _ in range(times):
+        call()
+    return (time.process_time() - start) / times
 
 
 def _loss(output: Any) -> Any:
@@ -114,17 +122,19 @@ def _input_shape(name: str) -> tuple[int, ...]:
 
 
 def time_network(name: str, repeats: int) -> NetworkTimes:
-    """Median seconds of each call on one meta instance of ``name``, after one untimed warm-up of each."""
+    """Median CPU seconds of each call on one meta instance of ``name``, after one untimed warm-up of each; a
+    sample of a call shorter than SAMPLE_S is the mean of as many calls as fill it."""
     import archcost
 
     shape = _input_shape(name)
     model = archcost.build(name, device="meta").eval()
     calls = _calls(model, shape)
-    first = {key: _timed(call) for key, call in calls.items()}
+    first = {key: _cpu_seconds(call) for key, call in calls.items()}
+    times = {key: max(1, math.ceil(SAMPLE_S / max(seconds, 1e-6))) for key, seconds in first.items()}
     samples: dict[str, list[float]] = {key: [] for key in calls}
     for _ in range(repeats):
         for key, call in calls.items():
-            samples[key].append(_timed(call))
+            samples[key].append(_cpu_seconds(call, times[key]))
     return NetworkTimes(name, "x".join(map(str, shape)), first,
                         {key: statistics.median(values) for key, values in samples.items()})
 
