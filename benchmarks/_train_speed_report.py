@@ -12,7 +12,7 @@ def _load(values: tuple[float, float, float]) -> str:
 
 
 def _warm_table(warm: dict[str, dict[str, float]]) -> list[str]:
-    rows = ["| network | inference s | train s | train/inference | train without the kernels s | "
+    rows = ["| network | inference CPU s | train CPU s | train/inference | train without the kernels CPU s | "
             "saved by the kernels |", "| :--- | ---: | ---: | ---: | ---: | ---: |"]
     for name, m in warm.items():
         saved = 1 - m["train"] / m["train without"]
@@ -60,7 +60,8 @@ def render(warm: dict[str, dict[str, float]], cold: dict[str, dict[str, tuple[fl
              "## Warm, in one process", "",
              f"Each network built once on meta, the same instance analysed {args.repeats} times after a warm-up: "
              "inference, train mode (sgd) with the kernels of `archcost/counting/meta_kernels_train.py`, and train "
-             "mode with every training op left to torch's own meta implementation; medians.", "",
+             "mode with every training op left to torch's own meta implementation; medians of CPU seconds of the process "
+             "(one thread: an idle machine's wall time, undisturbed by other processes' preemption).", "",
              *_warm_table(warm)]
     if cold:
         lines += ["", "## Cold, in fresh processes", "",

@@ -4,7 +4,7 @@
     python benchmarks/train_speed.py --threads 1 --repeats 5 --cold-runs 3
 
 **Warm**, in this one process: each network is built once on meta and the same instance analysed
-``--repeats`` times (after one untimed warm-up) for inference, in train mode (sgd) with the training kernels, and in
+``--repeats`` times (after one untimed warm-up; CPU seconds of the process) for inference, in train mode (sgd) with the training kernels, and in
 train mode without them (their names taken out of the kernel table and training batch norm left to torch, so every
 training op goes to torch's own meta implementation); the three interleaved so that drift hits them alike.
 
@@ -67,8 +67,16 @@ def _timed(call: Any) -> float:
     return time.perf_counter() - start
 
 
+def _cpu_seconds(call: Any) -> float:
+    """CPU seconds of this process (one thread): other processes on a shared machine preempt the wall clock, not
+    this."""
+    start = time.process_time()
+    call()
+    return time.process_time() - start
+
+
 def warm(name: str, repeats: int) -> dict[str, float]:
-    """Median seconds: inference, train with the kernels, train without, on one meta instance."""
+    """Median CPU seconds: inference, train with the kernels, train without, on one meta instance."""
     import archcost
     from archcost.zoo.registry import get
 
@@ -91,7 +99,7 @@ def warm(name: str, repeats: int) -> dict[str, float]:
     samples: dict[str, list[float]] = {key: [] for key in calls}
     for _ in range(repeats):
         for key, call in calls.items():
-            samples[key].append(_timed(call))
+            samples[key].append(_cpu_seconds(call))
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
