@@ -44,8 +44,12 @@ FOREIGN_LINKS = (
      "python benchmarks/bench_vs_timer.py"),
     ("benchmarks/calibration.md", "the engine against independent counters on random networks",
      "python benchmarks/calibrate.py"),
-    ("benchmarks/train_speed.md", "train-mode analysis time against inference analysis time",
-     "python benchmarks/train_speed.py"),
+    ("benchmarks/zoo-speed.md", "every zoo network's analysis (inference and train mode) against "
+     "FlopCounterMode counting the same instance, and the cold command line", "python benchmarks/zoo_speed.py"),
+    ("benchmarks/train_speed.md", "what the training meta kernels buy, and train-mode analysis time against "
+     "inference analysis time", "python benchmarks/train_speed.py"),
+    ("benchmarks/predict.md", "predicted latency (archcost's device-profile model) against measured latency",
+     "python benchmarks/predict.py"),
     ("benchmarks/train_memory.md", "predicted peak training memory against one real step",
      "python benchmarks/train_memory.py"),
     ("gpu/README.md", "GPU runs", "bash benchmarks/gpu_matrix.sh"),
