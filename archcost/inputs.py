@@ -22,7 +22,7 @@ import torch
 
 from archcost.errors import ArgumentTypeError, ShapeError, UsageError
 from archcost.dtypes import INPUT_DTYPES, INTEGER_DTYPES, torch_dtype
-from archcost.shapes import InputSpec, batched, check_dims, check_size, format_shape, parse_input
+from archcost.shapes import InputSpec, batched, check_dims, check_size, format_shape, is_dims, parse_input
 
 TORCH_DTYPES: dict[str, torch.dtype] = {name: torch_dtype(name) for name in INPUT_DTYPES}
 _NAMES = {v: k for k, v in TORCH_DTYPES.items()}
@@ -42,11 +42,6 @@ class Example:
         return {"shape": list(self.shape), "dtype": self.dtype, "name": self.name}
 
 
-def _is_dims(value: Any) -> bool:
-    return isinstance(value, (tuple, list)) and bool(value) and all(
-        isinstance(d, int) and not isinstance(d, bool) for d in value)
-
-
 def _one(value: Any, *, batch: int | None, dtype: str, name: str | None = None) -> Example:
     if isinstance(value, (str, InputSpec)):  # a spec: already parsed (archcost/request.py)
         spec = parse_input(value) if isinstance(value, str) else value
@@ -62,7 +57,7 @@ def _one(value: Any, *, batch: int | None, dtype: str, name: str | None = None) 
             raise UsageError(f"an example tensor of dtype {value.dtype} is not supported; use one of "
                              f"{', '.join(TORCH_DTYPES)}")
         return Example(shape, _NAMES[value.dtype], name, None, value)
-    if _is_dims(value):
+    if is_dims(value):
         dims = check_dims(tuple(int(d) for d in value), what=format_shape(tuple(value)))
         return _from_spec(InputSpec(dims), batch=batch, dtype=dtype, name=name)
     raise ArgumentTypeError(f"input_shape takes a shape string, a tuple of ints or a tensor (or several of "
@@ -77,7 +72,7 @@ def from_user(value: Any, *, batch: int | None, dtype: str) -> list[Example]:
     """The examples ``value`` describes (see the module docstring for every accepted form)."""
     if isinstance(value, dict):
         items = [_one(v, batch=batch, dtype=dtype, name=_keyword(k)) for k, v in value.items()]
-    elif isinstance(value, (tuple, list)) and not _is_dims(value):
+    elif isinstance(value, (tuple, list)) and not is_dims(value):
         if not value:
             raise UsageError("no inputs given: an empty sequence")
         if any(isinstance(v, int) for v in value):

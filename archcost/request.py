@@ -14,7 +14,7 @@ from typing import Any
 
 from archcost import cache
 from archcost.errors import ArchcostError
-from archcost.shapes import InputSpec, batched, check_dims, format_shape, parse_input
+from archcost.shapes import InputSpec, batched, check_dims, format_shape, is_dims, parse_input
 from archcost.zoo import arguments, registry
 from archcost.zoo.resolve import Resolved
 
@@ -83,17 +83,12 @@ def _items(inputs: Any) -> list[Any]:
     """The inputs one by one: a single string, spec or shape is one input."""
     if inputs is None:
         return []
-    if isinstance(inputs, (str, InputSpec)) or _is_dims(inputs):
+    if isinstance(inputs, (str, InputSpec)) or is_dims(inputs):
         return [inputs]
-    if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(i, (str, InputSpec)) or _is_dims(i)
+    if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(i, (str, InputSpec)) or is_dims(i)
                                                               for i in inputs):
         return list(inputs)
     raise TypeError(f"a request's inputs are shape strings or tuples of ints, got {type(inputs).__name__}")
-
-
-def _is_dims(value: Any) -> bool:
-    return isinstance(value, (tuple, list)) and bool(value) and all(
-        isinstance(d, int) and not isinstance(d, bool) for d in value)
 
 
 def _spec(value: str | InputSpec | tuple[int, ...] | list[int]) -> InputSpec:

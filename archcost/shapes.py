@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from archcost.dtypes import INPUT_DTYPES
 from archcost.errors import Option, ShapeError, literal
@@ -155,3 +156,9 @@ def same_padding(kernel: int, *, dilation: int = 1) -> int:
     if kernel % 2 == 0:
         raise ValueError(f"a {kernel}-wide kernel has no symmetric 'same' padding")
     return dilation * (kernel - 1) // 2
+
+
+def is_dims(value: Any) -> bool:
+    """Whether ``value`` is one shape given as ints (a tuple or list of them), not several inputs."""
+    return isinstance(value, (tuple, list)) and bool(value) and all(
+        isinstance(d, int) and not isinstance(d, bool) for d in value)

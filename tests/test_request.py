@@ -45,7 +45,7 @@ def test_no_key_where_the_result_is_not_a_function_of_the_request() -> None:
 
 
 def test_a_bad_input_or_batch_or_builder_argument_is_one_error_before_building() -> None:
-    with pytest.raises(ArchcostError, match="batch 2 but --batch says 4"):
+    with pytest.raises(ArchcostError, match="batch 2 but batch says 4"):  # the library names its argument
         Request.of("resnet20", "2x3x32x32", batch=4, convention="paper", dtype="float32")
     with pytest.raises(ArchcostError, match="does not take 'width'"):
         Request.of("resnet20", None, batch=None, convention="paper", dtype="float32", config={"width": 2})

@@ -7,7 +7,7 @@ and ``input_grad`` ("skipped" for a layer with parameters whose input needs no g
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -151,10 +151,6 @@ def _input_grad(module: torch.nn.Module, needed: bool | None) -> str:
     if needed is None or not any(p.requires_grad for p in module.parameters(recurse=False)):
         return ""
     return "computed" if needed else "skipped"
-
-
-def memory_dict(memory: Any) -> dict[str, Any]:
-    return asdict(memory) if hasattr(memory, "__dataclass_fields__") else dict(memory)
 
 
 def _step_failed(error: Exception, name: str) -> ArchcostError:
