@@ -11,13 +11,8 @@ __version__ = "0.1.0"
 
 __all__ = ["Analysis", "__version__", "analyze", "bench", "build", "list_architectures", "reproduce"]
 
-# archcost.bench(...) and archcost.reproduce(target) are plain functions (DESIGN section 4) named like the packages
-# that hold them. The import system binds a package to its parent's attribute the first time it is imported, which
-# would hide the function; so both packages (small and torch-free) are imported here, and the ``from`` binds the name
-# to the function after the import bound it to the package. ``import archcost.bench.harness`` later finds the package
-# in sys.modules and binds nothing here.
-from archcost.bench import bench
-from archcost.reproduce import reproduce
+# archcost.bench(...) and archcost.reproduce(target) are plain functions (DESIGN section 4); their code lives in the
+# packages timing/ and reproduction/, named apart so that importing one of them never rebinds the function's name.
 
 
 def __getattr__(name: str) -> Any:
@@ -33,6 +28,14 @@ def __getattr__(name: str) -> Any:
         from archcost.zoo.resolve import build
 
         return build
+    if name == "bench":
+        from archcost.timing import bench
+
+        return bench
+    if name == "reproduce":
+        from archcost.reproduction import reproduce
+
+        return reproduce
     if name == "list_architectures":
         from archcost.zoo.registry import list_architectures
 

@@ -131,9 +131,15 @@ class Measure:
     tight: int
 
 
-def cells(column: Column, view: View) -> list[str]:
-    from archcost.render import cell
+def cell(column: Column, row: dict[str, Any]) -> str:
+    """A value as a table shows it: the column's ``show``, or its text ('' for None)."""
+    value = row.get(column.key)
+    if column.show is not None:
+        return column.show(value)
+    return "" if value is None else str(value)
 
+
+def cells(column: Column, view: View) -> list[str]:
     rows = [*view.rows, *([view.footer] if view.footer else [])]
     return [cell(column, row) for row in rows]
 
@@ -250,8 +256,6 @@ def labelled_fields(view: View, row: dict[str, Any], width: int) -> list[str]:
     """One row as a block of lines, for a width too narrow for its essential columns: its labels on the first line
     (a tree's indentation kept, up to a quarter of the width), then ``header: value`` fields packed onto lines
     indented under it, never a figure cut."""
-    from archcost.render import cell
-
     labels = [c for c in view.columns if is_label(c, view)]
     texts = [cell(c, row) for c in labels if cell(c, row).strip()]
     indent = " " * min(_indent(texts[0]) if texts else 0, width // 4)

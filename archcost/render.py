@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Callable, Literal, Sequence
 
+from archcost.layout import cell
+
 
 class Format(StrEnum):
     TABLE = "table"
@@ -165,13 +167,6 @@ def percent(value: Any) -> str:
 
 def decimal(value: Any, digits: int = 2) -> str:
     return "" if value is None else f"{value:,.{digits}f}"
-
-
-def cell(column: Column, row: dict[str, Any]) -> str:
-    value = row.get(column.key)
-    if column.show is not None:
-        return column.show(value)
-    return "" if value is None else str(value)
 
 
 def _raw(value: Any) -> Any:

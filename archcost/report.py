@@ -75,8 +75,8 @@ def _hook(module: str, function: str) -> Callable[[Path], list[Path]] | None:
 
 
 def _googlenet_paper_style() -> tuple[str, str]:
-    from archcost.reproduce import models
-    from archcost.reproduce.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
+    from archcost.reproduction import models
+    from archcost.reproduction.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
 
     rows = paper_style_rows(models.analysis("googlenet"))
     notes = ["Every figure computed by archcost on the meta device: params include biases; ops are MACs "
@@ -87,7 +87,7 @@ def _googlenet_paper_style() -> tuple[str, str]:
 
 
 def _cached(name: str, input_shape: str | None) -> Any:
-    from archcost.reproduce import models
+    from archcost.reproduction import models
 
     return models.analysis(name, input_shape=input_shape)
 
@@ -95,7 +95,7 @@ def _cached(name: str, input_shape: str | None) -> Any:
 def write_report(folder: Path, *, timings: bool = False, measure: Callable[[], dict[str, Any]] | None = None,
                  force: bool = False) -> list[Path]:
     """Write the report under ``folder``; returns the files written, index first (paths under ``folder``). With
-    ``timings``, ``measure()`` (default: :func:`archcost.bench.report.measure_report` of the default plan) supplies
+    ``timings``, ``measure()`` (default: :func:`archcost.timing.report.measure_report` of the default plan) supplies
     the bench documents of the measured part; tests pass a simulated one. ``force`` writes into a non-empty folder
     that holds no earlier report (its other files are kept)."""
     from archcost.report_folder import check_folder, install, staging_beside
@@ -103,7 +103,7 @@ def write_report(folder: Path, *, timings: bool = False, measure: Callable[[], d
     folder = Path(folder)
     check_folder(folder, force=force)
     if timings and measure is None:
-        from archcost.bench.report import default_plan, measure_report
+        from archcost.timing.report import default_plan, measure_report
 
         def measure() -> dict[str, Any]:
             return measure_report(default_plan())
@@ -121,7 +121,7 @@ def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None, *, e
     """Every file of the report under ``folder`` (the staging folder); ``existing`` is the target, whose other
     tools' files (and a kept measured/) the index links."""
     from archcost.compare import compare, to_csv_text, to_markdown_text
-    from archcost.reproduce import TARGETS, reproduce, tables
+    from archcost.reproduction import TARGETS, reproduce, tables
 
     written: list[Path] = []
     paper_md, paper_csv = _googlenet_paper_style()
@@ -147,7 +147,7 @@ def _write_into(folder: Path, measure: Callable[[], dict[str, Any]] | None, *, e
 
 def _index(folder: Path, reproductions: dict[str, Any], paper_md: str, charts: list[Path], existing: Path) -> str:
     from archcost.report_summary import summary_lines
-    from archcost.reproduce import TARGETS, tables
+    from archcost.reproduction import TARGETS, tables
 
     googlenet, inception = reproductions["googlenet-table1"], reproductions["inception-module"]
     lines = [
@@ -217,7 +217,7 @@ def _other_sections(folders: tuple[Path, ...]) -> list[str]:
 
 def _write_measured(folder: Path, measured: dict[str, Any]) -> list[Path]:
     """The measured part: charts (with their data), timing tables and bench documents, and its own index."""
-    from archcost.bench.report import write_report_tables
+    from archcost.timing.report import write_report_tables
     from archcost.plots.draw_measured_report import write_measured_charts
 
     charts, problems = write_measured_charts(folder, measured)

@@ -6,9 +6,9 @@ source and compared against); nothing here is a figure of its own. Torch-free.""
 
 from __future__ import annotations
 
-from archcost.reproduce.core import Reproduction, Row
-from archcost.reproduce.status import DISAGREES, MATCHES, ROUNDING, TRUNCATED
-from archcost.reproduce.tables import number
+from archcost.reproduction.core import Reproduction, Row
+from archcost.reproduction.status import DISAGREES, MATCHES, ROUNDING, TRUNCATED
+from archcost.reproduction.tables import number
 
 
 def summary_lines(googlenet: Reproduction, inception: Reproduction) -> list[str]:

@@ -96,7 +96,7 @@ def _versions(python: str) -> str:
 
 
 def _machine() -> str:
-    from archcost.bench.procfs import proc_field  # torch-free
+    from archcost.timing.procfs import proc_field  # torch-free
 
     model = proc_field("/proc/cpuinfo", "model name") or (platform.processor() if Path("/proc/cpuinfo").exists()
                                                           else "")

@@ -174,7 +174,7 @@ class Outcome:
 
 
 def _vm_rss_bytes(pid: int) -> int:
-    from archcost.bench.procfs import proc_kib_bytes  # torch-free
+    from archcost.timing.procfs import proc_kib_bytes  # torch-free
 
     return proc_kib_bytes(f"/proc/{pid}/status", "VmRSS") or 0  # 0: gone or unreadable, so never over the cap
 

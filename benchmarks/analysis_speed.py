@@ -86,7 +86,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _read(path: str, key: str) -> str:
-    from archcost.bench.procfs import proc_field  # torch-free
+    from archcost.timing.procfs import proc_field  # torch-free
 
     return proc_field(path, key) or "unknown"
 

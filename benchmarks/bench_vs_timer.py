@@ -27,8 +27,8 @@ import torch
 from torch.utils.benchmark import Timer
 
 import archcost
-import archcost.bench
-from archcost.bench import BenchDevice, device_peak
+import archcost.timing
+from archcost.timing import BenchDevice, device_peak
 from archcost.writes import write_file
 from archcost.render import Column, decimal, to_markdown
 
@@ -79,7 +79,7 @@ def main() -> int:
     rows = [measure(n, device=args.device, threads=args.threads, rounds=args.rounds, min_time_s=args.min_time)
             for n in NETWORKS]
     peak = device_peak(args.device, "float32")
-    from archcost.bench.device import describe
+    from archcost.timing.device import describe
 
     device = describe(BenchDevice(args.device))
     columns = (Column("network", "network", "left"), Column("macs", "MACs", show=lambda v: f"{v:,}"),

@@ -77,7 +77,7 @@ echo "== tables"
 import json, sys
 from pathlib import Path
 
-from archcost.bench.columns import RESULT_COLUMNS, device_lines
+from archcost.timing.columns import RESULT_COLUMNS, device_lines
 from archcost.render import to_markdown
 
 folder = Path(sys.argv[1])

@@ -95,8 +95,8 @@ def _time(arch: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> No
     """One round of the harness on one network's batches: a warm-up call, then ``--runs`` timed calls each."""
     from statistics import median
 
-    from archcost.bench.harness import run
-    from archcost.bench.settings import BenchSettings
+    from archcost.timing.harness import run
+    from archcost.timing.settings import BenchSettings
 
     settings = BenchSettings(threads=args.threads, warmup=0, window=1, min_time_s=0.0, min_runs=args.runs,
                              max_warmup_s=0.0)

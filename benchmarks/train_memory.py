@@ -1,7 +1,7 @@
 """Predicted peak training memory against the measured peak of one real training step (issue 15).
 
 Each network runs in its own process (a fresh heap): on CPU the measure is the resident-set growth over building
-the model, its Adam optimizer and one step (VmHWM - VmRSS, archcost.bench.device.MemoryTracker); on CUDA, when
+the model, its Adam optimizer and one step (VmHWM - VmRSS, archcost.timing.device.MemoryTracker); on CUDA, when
 available, torch.cuda.max_memory_allocated. The prediction is archcost.training.memory.training_memory on meta.
 The ratio measured / predicted is reported; writes reports/benchmarks/train_memory.md (temp file + rename).
 
@@ -24,7 +24,7 @@ CASES = (("resnet20", 64), ("resnet18", 8), ("googlenet-fmnist", 32), ("efficien
 def _child(name: str, batch: int, device: str) -> dict:
     import torch
 
-    from archcost.bench.device import BenchDevice, MemoryTracker
+    from archcost.timing.device import BenchDevice, MemoryTracker
     from archcost.training.memory import training_memory
     from archcost.zoo.registry import get
     from archcost.zoo.resolve import build

@@ -22,7 +22,7 @@ def test_every_name_is_torchs_own_and_the_float_ones_are_the_model_dtypes() -> N
 
 def test_the_command_line_bench_and_library_share_it() -> None:
     from archcost.analysis import DTYPES
-    from archcost.bench import BenchSettings
+    from archcost.timing import BenchSettings
     from archcost.cli.options import Dtype as CliDtype
     from archcost.inputs import TORCH_DTYPES
     from archcost.shapes import parse_input
@@ -41,12 +41,11 @@ def test_importing_it_imports_no_torch() -> None:
 
 
 def test_bench_dtype_is_a_deprecated_name_for_it() -> None:
-    # archcost.bench is the function, so the module is read from sys.modules after this import.
-    import archcost.bench.settings  # noqa: F401
+    import archcost.timing.settings  # noqa: F401
 
     with pytest.warns(DeprecationWarning, match="use archcost.dtypes.Dtype") as caught:
-        from archcost.bench import BenchDtype
+        from archcost.timing import BenchDtype
     assert BenchDtype is Dtype and caught[0].filename == __file__  # the warning points at the caller's line
     with pytest.warns(DeprecationWarning):
-        assert sys.modules["archcost.bench.settings"].BenchDtype is Dtype
-    assert "BenchDtype" not in sys.modules["archcost.bench"].__all__  # a star import does not warn
+        assert sys.modules["archcost.timing.settings"].BenchDtype is Dtype
+    assert "BenchDtype" not in sys.modules["archcost.timing"].__all__  # a star import does not warn

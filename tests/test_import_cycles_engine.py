@@ -48,7 +48,7 @@ def test_no_import_cycle_in_cli() -> None:
         "archcost.cli.commands"]  # the graph sees the registering imports
 
 
-@pytest.mark.parametrize("pair", [("archcost.bench.harness", "archcost.bench.isolate"),
+@pytest.mark.parametrize("pair", [("archcost.timing.harness", "archcost.timing.isolate"),
                                   ("archcost.analysis", "archcost.counting.backends"),
                                   ("archcost.counting.rules", "archcost.counting.pointwise_rules")])
 def test_the_cycles_issue_14_names_are_one_way(pair: tuple[str, str]) -> None:
@@ -80,13 +80,13 @@ def test_bench_and_reproduce_are_plain_functions_whatever_was_imported_since() -
     import types
 
     import archcost
-    import archcost.bench.harness
-    import archcost.reproduce.core
+    import archcost.timing.harness
+    import archcost.reproduction.core
 
     assert type(archcost.bench) is types.FunctionType and type(archcost.reproduce) is types.FunctionType
-    assert archcost.bench.__module__ == "archcost.bench" and archcost.reproduce.__module__ == "archcost.reproduce"
-    assert type(sys.modules["archcost.bench"]) is types.ModuleType  # no replaced module class
-    assert type(sys.modules["archcost.reproduce"]) is types.ModuleType
+    assert archcost.bench.__module__ == "archcost.timing" and archcost.reproduce.__module__ == "archcost.reproduction"
+    assert type(sys.modules["archcost.timing"]) is types.ModuleType  # no replaced module class
+    assert type(sys.modules["archcost.reproduction"]) is types.ModuleType
 
 
 def test_importing_archcost_imports_neither_torch_nor_matplotlib_nor_pandas() -> None:

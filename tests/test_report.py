@@ -134,7 +134,7 @@ def _fakes() -> Any:
 
 
 def _simulated_measure() -> Any:
-    from archcost.bench.report import MeasurePlan, measure_report
+    from archcost.timing.report import MeasurePlan, measure_report
 
     fakes = _fakes()
     runner = fakes.FakeRunner()

@@ -4,7 +4,7 @@ here against hand formulas of the lecture's inception modules (28x28x256 input).
 from __future__ import annotations
 
 from archcost.report_summary import summary_lines
-from archcost.reproduce import reproduce
+from archcost.reproduction import reproduce
 
 POSITIONS = 28 * 28
 

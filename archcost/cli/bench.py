@@ -1,4 +1,4 @@
-"""``archcost bench ARCH ...``: real-device inference timing. Parses, hands off to :mod:`archcost.bench`, renders.
+"""``archcost bench ARCH ...``: real-device inference timing. Parses, hands off to :mod:`archcost.timing`, renders.
 
 The progress bar and the one-line reports of failed measurements go to stderr; results go to stdout or ``--out``.
 """
@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from archcost.bench.settings import BenchDevice
+from archcost.timing.settings import BenchDevice
 from archcost.dtypes import Dtype
 from archcost.cli.app import app
 from archcost.cli.options import FormatOption, InputOption, OutOption, SetOption, builder_arguments
@@ -20,7 +20,7 @@ from archcost.render import Column, Format, Output, View
 
 def _batches_and_shape(batch: str | None, input: list[str] | None) -> tuple[tuple[int, ...], str | None]:
     """Batch sizes from ``--batch`` and the one ``--input`` (a shape of four or more dimensions fixes the batch)."""
-    from archcost.bench.settings import parse_batches
+    from archcost.timing.settings import parse_batches
     from archcost.errors import UsageError
     from archcost.shapes import PER_SAMPLE_MAX_DIMS, format_shape, parse_input
 
@@ -72,7 +72,7 @@ def bench_command(
     out: OutOption = None,
 ) -> int:
     """Time inference on a real device: median, p10/p90, IQR, CoV, images/s, GFLOP/s and % of the measured peak."""
-    from archcost.bench.settings import BenchSettings
+    from archcost.timing.settings import BenchSettings
 
     batches, shape = _batches_and_shape(batch, input)
     overrides = builder_arguments(sets, archs)
@@ -82,7 +82,7 @@ def bench_command(
     if out is not None:
         check_writable(out)
 
-    from archcost.bench.harness import run
+    from archcost.timing.harness import run
 
     with _Progress(total=len(archs) * len(batches)) as progress:
         report = run(archs, batches=batches, settings=settings, overrides=overrides or None,
@@ -165,7 +165,7 @@ def _overhead_note(result: dict[str, Any]) -> str:
 def bench_output(document: dict[str, Any]) -> Output:
     """An ``archcost.bench/1`` document as tables: the results, then (with ``--layers``) each result's layers at
     depth <= 1. JSON is the document; CSV lists the layers when there are any, else the results."""
-    from archcost.bench.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
+    from archcost.timing.columns import LAYER_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
 
     results = document["results"]
     layered = any("layers" in r for r in results)

@@ -41,9 +41,9 @@ KERAS_COLUMNS = (Column("layer", "Layer (type)", "left"), Column("output_shape",
 
 
 def keras(analysis: Analysis) -> Output:
-    """Keras's ``model.summary()``: one row per Keras layer (archcost.reproduce.keras names them), then the totals
+    """Keras's ``model.summary()``: one row per Keras layer (archcost.reproduction.keras names them), then the totals
     with their float32 sizes as Keras prints them."""
-    from archcost.reproduce.keras import readable_size, summary_rows, summary_totals
+    from archcost.reproduction.keras import readable_size, summary_rows, summary_totals
 
     rows = [{**r, "layer": f"{r['name']} ({r['type']})"} for r in summary_rows(analysis)]
     totals = summary_totals(analysis)
@@ -58,7 +58,7 @@ def keras(analysis: Analysis) -> Output:
 
 def paper(analysis: Analysis) -> Output:
     from archcost.errors import UsageError
-    from archcost.reproduce.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
+    from archcost.reproduction.googlenet import PAPER_STYLE_COLUMNS, paper_style_rows
 
     if not any(r["type"] == "Inception" for r in analysis.rows):
         raise UsageError(f"--style paper lays out GoogLeNet-family networks as the paper's Table 1; "

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from archcost.bench.settings import BenchDevice
+from archcost.timing.settings import BenchDevice
 from archcost.dtypes import Dtype
 from archcost.cli.app import app
 from archcost.render import Column, Format, Output, View, decimal

@@ -43,8 +43,8 @@ def report_command(
         raise UsageError("--full-timings and --no-timings contradict each other; choose one")
 
     if timings and device == "cuda":  # fail in one line before the deterministic part is built
-        from archcost.bench.device import check_device
-        from archcost.bench.settings import BenchDevice
+        from archcost.timing.device import check_device
+        from archcost.timing.settings import BenchDevice
 
         check_device(BenchDevice.CUDA)
 
@@ -64,7 +64,7 @@ def _measure(full: bool, device: str, threads: int | None) -> Any:
     def measure() -> dict[str, Any]:
         import sys
 
-        from archcost.bench.report import default_plan, measure_report
+        from archcost.timing.report import default_plan, measure_report
 
         plan = default_plan(full=full, device=device, threads=threads)
         # Minutes of silence read as a hang: say what is being timed and how to skip it.

@@ -25,8 +25,8 @@ def reproduce_command(
     out: OutOption = None,
 ) -> None:
     """Each published table beside the computed one: printed, computed, difference, status, explanation."""
-    from archcost.reproduce import check_targets, reproduce
-    from archcost.reproduce import golden
+    from archcost.reproduction import check_targets, reproduce
+    from archcost.reproduction import golden
 
     names = check_targets(list(targets or []))
     if out is not None:
@@ -49,7 +49,7 @@ def reproduce_command(
 
 
 def _render(reproductions: list, format: Format, out: object) -> None:
-    from archcost.reproduce import tables
+    from archcost.reproduction import tables
 
     documents = [r.to_dict() for r in reproductions]
     # The status legend once, after the last target, not after each of them.

@@ -363,7 +363,7 @@ def _layer_timing(request: Request, analysis: Analysis) -> Any:
     """Time every layer on the real device: a model with real (random) weights, the analysis' input shape."""
     import torch
 
-    from archcost.bench import layer_profile
+    from archcost.timing import layer_profile
     from archcost.zoo.resolve import construct
 
     model = construct(request.target(), device=request.device, overrides=request.config,

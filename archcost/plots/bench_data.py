@@ -98,7 +98,7 @@ def noise_note(rows: list[dict[str, Any]]) -> str:
 
 
 def load_note(bench: dict[str, Any]) -> str | None:
-    """The warning of a run taken on a busy machine (archcost.bench.load's verdict, kept in the file); None if not."""
+    """The warning of a run taken on a busy machine (archcost.timing.load's verdict, kept in the file); None if not."""
     load = bench.get("load") or {}
     if not load.get("busy"):
         return None

@@ -138,7 +138,7 @@ def inception_chart(*, names: tuple[str, ...] = INCEPTION_PAIR) -> ChartData:
 def _lecture_total(name: str) -> dict[str, Any]:
     """The lecture's printed MAC total for one of the two modules (archcost/published/inception-module.csv, the file
     ``archcost reproduce inception-module`` compares against); empty for any other module."""
-    from archcost.reproduce.figures import load
+    from archcost.reproduction.figures import load
 
     kind = name.removeprefix("inception-")
     row = next((p for p in load("inception-module") if p.row == f"{kind}: total"), None) \

@@ -1,5 +1,5 @@
 """Data of the measured charts of ``archcost report`` (``reports/measured/``), from the bench documents that
-:func:`archcost.bench.report.measure_report` returns. No matplotlib and no timing here: tests feed simulated bench
+:func:`archcost.timing.report.measure_report` returns. No matplotlib and no timing here: tests feed simulated bench
 documents and check the fit, the deviations and the ridge-point classification by hand.
 
 - accuracy against measured latency (batch 1) and against measured throughput (a larger batch), beside the MACs

@@ -1,8 +1,8 @@
 """``archcost profile``: measure this device's kernel kinds once and fit the latency model's parameters.
 
-Every microbenchmark runs through the benchmark harness's clock (``archcost.bench.clock``: perf_counter_ns on CPU,
+Every microbenchmark runs through the benchmark harness's clock (``archcost.timing.clock``: perf_counter_ns on CPU,
 CUDA events on CUDA) and takes the best of at least ``RUNS`` calls and ``SAMPLE_S`` seconds after two warm-up
-calls: the best, as ``bench/peak.py`` does, because a kernel's own speed is what the model needs, and on a shared
+calls: the best, as ``timing/peak.py`` does, because a kernel's own speed is what the model needs, and on a shared
 machine the median of such short calls reads the neighbours' load. What is fitted, per kind (``model.py`` reads it):
 - overhead_s: the best time of a tiny call of the kind (dispatch, primitive set-up);
 - compute kinds: efficiency at each grid point = MACs / ((t - overhead) x GEMM peak MAC/s), over a grid of reduction
@@ -11,7 +11,7 @@ machine the median of such short calls reads the neighbours' load. What is fitte
 - memory kinds: the fraction of the copy bandwidth reached at working sets of 16 KiB to 64 MiB;
 - module_overhead_s: one ``nn.Module`` call with nothing inside (Python's share of an eager forward);
 - first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew.
-Peak and bandwidth are ``archcost.bench.peak``'s (GEMM and copy).
+Peak and bandwidth are ``archcost.timing.peak``'s (GEMM and copy).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 import torch
 import torch.nn.functional as F
 
-from archcost.bench.clock import clock_for, sample
+from archcost.timing.clock import clock_for, sample
 from archcost.predict.kinds import COMPUTE_KINDS, FREE_KIND, MEMORY_KINDS
 from archcost.predict.profile import SCHEMA
 from archcost.prepare import DTYPES
@@ -225,9 +225,9 @@ def _module_overhead_s(device: str) -> float:
 def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: str = "float32",
                     progress: Progress | None = None) -> dict[str, Any]:
     """Measure every microbenchmark and fit the model: an ``archcost.device-profile/1`` document."""
-    from archcost.bench.device import check_device, check_dtype, describe
-    from archcost.bench.peak import device_peak
-    from archcost.bench.settings import BenchDevice, BenchDtype
+    from archcost.timing.device import check_device, check_dtype, describe
+    from archcost.timing.peak import device_peak
+    from archcost.timing.settings import BenchDevice, BenchDtype
     from archcost.predict.fit import fit
 
     bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)

@@ -50,8 +50,8 @@ def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Bench tests run on machines that may be busy: a module that imports this fixture sees a simulated idle load
     (unless a test sets another), and the stability of its real timings is left out of the busy verdict, so no
     test's stderr depends on the machine. test_bench_load.py tests both signals on simulated figures."""
-    from archcost.bench import harness
-    from archcost.bench.load import Load, assess
+    from archcost.timing import harness
+    from archcost.timing.load import Load, assess
 
     def load_only(load_1min: float | None, cores: int, threads: int, results: Any = (), **_: Any) -> Load:
         return assess(load_1min, cores, threads)

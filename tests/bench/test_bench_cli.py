@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import archcost
-from archcost.bench.columns import RESULT_KEYS
+from archcost.timing.columns import RESULT_KEYS
 from archcost.cli import run
 from bench_tiny import idle_machine  # noqa: F401  (autouse: a simulated idle load; stderr stays the same)
 
@@ -118,7 +118,7 @@ def test_unknown_architecture_and_conflicting_input(capsys: pytest.CaptureFixtur
 
 def test_dtype_the_device_cannot_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     # This CPU build runs float16 and bfloat16 convolutions, so a build without them is simulated at the probe.
-    from archcost.bench import device
+    from archcost.timing import device
 
     class NoHalf(torch.nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -173,7 +173,7 @@ def test_isolate(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyP
 
 
 def test_cli_and_package_import_without_torch() -> None:
-    code = ("import sys, archcost.bench, archcost.cli.app; from archcost.cli import run; "
+    code = ("import sys, archcost.timing, archcost.cli.app; from archcost.cli import run; "
             "assert run(['bench', '--help']) == 0; assert 'torch' not in sys.modules")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr

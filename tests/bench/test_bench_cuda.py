@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-import archcost.bench
-from archcost.bench import layer_profile
+import archcost.timing
+from archcost.timing import layer_profile
 from bench_tiny import TINY_MACS_PER_IMAGE, Tiny
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-import archcost.bench
+import archcost.timing
 from bench_tiny import TINY_MACS_PER_IMAGE, FailsAt, Tiny
 
 ISSUE_KEYS = {"arch", "batch", "dtype", "channels_last", "compiled", "median_ms", "p10_ms", "p90_ms", "iqr_ms", "cov",

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from archcost.bench import layer_profile, layer_times
-from archcost.bench.layers import LayerProfile
+from archcost.timing import layer_profile, layer_times
+from archcost.timing.layers import LayerProfile
 
 
 class Twice(nn.Module):

@@ -7,10 +7,10 @@ import json
 import pytest
 from bench_tiny import Tiny, idle_machine  # noqa: F401  (autouse: simulated idle load)
 
-import archcost.bench
-from archcost.bench import harness
-from archcost.bench.clock import sample, warm_up
-from archcost.bench.load import COV_LIMIT, assess
+import archcost.timing
+from archcost.timing import harness
+from archcost.timing.clock import sample, warm_up
+from archcost.timing.load import COV_LIMIT, assess
 from archcost.cli import run
 
 FAST = {"warmup": 0, "max_warmup_s": 0.0, "min_time_s": 0.0, "min_runs": 4}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archcost.bench.peak import COPY_BYTES, GEMM_SIDE_MAX, GEMM_SIDE_MIN, device_peak
-from archcost.bench.settings import BenchDevice
+from archcost.timing.peak import COPY_BYTES, GEMM_SIDE_MAX, GEMM_SIDE_MIN, device_peak
+from archcost.timing.settings import BenchDevice
 from archcost.dtypes import Dtype
 
 

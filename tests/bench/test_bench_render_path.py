@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archcost.bench.procfs import proc_field, proc_kib_bytes
+from archcost.timing.procfs import proc_field, proc_kib_bytes
 from archcost.render import Format, render
 
 ROOT = Path(__file__).resolve().parents[2]

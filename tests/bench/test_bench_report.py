@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from archcost.bench import report
-from archcost.bench.settings import BenchSettings
+from archcost.timing import report
+from archcost.timing.settings import BenchSettings
 
 
 def test_writes_markdown_csv_and_json(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archcost.bench.peak import DevicePeak
-from archcost.bench.roofline_data import roofline_rows
+from archcost.timing.peak import DevicePeak
+from archcost.timing.roofline_data import roofline_rows
 
 PEAK = DevicePeak(peak_gflops=100.0, peak_dtype="float32", gemm_side=1024, gemm_runs=3, bandwidth_gb_per_s=10.0,
                   copy_bytes=2**26, copy_runs=3, tf32=False)
@@ -42,7 +42,7 @@ def test_peak_dict_carries_the_ridge() -> None:
 
 
 def test_roofline_of_a_measured_network() -> None:
-    from archcost.bench import roofline
+    from archcost.timing import roofline
     from bench_tiny import TINY_MACS_PER_IMAGE, Tiny
 
     document = roofline(Tiny(), "3x8x8", batch=2, runs=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archcost.bench.settings import BenchDevice, BenchSettings, parse_batches
+from archcost.timing.settings import BenchDevice, BenchSettings, parse_batches
 from archcost.cli.errors import message as cli_message
 from archcost.dtypes import Dtype
 from archcost.errors import UsageError

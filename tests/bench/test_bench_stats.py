@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from archcost.bench.stats import percentile, relative_change, summarize
+from archcost.timing.stats import percentile, relative_change, summarize
 
 
 def test_one_to_ten() -> None:

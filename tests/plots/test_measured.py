@@ -9,8 +9,8 @@ import math
 import pytest
 from test_measured_fakes import DEVICE, PROFILE, FakeRunner, document, layer_points, record
 
-from archcost.bench.report import MeasurePlan, _predict_s, measure_report
-from archcost.bench.settings import BenchSettings
+from archcost.timing.report import MeasurePlan, _predict_s, measure_report
+from archcost.timing.settings import BenchSettings
 from archcost.plots.measured_data import (OUTLIER_RATIO, accuracy_throughput_chart, layer_roofline_chart,
                                           macs_latency_chart, machine_line, measured_charts)
 

@@ -61,7 +61,7 @@ class _Report:
 
 @dataclass
 class FakeRunner:
-    """Stands in for archcost.bench.harness.run; time at batch b = ms x b^0.8; each call advances ``clock``."""
+    """Stands in for archcost.timing.harness.run; time at batch b = ms x b^0.8; each call advances ``clock``."""
 
     profile: dict[str, tuple[int, float, float]] = field(default_factory=lambda: dict(PROFILE))
     seconds_per_call: float = 1.0

@@ -129,7 +129,7 @@ def test_a_run_under_load_is_flagged_on_the_chart(bench_document):
 
 
 def test_the_measured_report_keeps_the_busiest_runs_load(bench_document):
-    from archcost.bench.report import _merge
+    from archcost.timing.report import _merge
 
     quiet = {**bench_document, "load": {**BUSY, "busy": False, "reason": None}}
     merged = _merge([quiet, {**bench_document, "load": BUSY}])

@@ -152,7 +152,7 @@ def test_renders_each_format(tmp_path, kind, suffix, magic):
 
 
 def test_the_inception_chart_shows_the_lectures_printed_totals_beside_the_computed():
-    from archcost.reproduce.figures import load
+    from archcost.reproduction.figures import load
 
     # The printed totals come from the same data file that `archcost reproduce inception-module` compares against.
     printed = {p.row: p for p in load("inception-module")}

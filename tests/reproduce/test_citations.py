@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from archcost.plots.published import published_accuracy
-from archcost.reproduce import reproduce, tables
-from archcost.reproduce.figures import lookup
+from archcost.reproduction import reproduce, tables
+from archcost.reproduction.figures import lookup
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "reproduce"
 

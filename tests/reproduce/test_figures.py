@@ -6,9 +6,9 @@ import csv
 
 import pytest
 
-from archcost.reproduce.explain import Candidate, explain
-from archcost.reproduce.figures import PUBLISHED_DIR, load, parse_figure
-from archcost.reproduce.status import (DISAGREES, MATCHES, ROUNDING, TRUNCATED, infer_base, status,
+from archcost.reproduction.explain import Candidate, explain
+from archcost.reproduction.figures import PUBLISHED_DIR, load, parse_figure
+from archcost.reproduction.status import (DISAGREES, MATCHES, ROUNDING, TRUNCATED, infer_base, status,
                                       truncates_to)
 
 OWN_FILES = sorted(p.stem for p in PUBLISHED_DIR.glob("*.csv") if p.stem != "accuracy")

@@ -11,14 +11,14 @@ import pytest
 
 import archcost
 from archcost.cli import run
-from archcost.reproduce.keras import (
+from archcost.reproduction.keras import (
     keras_shape,
     readable_size,
     summary_rows,
     summary_totals,
 )
 
-PRINTED = Path(archcost.__file__).parent / "reproduce" / "published" / "keras-summary-fmnist.csv"
+PRINTED = Path(archcost.__file__).parent / "reproduction" / "published" / "keras-summary-fmnist.csv"
 CUT = 18  # the slide cuts names and types at 18 characters ("batch_normalizatio", "GlobalAveragePool")
 
 

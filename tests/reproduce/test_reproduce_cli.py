@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archcost.cli import run
-from archcost.reproduce import TARGETS, golden
+from archcost.reproduction import TARGETS, golden
 
 
 def test_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,8 +68,8 @@ def test_the_legend_is_said_once_and_each_claim_is_a_line_with_its_explanation_b
     assert len(legend) == 1 and legend[0] > last_title  # once, under the last target
     assert sum(line.startswith("Status: ") for line in lines) == 2  # each target still counts its statuses
     # Each claim is one note (one line where the table is wide enough), its explanation the next, indented.
-    from archcost.reproduce import reproduce
-    from archcost.reproduce.tables import view
+    from archcost.reproduction import reproduce
+    from archcost.reproduction.tables import view
 
     reproduction = reproduce("googlenet-table1")
     notes = list(view(reproduction).notes)

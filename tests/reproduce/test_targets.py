@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from archcost.reproduce import TARGETS, reproduce
-from archcost.reproduce.core import Reproduction
+from archcost.reproduction import TARGETS, reproduce
+from archcost.reproduction.core import Reproduction
 
 
 def _value(r: Reproduction, row: str, quantity: str) -> object:
@@ -177,8 +177,8 @@ def test_vgg16_convolutions_only_explains_15_3() -> None:
 
 
 def test_paper_style_rows_lay_out_table1() -> None:
-    from archcost.reproduce import models
-    from archcost.reproduce.googlenet import paper_style_rows
+    from archcost.reproduction import models
+    from archcost.reproduction.googlenet import paper_style_rows
 
     rows = paper_style_rows(models.analysis("googlenet"))
     assert [r["type"] for r in rows[:5]] == ["convolution", "max pool", "convolution", "max pool", "inception (3a)"]
@@ -206,8 +206,8 @@ def test_truncated_figures(target: str, row: str, quantity: str, arch: str, laye
     from decimal import Decimal
 
     import archcost
-    from archcost.reproduce.figures import load
-    from archcost.reproduce.status import TRUNCATED, status
+    from archcost.reproduction.figures import load
+    from archcost.reproduction.status import TRUNCATED, status
 
     published = next(p for p in load(target) if p.row == row and p.quantity == quantity)
     computed = archcost.analyze(arch).layer(layer)[key]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.figures import load
 
 TARGET = "keras-fmnist"
 BYTES_PER_PARAM = 4  # float32, as the Keras summary sizes its parameters

@@ -3,10 +3,10 @@ published figures for its v1.5 layout) and ``resnet-cifar`` (the CIFAR networks'
 
 from __future__ import annotations
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.explain import Candidate
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.explain import Candidate
+from archcost.reproduction.figures import load
 
 DEPTHS = (18, 34, 50, 101, 152)
 

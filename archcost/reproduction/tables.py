@@ -7,8 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from archcost.render import Column, View, to_csv, to_markdown
-from archcost.reproduce.core import Reproduction
-from archcost.reproduce.status import STATUSES
+from archcost.reproduction.core import Reproduction
+from archcost.reproduction.status import STATUSES
 
 
 def number(value: Any) -> str:

@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from archcost.bench.procfs import proc_field, proc_kib_bytes
-from archcost.bench.settings import BenchDevice
+from archcost.timing.procfs import proc_field, proc_kib_bytes
+from archcost.timing.settings import BenchDevice
 from archcost.dtypes import Dtype
 from archcost.errors import DeviceError, Option, first_line
 from archcost.prepare import DTYPES

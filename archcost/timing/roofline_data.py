@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from archcost.bench.peak import DevicePeak
+from archcost.timing.peak import DevicePeak
 
 # Analysis row fields a roofline point carries over unchanged.
 _CARRIED = ("name", "type", "depth", "kernel", "output_shape", "params", "macs", "memory_bytes",
@@ -51,11 +51,11 @@ def roofline(name_or_model: Any, input_shape: str | tuple[int, ...] | None = Non
     import torch
 
     from archcost.analysis import analyze
-    from archcost.bench.device import check_device, check_dtype, describe
+    from archcost.timing.device import check_device, check_dtype, describe
     from archcost.prepare import DTYPES
-    from archcost.bench.layers import layer_profile
-    from archcost.bench.peak import device_peak
-    from archcost.bench.settings import BenchDevice
+    from archcost.timing.layers import layer_profile
+    from archcost.timing.peak import device_peak
+    from archcost.timing.settings import BenchDevice
     from archcost.dtypes import Dtype
     from archcost.zoo.resolve import build, resolve
 

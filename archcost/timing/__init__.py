@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archcost.bench.settings import (
+from archcost.timing.settings import (
     BenchDevice,
     BenchSettings,
     parse_batches,
 )
-from archcost.bench.stats import Summary, percentile, summarize
+from archcost.timing.stats import Summary, percentile, summarize
 from archcost.dtypes import Dtype
 
 if TYPE_CHECKING:
     import torch
 
-    from archcost.bench.harness import BenchReport, Observer
+    from archcost.timing.harness import BenchReport, Observer
 
 __all__ = [
     "BenchDevice",
@@ -49,7 +49,7 @@ def bench(archs: str | torch.nn.Module | Sequence[str | torch.nn.Module], *, bat
           isolate: bool = False, threads: int | None = None, layers: bool = False, input_shape: str | None = None,
           overrides: dict[str, Any] | None = None, observer: Observer | None = None) -> BenchReport:
     """Time inference of one or more networks at each batch size; ``.to_dict()`` is the ``archcost.bench/1`` JSON."""
-    from archcost.bench.harness import run
+    from archcost.timing.harness import run
 
     settings = BenchSettings(device=BenchDevice(device), dtype=Dtype(dtype), channels_last=channels_last,
                              compile=compile, warmup=warmup, max_warmup_s=max_warmup_s, min_time_s=min_time_s,
@@ -60,37 +60,37 @@ def bench(archs: str | torch.nn.Module | Sequence[str | torch.nn.Module], *, bat
 
 
 def layer_times(model: torch.nn.Module, example: torch.Tensor, *, runs: int = 10, warmup: int = 2) -> dict[str, float]:
-    from archcost.bench.layers import layer_times as measure_layers
+    from archcost.timing.layers import layer_times as measure_layers
 
     return measure_layers(model, example, runs=runs, warmup=warmup)
 
 
-layer_times.__doc__ = "See :func:`archcost.bench.layers.layer_times`."
+layer_times.__doc__ = "See :func:`archcost.timing.layers.layer_times`."
 
 
 def __getattr__(name: str) -> Any:
     if name == "BenchDtype":
-        from archcost.bench.settings import deprecated_dtype
+        from archcost.timing.settings import deprecated_dtype
 
         return deprecated_dtype()
     if name == "layer_profile":
-        from archcost.bench.layers import layer_profile
+        from archcost.timing.layers import layer_profile
 
         return layer_profile
     if name in ("roofline", "roofline_rows"):
-        from archcost.bench import roofline_data as module
+        from archcost.timing import roofline_data as module
 
         return getattr(module, name)
     if name == "device_peak":
-        from archcost.bench.peak import device_peak
+        from archcost.timing.peak import device_peak
 
         return device_peak
-    raise AttributeError(f"module 'archcost.bench' has no attribute {name!r}")
+    raise AttributeError(f"module 'archcost.timing' has no attribute {name!r}")
 
 
 def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
-    """Write the timing tables of ``archcost report`` (from :func:`archcost.bench.report.measure_report`) under
-    ``folder``; see :mod:`archcost.bench.report`."""
-    from archcost.bench.report import write_report_tables as write
+    """Write the timing tables of ``archcost report`` (from :func:`archcost.timing.report.measure_report`) under
+    ``folder``; see :mod:`archcost.timing.report`."""
+    from archcost.timing.report import write_report_tables as write
 
     return write(folder, measured)

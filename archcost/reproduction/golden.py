@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from archcost.errors import ArchcostError, Option, literal
-from archcost.reproduce.core import Reproduction
+from archcost.reproduction.core import Reproduction
 
 GOLDEN_PATH = Path(__file__).resolve().parent.parent / "golden" / "reproduce.json"
 GOLDEN_SCHEMA = "archcost.reproduce-golden/1"

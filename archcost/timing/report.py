@@ -9,7 +9,7 @@ What is measured, in this order (cheapest first, so a tight budget still covers 
 Every step is first predicted from what has already been measured (the batch-1 median times the calls a measurement
 makes); a step predicted to overrun the per-network budget or the remaining total budget is skipped and recorded in
 ``skipped``, so the run is bounded and says what it left out. The timer is the bench harness's
-(:func:`archcost.bench.harness.run`); tests inject a simulated ``runner`` and ``clock`` instead.
+(:func:`archcost.timing.harness.run`); tests inject a simulated ``runner`` and ``clock`` instead.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from archcost.bench.settings import BenchDevice, BenchSettings
+from archcost.timing.settings import BenchDevice, BenchSettings
 
 # Twelve networks spanning the lecture's families, from a depthwise 0.3 GMAC network to VGG-16 (15.5 GMACs).
 DEFAULT_ARCHS = ("mobilenet-v2", "efficientnet-b0", "efficientnet-b1", "efficientnet-b2", "alexnet-owt",
@@ -49,7 +49,7 @@ def default_plan(*, full: bool = False, device: str = "cpu", threads: int | None
     """The bounded default (about two minutes on a 2-core CPU), or with ``full`` a wider one (about ten).
 
     On CPU the default is one thread: on a shared machine a second thread waits on whatever else runs there (the
-    thread contention of bench/load.py, which can make a call many times slower), and one thread is what such a
+    thread contention of timing/load.py, which can make a call many times slower), and one thread is what such a
     machine gives reproducibly; ``threads`` overrides it, and every chart names the count."""
     plan = MeasurePlan()
     if threads is None and device == "cpu":
@@ -98,7 +98,7 @@ def measure_report(plan: MeasurePlan, *, runner: Runner | None = None,
     from archcost.zoo.registry import list_architectures
 
     if runner is None:
-        from archcost.bench.harness import run as default_runner
+        from archcost.timing.harness import run as default_runner
 
         runner = default_runner
     known = set(list_architectures())
@@ -145,7 +145,7 @@ def measure_report(plan: MeasurePlan, *, runner: Runner | None = None,
 def write_report_tables(folder: Path, measured: dict[str, Any]) -> list[Path]:
     """The timing tables (Markdown, CSV) and bench documents (JSON, what ``archcost plot batch|roofline --bench``
     reads) of ``measured`` under ``folder``."""
-    from archcost.bench.columns import BATCH_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
+    from archcost.timing.columns import BATCH_COLUMNS, RESULT_COLUMNS, RESULT_KEYS, csv_rows, device_lines
     from archcost.writes import write_file
     from archcost.render import Column, Format, Output, View, render, to_json
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.figures import load
 
 TARGET = "highway-vs-residual"
 PAIRS = (("highway-cifar-20", "resnet20"), ("highway-cifar-56", "resnet56"), ("highway-cifar-110", "resnet110"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Sequence
 
-from archcost.reproduce.figures import Figure
+from archcost.reproduction.figures import Figure
 
 MATCHES = "matches"
 ROUNDING = "rounding"

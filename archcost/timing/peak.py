@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import torch
 
-from archcost.bench.settings import BenchDevice
+from archcost.timing.settings import BenchDevice
 from archcost.dtypes import Dtype
 from archcost.prepare import DTYPES
 

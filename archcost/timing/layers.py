@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
-from archcost.bench.clock import clock_for, sample
-from archcost.bench.stats import percentile
+from archcost.timing.clock import clock_for, sample
+from archcost.timing.stats import percentile
 
 
 @dataclass(frozen=True)

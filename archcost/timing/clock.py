@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from archcost.bench.stats import percentile, relative_change
+from archcost.timing.stats import percentile, relative_change
 
 
 class CpuClock:

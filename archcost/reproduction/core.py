@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
-from archcost.reproduce.explain import Candidate, explain
-from archcost.reproduce.figures import Published
-from archcost.reproduce.status import COMPUTED_ONLY, DISAGREES, MATCHES, TRUNCATED, infer_base, status
+from archcost.reproduction.explain import Candidate, explain
+from archcost.reproduction.figures import Published
+from archcost.reproduction.status import COMPUTED_ONLY, DISAGREES, MATCHES, TRUNCATED, infer_base, status
 
 SCHEMA = "archcost.reproduce/1"
 

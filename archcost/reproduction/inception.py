@@ -4,10 +4,10 @@ finds which term, counted twice, gives the printed total."""
 
 from __future__ import annotations
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.explain import Candidate
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.explain import Candidate
+from archcost.reproduction.figures import load
 
 TARGET = "inception-module"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.explain import Candidate
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.explain import Candidate
+from archcost.reproduction.figures import load
 
 TARGET = "vgg-alexnet"
 NETWORKS = {"VGG A (vgg11)": "vgg11", "VGG B (vgg13)": "vgg13", "VGG D (vgg16)": "vgg16", "VGG E (vgg19)": "vgg19",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from archcost.errors import UsageError
 
 if TYPE_CHECKING:
-    from archcost.reproduce.core import Reproduction
+    from archcost.reproduction.core import Reproduction
 
 __all__ = ["TARGETS", "Target", "reproduce", "target_names"]
 
@@ -23,7 +23,7 @@ __all__ = ["TARGETS", "Target", "reproduce", "target_names"]
 @dataclass(frozen=True)
 class Target:
     name: str
-    module: str  # archcost.reproduce.<module>
+    module: str  # archcost.reproduction.<module>
     function: str
     about: str
 
@@ -59,4 +59,4 @@ def reproduce(target: str) -> Reproduction:
     """Every printed figure of ``target`` beside the computed value, with status and explanation."""
     (name,) = check_targets([target])
     spec = TARGETS[name]
-    return getattr(import_module(f"archcost.reproduce.{spec.module}"), spec.function)()
+    return getattr(import_module(f"archcost.reproduction.{spec.module}"), spec.function)()

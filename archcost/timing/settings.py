@@ -29,7 +29,7 @@ def deprecated_dtype() -> type[Dtype]:
 def __getattr__(name: str) -> Any:
     if name == "BenchDtype":
         return deprecated_dtype()
-    raise AttributeError(f"module 'archcost.bench.settings' has no attribute {name!r}")
+    raise AttributeError(f"module 'archcost.timing.settings' has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

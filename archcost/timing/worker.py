@@ -1,6 +1,6 @@
 """The child side of ``--isolate``: read one job (JSON) on stdin, measure, write one JSON line per event on stdout.
 
-Run as ``python -m archcost.bench.worker``. Python-level prints (a model that prints) are sent to stderr, so only the
+Run as ``python -m archcost.timing.worker``. Python-level prints (a model that prints) are sent to stderr, so only the
 protocol writes to stdout.
 """
 
@@ -19,8 +19,8 @@ def _send(message: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    from archcost.bench.harness import apply_process_settings, measure_arch
-    from archcost.bench.settings import BenchSettings
+    from archcost.timing.harness import apply_process_settings, measure_arch
+    from archcost.timing.settings import BenchSettings
 
     sys.stdout = sys.stderr  # a model that prints must not corrupt the JSON lines
     job = json.loads(sys.stdin.read())

@@ -3,10 +3,10 @@ the pre-activation CIFAR networks (110 with basic blocks; 164 and 1001 with bott
 
 from __future__ import annotations
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.explain import Candidate
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.explain import Candidate
+from archcost.reproduction.figures import load
 
 TARGET = "preact-cifar"
 

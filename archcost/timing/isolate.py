@@ -1,6 +1,6 @@
 """``--isolate``: each network is measured in a fresh Python process, so the allocator state, caches and oneDNN/cuDNN
 plans one model leaves behind cannot slow (or speed) the next. The parent sends the job as JSON on stdin; the worker
-(:mod:`archcost.bench.worker`) answers with one JSON line per event on stdout; its stderr goes to a temporary file
+(:mod:`archcost.timing.worker`) answers with one JSON line per event on stdout; its stderr goes to a temporary file
 whose last line explains a crash.
 """
 
@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from archcost.bench.failures import failure
-from archcost.bench.settings import BenchSettings
+from archcost.timing.failures import failure
+from archcost.timing.settings import BenchSettings
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the archcost package
 
@@ -28,11 +28,11 @@ def _environment() -> dict[str, str]:
 
 def measure_isolated(arch: str, batches: Sequence[int], settings: BenchSettings, *,
                      overrides: dict[str, Any] | None = None, observer: Any = None) -> Iterator[dict[str, Any]]:
-    """Yield the records of :func:`archcost.bench.harness.measure_arch`, measured in a child process."""
+    """Yield the records of :func:`archcost.timing.harness.measure_arch`, measured in a child process."""
     job = {"arch": arch, "batches": list(batches), "settings": settings.to_dict(), "overrides": overrides or {}}
     pending = list(batches)
     with tempfile.TemporaryFile(mode="w+") as errors:
-        child = subprocess.Popen([sys.executable, "-m", "archcost.bench.worker"], stdin=subprocess.PIPE,
+        child = subprocess.Popen([sys.executable, "-m", "archcost.timing.worker"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=errors, text=True, env=_environment())
         try:
             assert child.stdin is not None and child.stdout is not None

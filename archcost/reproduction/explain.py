@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from archcost.reproduce.figures import Figure
-from archcost.reproduce.status import BASES, FITTING, TRUNCATED, at_printed_precision, status
+from archcost.reproduction.figures import Figure
+from archcost.reproduction.status import BASES, FITTING, TRUNCATED, at_printed_precision, status
 
 
 @dataclass(frozen=True)

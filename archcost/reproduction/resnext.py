@@ -3,10 +3,10 @@ torchvision's exact parameter counts of the ResNeXt rows. ResNeXt's ResNet-50 st
 
 from __future__ import annotations
 
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.explain import Candidate
-from archcost.reproduce.figures import load
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.explain import Candidate
+from archcost.reproduction.figures import load
 
 TARGET = "resnext-budget"
 NETWORKS = {"ResNet-50": "resnet50-v1.5", "ResNeXt-50 (32x4d)": "resnext50-32x4d",

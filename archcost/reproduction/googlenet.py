@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archcost.render import Column, integer
-from archcost.reproduce import models
-from archcost.reproduce.core import Check, Reproduction, judge, sources
-from archcost.reproduce.explain import Candidate
-from archcost.reproduce.figures import load, lookup
+from archcost.reproduction import models
+from archcost.reproduction.core import Check, Reproduction, judge, sources
+from archcost.reproduction.explain import Candidate
+from archcost.reproduction.figures import load, lookup
 
 if TYPE_CHECKING:
     from archcost.analysis import Analysis
@@ -138,8 +138,8 @@ def _row_label(entry: dict[str, Any]) -> str:
 def _conv1_variants(analysis: Analysis) -> tuple[list[Candidate], list[Candidate]]:
     """Designs of conv1 whose parameters and MACs both fit the printed figures of its row (under either K), as
     candidates for the params figure and for the ops figure."""
-    from archcost.reproduce.status import BASES, FITTING, status
-    from archcost.reproduce.variants import ConvLayer, conv_variants
+    from archcost.reproduction.status import BASES, FITTING, status
+    from archcost.reproduction.variants import ConvLayer, conv_variants
 
     conv = analysis.layer("conv1.0")
     layer = ConvLayer(c_in=conv["input_shape"][1], c_out=conv["output_shape"][1], kernel=7, stride=2, padding=3,

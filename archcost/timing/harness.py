@@ -12,13 +12,13 @@ from typing import Any, Callable, Iterator, Sequence
 import torch
 
 from archcost import __version__
-from archcost.bench.clock import measure
-from archcost.bench.device import (MemoryTracker, check_device, check_dtype, describe,
+from archcost.timing.clock import measure
+from archcost.timing.device import (MemoryTracker, check_device, check_dtype, describe,
                                    is_out_of_memory, is_unsupported_dtype, release_memory)
-from archcost.bench.failures import failure
-from archcost.bench.load import Load, assess, read_load
-from archcost.bench.settings import BenchDevice, BenchSettings
-from archcost.bench.stats import summarize
+from archcost.timing.failures import failure
+from archcost.timing.load import Load, assess, read_load
+from archcost.timing.settings import BenchDevice, BenchSettings
+from archcost.timing.stats import summarize
 from archcost.errors import ArchcostError, Option, UsageError, first_line
 from archcost.prepare import DTYPES
 from archcost.result import Analysis
@@ -205,8 +205,8 @@ def _measure_one(name: str, analysis: Analysis, model: torch.nn.Module, forward:
         "warmup_s": measurement.warmup.seconds,
     }
     if settings.layers:
-        from archcost.bench.layers import layer_profile
-        from archcost.bench.roofline_data import profile_overhead
+        from archcost.timing.layers import layer_profile
+        from archcost.timing.roofline_data import profile_overhead
 
         profile = layer_profile(model, example, runs=max(3, min(settings.min_runs, 20)), warmup=1)
         record["layer_overhead"] = profile_overhead(profile)
@@ -223,7 +223,7 @@ def _finish(record: dict[str, Any], peak: Any) -> dict[str, Any]:
     rows = record.pop("analysis_rows", None)
     times = record.pop("layer_ms", None)
     if rows is not None and times is not None and peak is not None:
-        from archcost.bench.roofline_data import roofline_rows
+        from archcost.timing.roofline_data import roofline_rows
 
         record["layers"] = roofline_rows(rows, times, peak=peak)
     return record
@@ -246,7 +246,7 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
     A measurement that fails (out of memory, unsupported dtype, forward error) is reported through ``observer`` and
     in ``BenchReport.failures``, and the run goes on. Bad requests (unknown architecture, no CUDA, a dtype the device
     cannot run at all) raise before anything is measured."""
-    from archcost.bench.peak import device_peak
+    from archcost.timing.peak import device_peak
     from archcost.zoo.resolve import resolve
 
     settings = settings or BenchSettings()
@@ -270,7 +270,7 @@ def run(archs: Sequence[str | torch.nn.Module], *, batches: Sequence[int] = (1,)
         report = BenchReport(device=describe(settings.device), peak=peak.to_dict(), settings=settings)
         for arch in archs:
             if settings.isolate and isinstance(arch, str):  # instances were refused above
-                from archcost.bench.isolate import measure_isolated
+                from archcost.timing.isolate import measure_isolated
 
                 records = measure_isolated(arch, batches, settings, overrides=overrides, observer=observer)
             else:
