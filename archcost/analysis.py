@@ -217,7 +217,7 @@ def _analyze(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, 
                          f"{len(examples)} inputs were given", Option("backend", back.value))
     used = [prepared]  # the CPU fallback prepares the network again, from what it resolved to
 
-    def analyse(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
+    def count_on(module: torch.nn.Module, device: Device, random_inputs: bool = False) -> Analysis:
         return _analyze_module(used[-1], device, conv, back, dtype, random_inputs=random_inputs)
 
     def build_on_cpu() -> torch.nn.Module:
@@ -225,13 +225,13 @@ def _analyze(model_or_name: str | Resolved | torch.nn.Module, input_shape: Any, 
         return used[-1].model
 
     try:
-        analysis = analyse(prepared.model, first_device)
+        analysis = count_on(prepared.model, first_device)
     except DataDependentError as error:
         if dev is not Device.AUTO or prepared.learned.owned:
             raise
-        analysis = (fallback.rerun(error, model=prepared.model, build=None, analyse=analyse)
+        analysis = (fallback.rerun(error, model=prepared.model, build=None, count_on=count_on)
                     if prepared.resolved is None else
-                    fallback.rerun(error, model=None, build=build_on_cpu, analyse=analyse))
+                    fallback.rerun(error, model=None, build=build_on_cpu, count_on=count_on))
     used[-1].learned.record(analysis.provenance)
     return analysis
 

@@ -28,10 +28,10 @@ def _held_device(model: torch.nn.Module) -> str:
 
 
 def rerun(error: DataDependentError, *, model: torch.nn.Module | None, build: Callable[[], torch.nn.Module] | None,
-          analyse: Callable[..., Analysis]) -> Analysis:
+          count_on: Callable[..., Analysis]) -> Analysis:
     """Analyse again with values: ``build()`` on CPU (a model resolved from a name) or ``model`` where it is.
 
-    ``analyse(module, device, random_inputs)`` is the analysis itself; its result says how it was obtained."""
+    ``count_on(module, device, random_inputs)`` is the analysis itself; its result says how it was obtained."""
     if build is None:
         assert model is not None
         device = _held_device(model)
@@ -43,7 +43,7 @@ def rerun(error: DataDependentError, *, model: torch.nn.Module | None, build: Ca
     with torch.random.fork_rng(devices=[]):  # the caller's RNG state is restored afterwards
         torch.manual_seed(SEED)
         module = build() if build is not None else model
-        analysis = analyse(module, Device(device), True)
+        analysis = count_on(module, Device(device), True)
     analysis.device = device
     analysis.provenance["fallback"] = {"device": device, "reason": error.reason, "seed": SEED}
     weights = "random weights and inputs" if build is not None else "the model's own weights and random inputs"
