@@ -282,14 +282,15 @@ def _real_saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
 
 
 def _held_bytes(t: torch.Tensor) -> int:
-    """The bytes a saved tensor keeps alive: a view keeps its base's whole storage; a tensor of its own keeps what it
-    reaches. The difference is a CPU kernel's spare capacity: slow_conv_transpose3d resizes its output inside a larger
-    scratch storage (a 1x1x1 kernel from 2 to 1 channels: 108 tensor bytes in 216), which is allocator slack, not a
-    tensor the step saves, and the meta trace (like any device-independent figure) cannot see it."""
-    if t._base is not None:
-        return t.untyped_storage().nbytes()
-    return (t.storage_offset() + sum((n - 1) * st for n, st in zip(t.shape, t.stride())) + 1) * t.element_size() \
-        if t.numel() else 0
+    """The bytes a saved tensor keeps alive: those its base tensor reaches (a view keeps its whole base, a tensor of
+    its own is its own base). Not the storage's size: CPU's slow_conv_transpose3d resizes its output inside a larger
+    scratch storage (a 1x1x1 kernel from 2 channels to 1: 108 tensor bytes in 216), spare capacity like allocator
+    slack, which no device-independent figure (the meta trace's) can see."""
+    base = t._base if t._base is not None else t
+    if base.numel() == 0:
+        return 0
+    reach = base.storage_offset() + sum((n - 1) * st for n, st in zip(base.shape, base.stride())) + 1
+    return reach * base.element_size()
 
 
 def saved_vs_cpu(spec: NetSpec) -> Finding | None:

@@ -52,6 +52,11 @@ FOUND: dict[str, dict[str, NetSpec]] = {
                                  op=0).items())),
         Layer("residual", (), ((Layer("conv", tuple(dict(dim=3, cin=1, cout=1, k=1, s=1, p=0, d=1, g=1,
                                                             bias=False).items())),),)))),
+        "conv-transpose3d-then-flatten": NetSpec((1, 2, 3, 3, 3), (
+            Layer("conv", tuple(dict(dim=3, cin=2, cout=1, k=1, s=1, p=0, d=1, g=1, bias=False, transposed=True,
+                                     op=0).items())),
+            Layer("flatten", ()),
+            Layer("linear", (("fin", 27), ("fout", 2), ("bias", False))))),
         "concat-grouped-conv-transpose": NetSpec((1, 4, 3, 3, 3), (
             Layer("concat", (("dim", 1),), ((Layer("act", (("fn", "relu"),)),),
                                             (Layer("conv", tuple(dict(dim=3, cin=4, cout=4, k=3, s=1, p=1, d=1, g=2,
