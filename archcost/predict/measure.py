@@ -9,7 +9,8 @@ machine the median of such short calls reads the neighbours' load. What is fitte
   depth (channels per group, K, head dim) x output positions, sized as networks are (the largest calls are shrunk to
   at most ``MAX_MACS``, which keeps a profile within a couple of minutes on a 2-core CPU);
 - memory kinds: the fraction of the copy bandwidth reached at working sets of 16 KiB to 64 MiB;
-- module_overhead_s: one ``nn.Module`` call with nothing inside (Python's share of an eager forward);
+- module_overhead_s: per module call, a chain of small real layers less its ops alone (Python's share of an
+  eager forward, and what a chain of different kernels loses against one repeated);
 - first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew.
 Peak and bandwidth are ``archcost.bench.peak``'s (GEMM and copy).
 """
@@ -229,11 +230,31 @@ def _first_touch_bytes_per_s(device: str) -> float | None:
     return FRESH_BYTES / max(fresh_s - kept_s, 1e-9)
 
 
+CHAIN_BLOCKS = 16
+CHAIN_CHANNELS = 16
+CHAIN_SIDE = 4
+
+
 def _module_overhead_s(device: str) -> float:
-    """One empty ``nn.Module`` call: a Sequential of 64 Identity modules, per module."""
-    chain = torch.nn.Sequential(*[torch.nn.Identity() for _ in range(64)])
-    x = torch.zeros(1, device=device)
-    return _seconds(lambda: chain(x), device) / 65
+    """Per module call, what an eager chain of small real layers costs beyond its ops timed alone: a Sequential of
+    CHAIN_BLOCKS Conv2d-BatchNorm2d-ReLU blocks on a tiny input, less the same three ops called directly in a loop,
+    spread over its module calls. That is Python (each module's call and forward, the functional wrappers) and
+    what a chain of different kernels loses against one repeated; an empty Identity call alone (about 1 us here)
+    left the small networks predicted at 0.4-0.7 of their time, the chain's figure is about 7 us."""
+    channels, side = CHAIN_CHANNELS, CHAIN_SIDE
+    layers = [[torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False), torch.nn.BatchNorm2d(channels),
+               torch.nn.ReLU(inplace=True)] for _ in range(CHAIN_BLOCKS)]
+    chain = torch.nn.Sequential(*[m for block in layers for m in block]).to(device).eval()
+    x = torch.randn(1, channels, side, side, device=device)
+    conv, norm = layers[0][0], layers[0][1]
+    chain_s = _seconds(lambda: chain(x), device)
+    alone_s = (_seconds(lambda: F.conv2d(x, conv.weight, None, 1, 1), device)
+               + _seconds(lambda: torch.batch_norm(x, norm.weight, norm.bias, norm.running_mean, norm.running_var,
+                                                   False, 0.1, 1e-5, False), device)
+               + _seconds(lambda: torch.relu_(x), device))
+    empty = torch.nn.Sequential(*[torch.nn.Identity() for _ in range(64)])
+    floor_s = _seconds(lambda: empty(x), device) / 65  # an empty call: never less than that
+    return max(floor_s, (chain_s - CHAIN_BLOCKS * alone_s) / (3 * CHAIN_BLOCKS + 1))
 
 
 def _measure_cases(cases: list[tuple[str, dict[str, Any], Callable[[], tuple]]], device: str,
