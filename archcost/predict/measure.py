@@ -244,11 +244,12 @@ def _module_overhead_s(device: str) -> float:
     what a chain of different kernels loses against one repeated; an empty Identity call alone (about 1 us here)
     left the small networks predicted at 0.4-0.7 of their time, the chain's figure is about 7 us."""
     channels, side = CHAIN_CHANNELS, CHAIN_SIDE
-    layers = [[torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False), torch.nn.BatchNorm2d(channels),
-               torch.nn.ReLU(inplace=True)] for _ in range(CHAIN_BLOCKS)]
-    chain = torch.nn.Sequential(*[m for block in layers for m in block]).to(device).eval()
+    convs = [torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False, device=device) for _ in range(CHAIN_BLOCKS)]
+    norms = [torch.nn.BatchNorm2d(channels, device=device).eval() for _ in range(CHAIN_BLOCKS)]
+    chain = torch.nn.Sequential(*[m for conv, norm in zip(convs, norms)
+                                  for m in (conv, norm, torch.nn.ReLU(inplace=True))]).eval()
     x = torch.randn(1, channels, side, side, device=device)
-    conv, norm = layers[0][0], layers[0][1]
+    conv, norm = convs[0], norms[0]
     chain_s = _seconds(lambda: chain(x), device)
     alone_s = (_seconds(lambda: F.conv2d(x, conv.weight, None, 1, 1), device)
                + _seconds(lambda: torch.batch_norm(x, norm.weight, norm.bias, norm.running_mean, norm.running_var,
