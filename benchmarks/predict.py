@@ -295,18 +295,24 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
         lines += [f"![predicted against measured]({chart.name})", ""]
     lines += _twins(rows)
     lines += ["## What the model leaves out (known from this machine)", "",
-              "- New pages. A large output is a fresh mapping from glibc (above its mmap threshold), and first "
-              "writes fault page by page; the profile measures that rate and the model charges every new output "
-              "of at least 128 KiB, but which outputs really fault depends on the allocator's state over the "
-              "forward (its dynamic threshold and heap trimming). With `MALLOC_MMAP_THRESHOLD_=1000000000 "
-              "MALLOC_TRIM_THRESHOLD_=10000000000` (no fresh mappings) a one-thread forward of MobileNet-v2 here "
-              "went from 77 to 36 ms and ResNet-18's from 173 to 113 ms: a term as large as the arithmetic, which "
-              "the model can only bound.",
+              "- New pages, charged only for outputs of at least 32 MiB. glibc raises its mmap threshold to the "
+              "size of each mapped block freed, up to 32 MiB, so in a warm forward smaller outputs are recycled "
+              "heap memory: timed op by op at one thread, ResNet-18's and MobileNet-v2's layers showed no fault "
+              "cost (charging from 128 KiB, as before, predicted MobileNet-v2 at 2.4x its time). oneDNN's own "
+              "temporaries are another matter: a 64-channel 112x112 depthwise 3x3 took 4.6-6.5 ms here with the "
+              "default allocator and 0.57-0.62 ms with `MALLOC_MMAP_THRESHOLD_=1000000000 "
+              "MALLOC_TRIM_THRESHOLD_=10000000000`, and which calls fault varies from run to run; the mobile "
+              "networks' depthwise layers ran at 1-3x their prediction (stride 2 up to 8x), the main error left "
+              "in them.",
               "- Load. The 2-core machine ran other jobs throughout (load average above); a network's median over "
               "seconds takes their interference, while microbenchmarks keep their best of several short calls. "
               "The fastest-run table above shows how much of the error that is.",
-              "- Kernels in a chain run slower than alone (caches and TLBs shared with the neighbouring layers); "
-              "the microbenchmarks cycle through fresh copies of their tensors, which is only part of it.",
+              "- Kernels in a chain run slower than alone: the profile's per-module overhead is measured on a chain "
+              "of small Conv2d-BatchNorm2d-ReLU layers less their ops alone (about 6-7 us a call here, against 1 us "
+              "for an empty module), and compute microbenchmarks cycle through fresh copies of their tensors; "
+              "other op mixes may lose more or less.",
+              "- Shapes the grids do not sample: dense convolutions are measured with as many output channels as "
+              "inputs, and depthwise ones at stride 1; other ratios and strides are read off those points.",
               "- Kinds not measured on their own: 1-d and 3-d convolutions are read off the 2-d curve of the "
               "nearest kernel size; upsampling, gathers and shuffles are costed as copies.", ""]
     lines += ["## Every network", "", "| network | batch | GMACs | measured ms | predicted ms | error | bound | "
