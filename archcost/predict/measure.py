@@ -2,8 +2,9 @@
 
 Every microbenchmark runs through the benchmark harness's clock (``archcost.bench.clock``: perf_counter_ns on CPU,
 CUDA events on CUDA) and takes the best of at least ``RUNS`` calls and ``SAMPLE_S`` seconds after two warm-up
-calls: the best, as ``bench/peak.py`` does, because a kernel's own speed is what the model needs, and on a shared
-machine the median of such short calls reads the neighbours' load. What is fitted, per kind (``model.py`` reads it):
+calls, in each of ``PASSES`` passes through the whole list: the best, as ``bench/peak.py`` does, because a kernel's
+own speed is what the model needs, and on a shared machine the median of such short calls reads the neighbours'
+load. What is fitted, per kind (``model.py`` reads it):
 - overhead_s: the best time of a tiny call of the kind (dispatch, primitive set-up);
 - compute kinds: efficiency at each grid point = MACs / ((t - overhead) x GEMM peak MAC/s), over a grid of reduction
   depth (channels per group, K, head dim) x output positions, sized as networks are (the largest calls are shrunk to
