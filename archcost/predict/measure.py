@@ -2,14 +2,16 @@
 
 Every microbenchmark runs through the benchmark harness's clock (``archcost.timing.clock``: perf_counter_ns on CPU,
 CUDA events on CUDA) and takes the best of at least ``RUNS`` calls and ``SAMPLE_S`` seconds after two warm-up
-calls: the best, as ``timing/peak.py`` does, because a kernel's own speed is what the model needs, and on a shared
-machine the median of such short calls reads the neighbours' load. What is fitted, per kind (``model.py`` reads it):
+calls, in each of ``PASSES`` passes through the whole list: the best, as ``timing/peak.py`` does, because a kernel's
+own speed is what the model needs, and on a shared machine the median of such short calls reads the neighbours'
+load. What is fitted, per kind (``model.py`` reads it):
 - overhead_s: the best time of a tiny call of the kind (dispatch, primitive set-up);
 - compute kinds: efficiency at each grid point = MACs / ((t - overhead) x GEMM peak MAC/s), over a grid of reduction
   depth (channels per group, K, head dim) x output positions, sized as networks are (the largest calls are shrunk to
   at most ``MAX_MACS``, which keeps a profile within a couple of minutes on a 2-core CPU);
 - memory kinds: the fraction of the copy bandwidth reached at working sets of 16 KiB to 64 MiB;
-- module_overhead_s: one ``nn.Module`` call with nothing inside (Python's share of an eager forward);
+- module_overhead_s: per module call, a chain of small real layers less its ops alone (Python's share of an
+  eager forward, and what a chain of different kernels loses against one repeated);
 - first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew.
 Peak and bandwidth are ``archcost.timing.peak``'s (GEMM and copy).
 """
@@ -33,7 +35,7 @@ from archcost.prepare import DTYPES
 
 RUNS = 5
 SAMPLE_S = 0.04
-MAX_MACS = 1.5e8
+MAX_MACS = 4e8
 CONV_CHANNELS = (3, 16, 64, 256, 1024)
 POSITIONS = (49, 784, 3136, 12544)
 NATIVE_POSITIONS = (4, 16, 64, 256, 1024)
@@ -41,13 +43,16 @@ NATIVE_1X1_POSITIONS = (4, 16, 64, 256, 1024, 3136, 12544)
 SMALL_INPUT = 20480  # torch's oneDNN threshold for one sample (kinds.py)
 ROTATE_BYTES = 32 * 2**20  # calls cycle through copies of their tensors up to this many bytes, at most ROTATE_MAX
 ROTATE_MAX = 16
+PASSES = 2  # passes through every microbenchmark; each point keeps its best
 GROUP_CHANNELS = (4, 8, 16, 64)
 DEPTHWISE_CHANNELS = (16, 64, 256, 1024)
 MATMUL_K = (16, 64, 256, 1024, 4096)
 MATMUL_ROWS = (1, 8, 64, 512, 4096)
 HEAD_DIMS = (32, 64, 128)
 ATTENTION_POSITIONS = (128, 1024, 8192)  # 8 heads x L of 16, 128, 1024
-MEMORY_BYTES = (2**14, 2**18, 2**22, 2**26)
+# Every output stays under glibc's largest mmap threshold (a copy's output is half its bytes moved), so no point
+# pays the new-pages cost the model charges apart (FRESH_THRESHOLD_BYTES).
+MEMORY_BYTES = (2**14, 2**18, 2**22, 2**25)
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
@@ -71,17 +76,24 @@ def _rotating(fn: Callable[..., Any], make: Callable[[], tuple], nbytes: int) ->
     return lambda: fn(*next(cycle))
 
 
+def _dense_outputs(channels: int) -> int:
+    """A dense grid point's output channels: as many as its inputs, as most of a network's convolutions have (a
+    GEMM's speed depends on that N too: 16 -> 16 channels ran at half the speed of 16 -> 32 in the native path);
+    a stem's 3 inputs feed 32, and at most 512 keep the big points' output planes from shrinking to nothing."""
+    return 32 if channels < 16 else min(channels, 512)
+
+
 def _conv_case(kind: str, channels: int, positions: int) -> tuple[tuple[int, int, int, int], int]:
     """(C_in, C_out, kernel, groups) and the side of the square output a grid point is measured at."""
     if kind.startswith("conv_depthwise"):
         shape = (channels, channels, int(kind[-1]), channels)
     elif kind.endswith("native"):
-        shape = (channels, min(max(channels, 32), 256), 1 if kind == "conv1x1_native" else 3, 1)
+        shape = (channels, _dense_outputs(channels), 1 if kind == "conv1x1_native" else 3, 1)
     elif kind == "conv_grouped":
         shape = (32 * channels, 32 * channels, 3, 32)
     else:
         side = int(kind[4])
-        shape = (channels, min(max(channels, 32), 256), side, 1)
+        shape = (channels, _dense_outputs(channels), side, 1)
     c_in, c_out, k, groups = shape
     per_position = k * k * (c_in // groups) * c_out
     if kind == "conv_native" or (kind == "conv1x1_native" and torch.get_num_threads() > 1):
@@ -147,8 +159,10 @@ def _memory_call(kind: str, nbytes: int, device: str, dtype: torch.dtype) -> tup
         fn, shapes, moved = (lambda x, m, v, w, b: F.batch_norm(x, m, v.abs(), w, b, training=False)), \
             [image, *[(channels,)] * 4], 2 * n * size
     elif kind == "pool":
+        # Counted as the tracer counts a network's max_pool2d_with_indices: input, output and its int64 indices
+        # (leaving the indices out had every pooling predicted about 1.4x its time).
         fn, shapes = (lambda x: F.max_pool2d(x, 3, 2, 1)), [image]
-        moved = n * size + channels * ((side + 1) // 2) ** 2 * size
+        moved = n * size + channels * ((side + 1) // 2) ** 2 * (size + 8)
     elif kind == "reduce":
         fn, shapes, moved = (lambda x: x.mean((2, 3))), [image], n * size
     else:  # copy
@@ -199,7 +213,11 @@ def _tiny(kind: str, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
 
 
 FRESH_BYTES = 64 * 2**20  # above glibc's largest mmap threshold (32 MiB): every such block is new pages
-FRESH_THRESHOLD_BYTES = 128 * 2**10  # glibc's default mmap threshold: smaller blocks come from the heap
+# glibc starts at a 128 KiB mmap threshold but raises it to the size of each mapped block freed, up to 32 MiB
+# (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit): after a forward or two every smaller output is recycled heap memory,
+# already touched. Timed per op at one thread, ResNet-18's and MobileNet-v2's layers showed no new-pages cost
+# below it (charging from 128 KiB had predicted MobileNet-v2 at 2.4x its time).
+FRESH_THRESHOLD_BYTES = 32 * 2**20
 
 
 def _first_touch_bytes_per_s(device: str) -> float | None:
@@ -215,11 +233,52 @@ def _first_touch_bytes_per_s(device: str) -> float | None:
     return FRESH_BYTES / max(fresh_s - kept_s, 1e-9)
 
 
+CHAIN_BLOCKS = 16
+CHAIN_CHANNELS = 16
+CHAIN_SIDE = 4
+
+
 def _module_overhead_s(device: str) -> float:
-    """One empty ``nn.Module`` call: a Sequential of 64 Identity modules, per module."""
-    chain = torch.nn.Sequential(*[torch.nn.Identity() for _ in range(64)])
-    x = torch.zeros(1, device=device)
-    return _seconds(lambda: chain(x), device) / 65
+    """Per module call, what an eager chain of small real layers costs beyond its ops timed alone: a Sequential of
+    CHAIN_BLOCKS Conv2d-BatchNorm2d-ReLU blocks on a tiny input, less the same three ops called directly in a loop,
+    spread over its module calls. That is Python (each module's call and forward, the functional wrappers) and
+    what a chain of different kernels loses against one repeated; an empty Identity call alone (about 1 us here)
+    left the small networks predicted at 0.4-0.7 of their time, the chain's figure is about 7 us."""
+    channels, side = CHAIN_CHANNELS, CHAIN_SIDE
+    convs = [torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False, device=device) for _ in range(CHAIN_BLOCKS)]
+    norms = [torch.nn.BatchNorm2d(channels, device=device).eval() for _ in range(CHAIN_BLOCKS)]
+    chain = torch.nn.Sequential(*[m for conv, norm in zip(convs, norms)
+                                  for m in (conv, norm, torch.nn.ReLU(inplace=True))]).eval()
+    x = torch.randn(1, channels, side, side, device=device)
+    conv, norm = convs[0], norms[0]
+    chain_s = _seconds(lambda: chain(x), device)
+    alone_s = (_seconds(lambda: F.conv2d(x, conv.weight, None, 1, 1), device)
+               + _seconds(lambda: torch.batch_norm(x, norm.weight, norm.bias, norm.running_mean, norm.running_var,
+                                                   False, 0.1, 1e-5, False), device)
+               + _seconds(lambda: torch.relu_(x), device))
+    empty = torch.nn.Sequential(*[torch.nn.Identity() for _ in range(64)])
+    floor_s = _seconds(lambda: empty(x), device) / 65  # an empty call: never less than that
+    return max(floor_s, (chain_s - CHAIN_BLOCKS * alone_s) / (3 * CHAIN_BLOCKS + 1))
+
+
+def _measure_cases(cases: list[tuple[str, dict[str, Any], Callable[[], tuple]]], device: str,
+                   tell: Callable[[int, str], None]) -> list[dict[str, Any]]:
+    """Every case's measurement, its best over PASSES passes through the whole list: on a shared machine a burst of
+    other work spoils a stretch of consecutive cases, and a second pass minutes later rarely meets it again (one
+    pass here gave grid points 30 % apart from run to run)."""
+    measurements: list[dict[str, Any]] = []
+    for round_index in range(PASSES):
+        for i, (kind, point, make) in enumerate(cases):
+            tell(round_index * len(cases) + i, kind)
+            call, amount = make()
+            seconds = _seconds(call, device)
+            del call  # its tensors (up to ROTATE_BYTES) go before the next case's are made
+            if round_index == 0:
+                measurements.append({"kind": kind, **point, ("bytes_moved" if kind in MEMORY_KINDS else "macs"):
+                                     amount, "seconds": seconds})
+            else:
+                measurements[i]["seconds"] = min(measurements[i]["seconds"], seconds)
+    return measurements
 
 
 def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: str = "float32",
@@ -238,19 +297,14 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
     try:
         check_dtype(bench_device, bench_dtype)
         cases = list(_cases(device, DTYPES[dtype]))
-        total = len(cases) + 2
+        total = PASSES * len(cases) + 2
         tell = progress or (lambda _done, _total, _what: None)
         tell(0, total, "GEMM and copy peaks")
         peak = device_peak(bench_device, bench_dtype)
         tell(1, total, "module call")
         with torch.inference_mode():
             module_s = _module_overhead_s(device)
-            measurements = []
-            for done, (kind, point, make) in enumerate(cases, start=2):
-                tell(done, total, kind)
-                call, amount = make()
-                measurements.append({"kind": kind, **point, ("bytes_moved" if kind in MEMORY_KINDS else "macs"):
-                                     amount, "seconds": _seconds(call, device)})
+            measurements = _measure_cases(cases, device, lambda done, what: tell(done + 2, total, what))
             view = torch.zeros(64, device=device)
             measurements.append({"kind": FREE_KIND, "tiny": True, "seconds": _seconds(lambda: view.view(-1), device)})
         first_touch = _first_touch_bytes_per_s(device)

@@ -99,3 +99,35 @@ def test_fit_gives_back_the_parameters_the_measurements_were_made_with() -> None
 
 def test_schema_name() -> None:
     assert SCHEMA == "archcost.device-profile/1"
+
+
+class _Add(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + x
+
+
+NBYTES = 2**18
+SIDE = round((NBYTES / (2 * 64 * 4)) ** 0.5)  # measure._memory_call's image side for 64 float32 channels
+
+
+@pytest.mark.parametrize(("kind", "module", "shape"), [
+    ("elementwise", _Add(), (NBYTES // 12,)),
+    ("transcendental", torch.nn.Sigmoid(), (NBYTES // 8,)),
+    ("pool", torch.nn.MaxPool2d(3, 2, 1), (1, 64, SIDE, SIDE))])
+def test_a_memory_microbenchmark_counts_the_bytes_the_tracer_counts_for_its_op(kind: str, module: torch.nn.Module,
+                                                                                shape: tuple[int, ...]) -> None:
+    """A bandwidth fraction is bytes over time: the profile's bytes must be the ones the tracer counts for the same
+    op in a network (the pooling one once left out max_pool2d_with_indices' int64 indices). Built, never timed."""
+    from archcost.predict import measure
+
+    _call, moved = measure._memory_call(kind, NBYTES, "cpu", torch.float32)
+    records = archcost.analyze(module, input_shape=shape).records
+    assert sum(r.bytes_in + r.bytes_out for r in records) == moved
+
+
+def test_every_memory_microbenchmark_output_stays_under_the_new_pages_threshold() -> None:
+    """The largest memory point writes at most half its bytes (a copy) and must not pay the new-pages cost the model
+    charges apart above FRESH_THRESHOLD_BYTES (glibc's largest mmap threshold)."""
+    from archcost.predict import measure
+
+    assert max(measure.MEMORY_BYTES) // 2 < measure.FRESH_THRESHOLD_BYTES
