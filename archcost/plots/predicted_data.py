@@ -3,23 +3,18 @@ JSON that ``benchmarks/predict.py`` writes, with the best MACs-only power law fi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from archcost.errors import UsageError
+from archcost.json_file import read_json
 from archcost.plots.chart_data import ChartData
 
 COLUMNS = ("arch", "batch", "macs", "measured_ms", "predicted_ms", "macs_only_ms", "bound")
 
 
 def read_points(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"{path} is not JSON: {error}") from None
+    document = read_json(path, "predictions file")
     if not isinstance(document, dict) or not isinstance(document.get("rows"), list) or not document["rows"]:
         raise UsageError(f"{path} has no measured networks: give the .json that benchmarks/predict.py writes")
     return document

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archcost.errors import UsageError
+from archcost.json_file import read_json
 from archcost.predict.kinds import ALL_KINDS
 
 SCHEMA = "archcost.device-profile/1"
@@ -35,12 +36,7 @@ def default_path(base: Path, device: str = "cpu", threads: int | None = None, dt
 
 def load(path: Path) -> dict[str, Any]:
     """A profile document from ``path``; one UsageError when it is not one (unreadable, not JSON, no model)."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"cannot read profile {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"profile {path} is not JSON: {error}") from None
+    document = read_json(path, "profile")
     if not isinstance(document, dict) or not str(document.get("schema", "")).startswith(SCHEMA_NAME):
         found = document.get("schema") if isinstance(document, dict) else type(document).__name__
         raise UsageError(f"{path} is not a device profile (schema {found!r}, expected {SCHEMA})")
