@@ -55,3 +55,31 @@ def test_cross_entropy_inference_is_the_same_whatever_ran_first(tmp_path: Path, 
     assert alone["totals"]["adds"] == 6 * 5 + (6 - 1)
     assert alone["totals"]["divs"] == 1
     assert alone["totals"]["macs"] == 6 * 10 * 5
+
+
+def test_only_the_rule_decorator_writes_into_the_table() -> None:
+    """No module but counting/rule_table.py writes into RULES (no item assignment, setdefault, update, pop or del):
+    every rule goes in through @rule, which refuses a second rule for a name."""
+    import ast
+
+    import archcost
+    from archcost.counting.rule_table import rule
+    from archcost.counting.rules import RULES  # the table, with every rule file registered
+
+    package = Path(archcost.__file__).parent
+    writers = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "rule_table.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
+                [node.target] if isinstance(node, ast.AugAssign) else []
+            written = [t for t in targets if isinstance(t, ast.Subscript) and "RULES" in ast.unparse(t.value)]
+            called = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                "RULES" in ast.unparse(node.func.value) and node.func.attr in {"setdefault", "update", "pop", "clear"}
+            if written or called:
+                writers.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert writers == []
+    assert "convolution" in RULES
+    with pytest.raises(ValueError, match="two rules for aten.convolution"):
+        rule("convolution")(lambda args, kwargs, out: ())
