@@ -41,6 +41,9 @@ TIMM = ["deit_tiny_patch16_224", "mixer_s32_224", "resmlp_12_224", "ghostnet_100
         "tf_efficientnet_lite0", "rexnet_100", "hrnet_w18_small", "cspresnet50", "dla34"]
 OVERHEAD_NETWORKS = ("googlenet", "resnet50", "efficientnet-b0")
 WARMUP = 2  # warm-up calls before the harness's own window of one: the third call is the first without new pages
+_TIMED = {"isolated": "each network timed in a fresh Python process every round",
+          "both": "each network timed in a fresh Python process every round (and in this process, kept beside)",
+          "in-process": "every network timed in the benchmark's one long process"}
 CRITERIA = {"median_abs_error": 0.10, "within_20": 0.80, "spearman": 0.95, "baseline_ratio": 2.0}
 
 
@@ -89,29 +92,41 @@ def _predict(arch: str, profile: dict[str, Any], args: argparse.Namespace) -> li
                           if first.totals["macs"] <= args.batch8_max_gmacs * 1e9 else [])
     return [{"arch": arch, "batch": a.input_shape[0], "macs": a.totals["macs"],
              "memory_bytes": a.totals["memory_bytes"], "predicted_ms": a.totals["predicted_ms"],
-             "bound": a.totals["predicted_bound"], "round_ms": [], "round_min_ms": []} for a in analyses]
+             "bound": a.totals["predicted_bound"]} for a in analyses]
 
 
-def _time(arch: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+def _time(arch: str, rows: list[dict[str, Any]], args: argparse.Namespace, isolate: bool) -> None:
     """One round of the harness on one network's batches: three warm-up calls (WARMUP, then the harness's one
     window), then ``--runs`` timed calls each. One warm-up call was too few: a freshly built model's first two
     forwards still fault in new pages (torchvision's MobileNet-v2 at one thread: 5.9 MB, then 4.8 MB, then none;
-    21.3 ms on its second call, 18.8 ms from its third), so a round's median held its second call."""
-    from statistics import median
-
+    21.3 ms on its second call, 18.8 ms from its third), so a round's median held its second call. ``isolate``: the
+    round runs in a fresh Python process (as ``archcost bench --isolate``), so what the networks timed before left
+    behind in this long process (allocator state, oneDNN caches) cannot slow it; its figures go to ``round_ms``,
+    the in-process ones to ``in_process_round_ms``."""
     from archcost.timing.harness import run
     from archcost.timing.settings import BenchSettings
 
     settings = BenchSettings(threads=args.threads, warmup=WARMUP, window=1, min_time_s=0.0, min_runs=args.runs,
-                             max_warmup_s=0.0)
+                             max_warmup_s=0.0, isolate=isolate)
     report = run([arch], batches=[r["batch"] for r in rows], settings=settings)
     if report.failures:
         raise RuntimeError(report.failures[0].get("error", "measurement failed"))
+    prefix = "" if isolate or args.timing == "in-process" else "in_process_"
     for row, result in zip(rows, report.results, strict=True):
-        row["round_ms"].append(result["median_ms"])
-        row["round_min_ms"].append(result["min_ms"])
-        row["measured_ms"] = median(row["round_ms"])
-        row["min_ms"] = min(row["round_min_ms"])
+        row.setdefault(f"{prefix}round_ms", []).append(result["median_ms"])
+        row.setdefault(f"{prefix}round_min_ms", []).append(result["min_ms"])
+    _summarise(rows)
+
+
+def _summarise(rows: list[dict[str, Any]]) -> None:
+    """A network's figures: the median of its round medians and its fastest call, for each way it was timed."""
+    from statistics import median
+
+    for row in rows:
+        for prefix in ("", "in_process_"):
+            if row.get(f"{prefix}round_ms"):
+                row[f"{prefix}measured_ms"] = median(row[f"{prefix}round_ms"])
+                row[f"{prefix}min_ms"] = min(row[f"{prefix}round_min_ms"])
 
 
 def _ablate(data: dict[str, Any]) -> None:
@@ -149,6 +164,12 @@ def _predict_overhead(profile: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _ways(timing: str) -> tuple[bool, ...]:
+    """The ways each network is timed in a round, as ``isolate`` flags: "both" times it in this process first, then
+    in a fresh one, so the two meet the same moment of the machine's load."""
+    return {"isolated": (True,), "in-process": (False,), "both": (False, True)}[timing]
+
+
 def _collect(args: argparse.Namespace, data_path: Path, log: Any) -> dict[str, Any]:
     """Predict every network, then time them all in ``--rounds`` round-robin rounds: a network's figure is the
     median of its round medians, so a burst of the machine's other work lands on one round, not one network."""
@@ -156,7 +177,7 @@ def _collect(args: argparse.Namespace, data_path: Path, log: Any) -> dict[str, A
 
     torch.set_num_threads(args.threads)
     data: dict[str, Any] = {"load_before": os.getloadavg(), "threads": args.threads, "rounds": args.rounds,
-                            "rows": [], "failures": []}
+                            "timing": args.timing, "rows": [], "failures": []}
     data["profile"] = _profile(args, log)
     data["predict_overhead"] = _predict_overhead(data["profile"])
     networks: dict[str, list[dict[str, Any]]] = {}
@@ -169,13 +190,16 @@ def _collect(args: argparse.Namespace, data_path: Path, log: Any) -> dict[str, A
     for round_ in range(1, args.rounds + 1):
         for i, (arch, rows) in enumerate(list(networks.items()), start=1):
             try:
-                _time(arch, rows, args)
+                for isolate in _ways(args.timing):
+                    _time(arch, rows, args, isolate)
             except Exception as error:  # noqa: BLE001
                 data["failures"].append({"arch": arch, "error": f"{type(error).__name__}: {str(error)[:200]}"})
                 del networks[arch]
                 continue
             log(f"round {round_} [{i}] {arch}: " + ", ".join(
-                f"b{r['batch']} {r['round_ms'][-1]:.2f} ms, predicted {r['predicted_ms']:.2f}" for r in rows))
+                f"b{r['batch']} {r['round_ms'][-1]:.2f} ms" + (f" (in process {r['in_process_round_ms'][-1]:.2f})"
+                                                               if r.get("in_process_round_ms") else "")
+                + f", predicted {r['predicted_ms']:.2f}" for r in rows))
         data["rows"] = [r for rows in networks.values() for r in rows]
         data["seconds"] = time.perf_counter() - began
         data["load_after"] = os.getloadavg()
@@ -277,6 +301,32 @@ def _twins(rows: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def _timings(rows: list[dict[str, Any]]) -> list[str]:
+    """With ``--timing both``: the same profile's predictions against each network timed in this long process and
+    in a fresh one, in the same rounds."""
+    from statistics import median
+
+    from archcost.predict.accuracy import summary
+
+    if not all(r.get("in_process_measured_ms") for r in rows):
+        return []
+    lines = ["## Timed in a fresh process against in this process", "",
+             "Each network was timed in every round twice, first in this benchmark's long process, then in a fresh "
+             "Python process (`archcost bench --isolate`); the figures above are the fresh process's. The same "
+             "predictions against both:", "",
+             "| batch | timed | networks | median abs error | within ±20 % | Spearman | median predicted / measured |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for batch in sorted({r["batch"] for r in rows}):
+        chosen = [r for r in rows if r["batch"] == batch]
+        for label, key in (("in this process", "in_process_measured_ms"), ("fresh process", "measured_ms")):
+            f = summary([r["predicted_ms"] for r in chosen], [r[key] for r in chosen])
+            ratio = median(r["predicted_ms"] / r[key] for r in chosen)
+            lines.append(f"| {batch} | {label} | {f['count']} | {100 * f['median_abs_error']:.1f} % | "
+                         f"{100 * f['within_20']:.0f} % | {f['spearman']:.3f} | {ratio:.2f} |")
+    ratio = median(r["measured_ms"] / r["in_process_measured_ms"] for r in rows)
+    return lines + ["", f"Median fresh / in-process time over all rows: {ratio:.3f}.", ""]
+
+
 def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
     from archcost.plots.figures import render
     from archcost.plots.predicted_data import predicted_chart
@@ -286,7 +336,8 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
              f"Generated by `benchmarks/predict.py` on {profile['machine'].get('name')} "
              f"({profile['machine'].get('logical_cpus')} logical CPUs), torch {profile['torch']}, "
              f"{data['threads']} thread(s), float32, {data.get('rounds', 1)} round-robin round(s) of three warm-up "
-             "calls and timed calls per network (its figure: the median of its round medians). Load average (1, 5, 15 min) before the run: "
+             "calls and timed calls per network (its figure: the median of its round medians), "
+             f"{_TIMED[data.get('timing', 'in-process')]}. Load average (1, 5, 15 min) before the run: "
              f"{', '.join(f'{v:.2f}' for v in data['load_before'])}; after: "
              f"{', '.join(f'{v:.2f}' for v in data.get('load_after', data['load_before']))}. The machine was shared "
              "with other work during the run, so measured medians include its interference.", "",
@@ -312,6 +363,7 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
         chart.write_bytes(render(predicted_chart(data), "png"))
         lines += [f"![predicted against measured]({chart.name})", ""]
     lines += _twins(rows)
+    lines += _timings(rows)
     lines += ["## What the model leaves out (known from this machine)", "",
               "- New pages, charged only for outputs of at least 32 MiB. glibc raises its mmap threshold to the "
               "size of each mapped block freed, up to 32 MiB, so in a warm forward smaller outputs are recycled "
@@ -369,6 +421,9 @@ def main() -> None:
     parser.add_argument("--profile", help="a saved archcost.device-profile/1 file (default: measure one first)")
     parser.add_argument("--batch8-max-gmacs", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds over all networks")
+    parser.add_argument("--timing", choices=("isolated", "in-process", "both"), default="isolated",
+                        help="time each network in a fresh process per round (isolated: what a user timing one "
+                        "network sees), in this long process, or both (the in-process figures kept beside)")
     parser.add_argument("--runs", type=int, default=2, help="timed calls per network and batch in each round")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks" / "predict.md")
     parser.add_argument("--report-only", action="store_true")
