@@ -12,6 +12,8 @@
    to keep the run within minutes on 2 cores), in --rounds round-robin rounds of three warm-up calls and --runs timed
    calls: a network's figure is the median of its round medians, so a burst of other work on a shared machine
    lands on one round of every network rather than on all the calls of one.
+   --timing isolated times each round in a fresh Python process (as ``archcost bench --isolate``); --timing both
+   times it both ways in the same rounds and reports the same predictions against each.
 3. Reported: median absolute error, shares within ±10 % and ±20 %, Spearman rank correlation, for the model and for
    the best MACs-only power law (least squares in log-log, fitted on these very networks: the baseline to beat),
    per batch; the chart; the machine's load average. Measurements are kept in a JSON beside the report, written as
@@ -382,6 +384,17 @@ def _report(data: dict[str, Any], out: Path, chart: Path) -> str:
               "22.3 % median error, but in a full run whose profile met a rise in the machine's load it predicted "
               "VGG at 1.9x and the ResNets at 1.2-1.5x their time: a long call's median takes the neighbours' time "
               "slices, the best does not, so the profile keeps the best.",
+              "- Timing in a fresh process. A trial saw torchvision's ResNet-18 at 56-59 ms in a fresh process "
+              "against 60-69 ms in this long one, so `--timing both` timed 22 networks (zoo, torchvision, timm; 3 "
+              "rounds, this report's profile, load 1.0) in every round in this process and then in a fresh one "
+              "(`archcost bench --isolate`; measurements in predict-isolate-trial.json). The same predictions met the fresh process no better: batch 1 median "
+              "absolute error 16.4 % in process against 16.5 % fresh (59 % within ±20 % both, Spearman 0.992 "
+              "against 0.979), batch 8 18.6 against 27.0 % (ResNet-18: 60.5 against 60.9 ms). A new process's few "
+              "calls run slower for depthwise networks (MobileNet-v2 21.3 -> 28.3 ms, 214 -> 304 ms at batch 8; "
+              "MobileNet-v1 and EfficientNet-B0 +31-37 % at batch 1), while `archcost bench mobilenet-v2` in its own "
+              "process, with its adaptive warm-up and a second of calls, measures 20.3 and 227 ms: three warm-up "
+              "calls settle a model in a process that has run others, not in a new one. So the rounds stay in "
+              "process by default; isolating them would need the harness's adaptive warm-up in each.",
               "- Kernels in a chain run slower than alone: the profile's per-module overhead is measured on a chain "
               "of small Conv2d-BatchNorm2d-ReLU layers less their ops alone (about 6-7 us a call here, against 1 us "
               "for an empty module), and compute microbenchmarks cycle through fresh copies of their tensors; "
@@ -421,9 +434,10 @@ def main() -> None:
     parser.add_argument("--profile", help="a saved archcost.device-profile/1 file (default: measure one first)")
     parser.add_argument("--batch8-max-gmacs", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds over all networks")
-    parser.add_argument("--timing", choices=("isolated", "in-process", "both"), default="isolated",
-                        help="time each network in a fresh process per round (isolated: what a user timing one "
-                        "network sees), in this long process, or both (the in-process figures kept beside)")
+    parser.add_argument("--timing", choices=("in-process", "isolated", "both"),
+                        default="in-process", help="time each network in this long process, in a fresh process "
+                        "every round (isolated), or both (the in-process figures kept beside); see the report on "
+                        "why in-process is the default")
     parser.add_argument("--runs", type=int, default=2, help="timed calls per network and batch in each round")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks" / "predict.md")
     parser.add_argument("--report-only", action="store_true")
