@@ -220,15 +220,25 @@ def _refused(spec: NetSpec) -> Finding | None | bool:
     return False
 
 
+def _train_case(spec: NetSpec) -> tuple[torch.nn.Module | None, Finding | None]:
+    """The model a train-mode property checks, or (None, the property's answer) when there is none to check: no
+    trainable parameter (None: --mode train refuses such a model, tested apart), or a network torch itself cannot
+    train (what _refused finds)."""
+    model = _trainable(spec)
+    if model is None:
+        return None, None
+    refused = _refused(spec)
+    if refused is not False:
+        return None, refused  # type: ignore[return-value]
+    return model, None
+
+
 def train_vs_flop_counter(spec: NetSpec) -> Finding | None:
     from flop_reference import training_step_flops
 
-    model = _trainable(spec)
+    model, answer = _train_case(spec)
     if model is None:
-        return None  # --mode train refuses a model without trainable parameters (tested apart)
-    refused = _refused(spec)
-    if refused is not False:
-        return refused  # type: ignore[return-value]
+        return answer
     totals = _analyze(model, spec, mode="train", optimizer="sgd").totals
     ours = totals["forward_macs"] + totals["backward_macs"]
     reference = _quiet(lambda: training_step_flops(build(spec, "meta"), torch.zeros(spec.input_shape,
@@ -242,12 +252,9 @@ def train_vs_flop_counter(spec: NetSpec) -> Finding | None:
 def train_memory(spec: NetSpec) -> Finding | None:
     from archcost.training.memory import training_memory
 
-    model = _trainable(spec)
+    model, answer = _train_case(spec)
     if model is None:
-        return None
-    refused = _refused(spec)
-    if refused is not False:
-        return refused  # type: ignore[return-value]
+        return answer
     memory = _analyze(model, spec, mode="train", optimizer="adam").provenance["memory"]
     apart = _quiet(lambda: training_memory(build(spec, "meta"), torch.zeros(spec.input_shape, device="meta"),
                                            optimizer="adam"))
@@ -294,12 +301,9 @@ def _held_bytes(t: torch.Tensor) -> int:
 
 
 def saved_vs_cpu(spec: NetSpec) -> Finding | None:
-    model = _trainable(spec)
+    model, answer = _train_case(spec)
     if model is None:
-        return None
-    refused = _refused(spec)
-    if refused is not False:
-        return refused  # type: ignore[return-value]
+        return answer
     ours = _analyze(model, spec, mode="train", optimizer="sgd").provenance["memory"]["saved_activation_bytes"]
     torch.manual_seed(0)
     real = _real_saved_bytes(build(spec, "cpu"), torch.randn(spec.input_shape))
