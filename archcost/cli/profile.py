@@ -92,8 +92,17 @@ def summary(document: dict[str, Any], path: Path) -> Output:
              f"{model['bandwidth_bytes_per_s'] / 1e9:,.1f} GB/s (copy), {1e6 * model['module_overhead_s']:.2f} us "
              f"per module call; {len(document['measurements'])} microbenchmarks.",
              "Efficiency: of the GEMM peak, per grid point of reduction depth x output positions; bandwidth "
-             "fraction: of the copy bandwidth, per working-set size.",
+             "fraction: of the copy bandwidth, per working-set size.", *_factor_note(document),
              f"Saved to {path} (schema {document['schema']}); use it with archcost table ARCH --predict "
              f"{'cpu' if document['device'] == 'cpu' else path}."]
     title = (f"device profile {document['name']} — {document['machine'].get('name')}, torch {document['torch']}")
     return Output([View(rows, columns, title=title, notes=notes)], document=document)
+
+
+def _factor_note(document: dict[str, Any]) -> list[str]:
+    networks = document.get("networks") or []
+    factor = document["model"].get("in_network_factor")
+    if not networks or factor is None:
+        return []
+    return [f"In-network factor {factor:.2f}: {len(networks)} generated networks ran a median {factor:.2f}x the "
+            "kernels' predicted time (medians of their calls against the kernels' best); every term is multiplied by it."]

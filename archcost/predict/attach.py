@@ -91,4 +91,6 @@ def _note(document: dict[str, Any], where: str, differs: list[str]) -> str:
     else:
         head = "Predicted ms: a profile given by the caller."
     tail = f" It differs from this run: {'; '.join(differs)}." if differs else ""
-    return head + " Per op: overhead + max(MACs / (peak x efficiency), bytes / bandwidth)." + tail
+    factor = document["model"].get("in_network_factor")
+    scaled = f", times the profile's in-network factor {factor:.2f}" if factor else ""
+    return head + f" Per op: overhead + max(MACs / (peak x efficiency), bytes / bandwidth){scaled}." + tail

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archcost.predict.kinds import allocates, classify, macs_of
+from archcost.predict.kinds import allocates, classify, macs_of, work_of
 from archcost.predict.model import predict_op
 
 
@@ -21,7 +21,7 @@ def op_terms(analysis: Any, layer: str, model: dict[str, Any]) -> list[dict[str,
             continue
         kind = classify(record.op, record.shapes, record.terms, int(model.get("threads") or 1))
         macs, nbytes = macs_of(record.terms), record.bytes_in + record.bytes_out
-        op = predict_op(kind, macs, nbytes, model, record.bytes_out if allocates(record.op, kind) else 0)
+        op = predict_op(kind, work_of(kind, record.terms), nbytes, model, record.bytes_out if allocates(record.op, kind) else 0)
         rows.append({"module": owner or analysis.model, "op": f"aten.{record.op}", "kind": kind.kind,
                      "channels": kind.channels or None, "positions": kind.positions or None, "macs": macs,
                      "bytes": nbytes, "overhead_us": 1e6 * op.overhead_s, "compute_us": 1e6 * op.compute_s,

@@ -8,6 +8,7 @@ the call, so a call hardly longer than the tiny one does not make an infinite ra
 
 from __future__ import annotations
 
+from statistics import median
 from typing import Any, Sequence
 
 from archcost.predict.kinds import COMPUTE_KINDS, FREE_KIND, MEMORY_KINDS
@@ -46,3 +47,13 @@ def _grid(points: Sequence[dict[str, Any]], overhead_s: float, peak_macs_per_s: 
     values = [[at[c, q]["macs"] / _work_seconds(at[c, q]["seconds"], overhead_s) / peak_macs_per_s
                for q in positions] for c in channels]
     return {"channels": channels, "positions": positions, "values": values}
+
+
+
+def in_network_factor(rows: Sequence[dict[str, Any]]) -> float:
+    """How much slower a network runs than the kernel-only model predicts: the median of measured / predicted over
+    ``rows`` (generated networks, ``calibrate.py``). One factor for every term: fitted per term (compute, memory,
+    overhead) by least squares on 14 networks, the memory factor came out 0.7 in one profile and 2.9 in the next
+    (too few networks lean on memory to tell it apart), while one median factor predicted the registry's networks as
+    well as the three; the median, since a burst of the machine's other work can double one network's time."""
+    return median(row["measured_ms"] / row["predicted_ms"] for row in rows)

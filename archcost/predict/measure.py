@@ -12,7 +12,9 @@ load. What is fitted, per kind (``model.py`` reads it):
 - memory kinds: the fraction of the copy bandwidth reached at working sets of 16 KiB to 64 MiB;
 - module_overhead_s: per module call, a chain of small real layers less its ops alone (Python's share of an
   eager forward, and what a chain of different kernels loses against one repeated);
-- first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew.
+- first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew;
+- in_network_factor: how much slower generated networks, timed last, run than the kernel-only model predicts
+  (``calibrate.py``): their medians against the kernels' best calls, their chains of different kernels.
 Peak and bandwidth are ``archcost.timing.peak``'s (GEMM and copy).
 """
 
@@ -50,6 +52,8 @@ MATMUL_K = (16, 64, 256, 1024, 4096)
 MATMUL_ROWS = (1, 8, 64, 512, 4096)
 HEAD_DIMS = (32, 64, 128)
 ATTENTION_POSITIONS = (128, 1024, 8192)  # 8 heads x L of 16, 128, 1024
+POOL_TAPS = (4, 9)  # 2x2 and 3x3 windows
+POOL_OUTPUTS = (3136, 50176, 200704, 802816)  # 64 channels of 7x7 to 112x112
 # Every output stays under glibc's largest mmap threshold (a copy's output is half its bytes moved), so no point
 # pays the new-pages cost the model charges apart (FRESH_THRESHOLD_BYTES).
 MEMORY_BYTES = (2**14, 2**18, 2**22, 2**25)
@@ -158,11 +162,9 @@ def _memory_call(kind: str, nbytes: int, device: str, dtype: torch.dtype) -> tup
     elif kind == "batch_norm":
         fn, shapes, moved = (lambda x, m, v, w, b: F.batch_norm(x, m, v.abs(), w, b, training=False)), \
             [image, *[(channels,)] * 4], 2 * n * size
-    elif kind == "pool":
-        # Counted as the tracer counts a network's max_pool2d_with_indices: input, output and its int64 indices
-        # (leaving the indices out had every pooling predicted about 1.4x its time).
-        fn, shapes = (lambda x: F.max_pool2d(x, 3, 2, 1)), [image]
-        moved = n * size + channels * ((side + 1) // 2) ** 2 * (size + 8)
+    elif kind == "pool":  # average pooling (max pooling is a kind of its own: max_pool)
+        fn, shapes = (lambda x: F.avg_pool2d(x, 2)), [image]
+        moved = n * size + channels * (side // 2) ** 2 * size
     elif kind == "reduce":
         fn, shapes, moved = (lambda x: x.mean((2, 3))), [image], n * size
     else:  # copy
@@ -184,14 +186,27 @@ def _cases(device: str, dtype: torch.dtype) -> Iterator[tuple[str, dict[str, Any
 
 
 def _grid(kind: str) -> list[tuple[int, int]]:
-    channels = {"conv_grouped": GROUP_CHANNELS, "matmul": MATMUL_K, "attention": HEAD_DIMS}.get(
-        kind, DEPTHWISE_CHANNELS if kind.startswith("conv_depthwise") else CONV_CHANNELS)
+    channels = {"conv_grouped": GROUP_CHANNELS, "matmul": MATMUL_K, "attention": HEAD_DIMS,
+                "max_pool": POOL_TAPS}.get(kind, DEPTHWISE_CHANNELS if kind.startswith("conv_depthwise") else CONV_CHANNELS)
     positions = {"matmul": MATMUL_ROWS, "attention": ATTENTION_POSITIONS, "conv1x1_native": NATIVE_1X1_POSITIONS,
-                 "conv_native": NATIVE_POSITIONS}.get(kind, POSITIONS)
+                 "conv_native": NATIVE_POSITIONS, "max_pool": POOL_OUTPUTS}.get(kind, POSITIONS)
     return [(c, p) for c in channels for p in positions]
 
 
+def _max_pool_call(taps: int, outputs: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    """A 2x2 (4 taps) or 3x3 stride-2 (9 taps) max pool of 64 channels with about ``outputs`` output elements; its
+    work is outputs x taps (kinds.work_of)."""
+    side = max(1, round(math.sqrt(outputs / 64)))
+    window = (2, 2, 0) if taps == 4 else (3, 2, 1)
+    size = torch.tensor([], dtype=dtype).element_size()
+    call = _rotating(lambda x: F.max_pool2d(x, *window), lambda: (_tensor((1, 64, 2 * side, 2 * side), device, dtype),),
+                     size * 64 * 4 * side * side)
+    return call, 64 * side * side * taps
+
+
 def _compute_call(kind: str, channels: int, positions: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    if kind == "max_pool":
+        return _max_pool_call(channels, positions, device, dtype)
     if kind == "matmul":
         return _matmul_call(channels, positions, device, dtype)
     if kind == "attention":
@@ -201,6 +216,8 @@ def _compute_call(kind: str, channels: int, positions: int, device: str, dtype: 
 
 
 def _tiny(kind: str, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
+    if kind == "max_pool":
+        return _max_pool_call(4, 64, device, dtype)
     if kind == "matmul":
         return _matmul_call(16, 1, device, dtype)
     if kind == "attention":
@@ -287,7 +304,8 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
     from archcost.timing.device import check_device, check_dtype, describe
     from archcost.timing.peak import device_peak
     from archcost.timing.settings import BenchDevice, BenchDtype
-    from archcost.predict.fit import fit
+    from archcost.predict.calibrate import NETWORKS, PASSES as NETWORK_PASSES, measure_networks
+    from archcost.predict.fit import fit, in_network_factor
 
     bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)
     check_device(bench_device)
@@ -297,7 +315,7 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
     try:
         check_dtype(bench_device, bench_dtype)
         cases = list(_cases(device, DTYPES[dtype]))
-        total = PASSES * len(cases) + 2
+        total = PASSES * len(cases) + 2 + NETWORK_PASSES * NETWORKS
         tell = progress or (lambda _done, _total, _what: None)
         tell(0, total, "GEMM and copy peaks")
         peak = device_peak(bench_device, bench_dtype)
@@ -308,19 +326,22 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
             view = torch.zeros(64, device=device)
             measurements.append({"kind": FREE_KIND, "tiny": True, "seconds": _seconds(lambda: view.view(-1), device)})
         first_touch = _first_touch_bytes_per_s(device)
-        model = fit(measurements, peak_macs_per_s=peak.peak_gflops * 1e9 / 2,
-                    bandwidth_bytes_per_s=peak.bandwidth_gb_per_s * 1e9, module_overhead_s=module_s)
+        used_threads = torch.get_num_threads() if device == "cpu" else None
+        model = {**fit(measurements, peak_macs_per_s=peak.peak_gflops * 1e9 / 2,
+                       bandwidth_bytes_per_s=peak.bandwidth_gb_per_s * 1e9, module_overhead_s=module_s),
+                 "threads": used_threads,  # the threads pick torch's CPU kernels (kinds.py)
+                 "first_touch_bytes_per_s": first_touch,
+                 "fresh_threshold_bytes": FRESH_THRESHOLD_BYTES if first_touch else None}
+        networks = measure_networks(model, device, DTYPES[dtype],
+                                    lambda done, what: tell(done + 2 + PASSES * len(cases), total, what))
+        model["in_network_factor"] = in_network_factor(networks)
         tell(total, total, "done")
         machine = describe(bench_device)
-        used_threads = torch.get_num_threads() if device == "cpu" else None
     finally:
         torch.set_num_threads(saved)
     return {
         "schema": SCHEMA, "source": "measured", "name": f"{device}-{used_threads or 1}t-{dtype}",
         "device": device, "machine": {**machine, "platform": platform.platform()}, "torch": torch.__version__,
         "threads": used_threads, "dtype": dtype, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "peak": peak.to_dict(), "measurements": measurements,
-        "model": {**model, "threads": used_threads,  # the threads pick torch's CPU kernels (kinds.py)
-                  "first_touch_bytes_per_s": first_touch,
-                  "fresh_threshold_bytes": FRESH_THRESHOLD_BYTES if first_touch else None},
+        "peak": peak.to_dict(), "measurements": measurements, "networks": networks, "model": model,
     }

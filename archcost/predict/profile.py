@@ -3,9 +3,10 @@ parameters of the latency model. Torch-free, except :func:`resolve` measuring th
 and none is saved.
 
 Fields: ``schema``, ``source`` (``measured`` or ``spec``), ``name``, ``device``, ``machine``, ``torch``, ``threads``,
-``dtype``, ``created``, ``measurements`` (every microbenchmark: kind, shape, MACs, bytes, seconds) and ``model``
+``dtype``, ``created``, ``measurements`` (every microbenchmark: kind, shape, MACs, bytes, seconds), ``networks`` (the
+generated networks timed last: name, MACs, predicted parts, pass medians, measured_ms) and ``model``
 (``peak_macs_per_s``, ``bandwidth_bytes_per_s``, ``module_overhead_s``, ``kinds`` {kind: overhead_s, efficiency or
-bandwidth_fraction}), the part :mod:`archcost.predict.model` reads.
+bandwidth_fraction}, ``in_network_factor``), the part :mod:`archcost.predict.model` reads.
 """
 
 from __future__ import annotations

@@ -168,3 +168,15 @@ def test_new_output_pages_are_charged_above_the_threshold_only() -> None:
     assert predict_op(relu, 0, 2 * 10**5, profile, fresh_bytes=10**5).allocation_s == 0
     assert allocates("relu", relu) and not allocates("relu_", relu)
     assert not allocates("view", classify("view", ((4,),), None))
+
+
+def test_a_max_pool_is_costed_by_its_window_taps() -> None:
+    """MaxPool2d(2) on 64 x 8 x 8: 1,024 outputs x 4 taps = 4,096 taps read at 1e9 x 0.5 a second = 8.19 us of
+    compute; input 16,384 B + output 4,096 B + int64 indices 8,192 B at 2e9 B/s = 14.3 us: memory decides."""
+    analysis = archcost.analyze(torch.nn.MaxPool2d(2), input_shape=(1, 64, 8, 8), predict=model())
+    (record,) = analysis.records
+    kind = classify(record.op, record.shapes, record.terms)
+    assert (kind.kind, kind.channels, kind.positions) == ("max_pool", 4, 1024)
+    compute_s, memory_s = 4096 / (PEAK_MACS_PER_S * EFFICIENCY), (16384 + 4096 + 8192) / BANDWIDTH_BYTES_PER_S
+    assert analysis.totals["predicted_ms"] == pytest.approx(1e3 * (MODULE_OVERHEAD_S + KERNEL_OVERHEAD_S
+                                                                   + max(compute_s, memory_s)))
