@@ -143,6 +143,37 @@ def resnet1d() -> Built:
     return ResNet1d().eval(), (12, 5000)
 
 
+class _TemporalBlock(nn.Module):
+    """Bai et al.'s TCN block: two causal dilated kernel-3 convolutions (left padding), ReLU, a residual."""
+
+    def __init__(self, c_in: int, c_out: int, dilation: int) -> None:
+        super().__init__()
+        self.pad = 2 * dilation
+        self.conv1 = nn.Conv1d(c_in, c_out, 3, dilation=dilation)
+        self.conv2 = nn.Conv1d(c_out, c_out, 3, dilation=dilation)
+        self.down = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.conv1(F.pad(x, (self.pad, 0))))
+        out = F.relu(self.conv2(F.pad(out, (self.pad, 0))))
+        return F.relu(out + self.down(x))
+
+
+class TCN(nn.Module):
+    def __init__(self, features: int = 8, channels: int = 64, levels: int = 6, classes: int = 10) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*(_TemporalBlock(features if i == 0 else channels, channels, 2 ** i)
+                                      for i in range(levels)))
+        self.head = nn.Linear(channels, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(x)[..., -1])  # the last step sees the whole receptive field
+
+
+def tcn() -> Built:
+    return TCN().eval(), (8, 1000)
+
+
 # --- Transformers: attention written by hand, and nn.TransformerEncoder ---------------------------------------------
 
 class _Attention(nn.Module):
@@ -244,6 +275,10 @@ class Mixer(nn.Module):
 
 def mixer_hand() -> Built:
     return Mixer().eval(), (3, 224, 224)
+
+
+def mixer_small() -> Built:
+    return Mixer(image=160, patch=16, dim=160, depth=6, classes=10).eval(), (3, 160, 160)
 
 
 # --- ShuffleNet-like: grouped 1x1, channel shuffle, depthwise 3x3 ----------------------------------------------------
@@ -384,9 +419,11 @@ UNSEEN: dict[str, Callable[[], Built]] = {
     "unseen:unet-medium": unet_medium,
     "unseen:wavenet": wavenet,
     "unseen:resnet1d": resnet1d,
+    "unseen:tcn": tcn,
     "unseen:vit-hand": vit_hand,
     "unseen:transformer-torch": transformer_torch,
     "unseen:mixer-hand": mixer_hand,
+    "unseen:mixer-small": mixer_small,
     "unseen:shuffle-like": shuffle_like,
     "unseen:separable-se": separable_se,
     "unseen:convnext-like": convnext_like,

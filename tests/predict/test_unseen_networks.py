@@ -21,7 +21,7 @@ from synthetic import document  # noqa: E402
 
 # Fully convolutional networks are checked at a small input (cheap on CPU); the rest need their own input size.
 SMALL_INPUT = {"unseen:unet-small": (3, 32, 32), "unseen:unet-medium": (1, 32, 32), "unseen:wavenet": (1, 256),
-               "unseen:resnet1d": (12, 500)}
+               "unseen:resnet1d": (12, 500), "unseen:tcn": (8, 200)}
 # nn.TransformerEncoder's attention runs as CPU's fused scaled-dot-product kernel, which FlopCounterMode does not
 # count (it saw 82 M fewer MACs than its four layers' QK^T and AV products): checked by hand below instead.
 HAND_ONLY = {"unseen:transformer-torch"}
