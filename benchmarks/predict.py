@@ -4,6 +4,7 @@
     /work/clients/bin/python benchmarks/predict.py    # the clients environment: torchvision and timm too
     python benchmarks/predict.py --quick              # a dozen small networks
     python benchmarks/predict.py --report-only        # the report again from the saved measurements
+    python benchmarks/predict.py --set unseen         # plain-PyTorch networks of kinds users bring (predict-unseen.md)
 
 1. A device profile is measured first (archcost profile's microbenchmarks, at --threads), or read (--profile FILE):
    the only input of the model; no parameter is fitted on the networks below.
@@ -54,6 +55,10 @@ def _networks(args: argparse.Namespace) -> list[str]:
 
     if args.networks:
         return args.networks
+    if args.set == "unseen":
+        from unseen_networks import UNSEEN
+
+        return list(UNSEEN)
     if args.quick:
         return QUICK
     names = list(archcost.list_architectures())
@@ -85,12 +90,24 @@ def _profile(args: argparse.Namespace, log: Any) -> dict[str, Any]:
     return document
 
 
+def _target(arch: str) -> tuple[Any, str | None]:
+    """What analyze() and the harness are given for a row's name: the name itself (native input), or for an unseen
+    network (benchmarks/unseen_networks.py, not in any registry) a fresh instance and its per-sample input shape."""
+    if not arch.startswith("unseen:"):
+        return arch, None
+    from unseen_networks import UNSEEN
+
+    model, shape = UNSEEN[arch]()
+    return model, "x".join(map(str, shape))
+
+
 def _predict(arch: str, profile: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
     """One network's rows, one per batch measured: MACs and the prediction (batch 8 only for the lighter ones)."""
     import archcost
 
-    first = archcost.analyze(arch, batch=1, predict=profile)
-    analyses = [first] + ([archcost.analyze(arch, batch=8, predict=profile)]
+    target, shape = _target(arch)
+    first = archcost.analyze(target, shape, batch=1, predict=profile)
+    analyses = [first] + ([archcost.analyze(target, shape, batch=8, predict=profile)]
                           if first.totals["macs"] <= args.batch8_max_gmacs * 1e9 else [])
     return [{"arch": arch, "batch": a.input_shape[0], "macs": a.totals["macs"],
              "memory_bytes": a.totals["memory_bytes"], "predicted_ms": a.totals["predicted_ms"],
@@ -108,9 +125,10 @@ def _time(arch: str, rows: list[dict[str, Any]], args: argparse.Namespace, isola
     from archcost.timing.harness import run
     from archcost.timing.settings import BenchSettings
 
+    target, shape = _target(arch)
     settings = BenchSettings(threads=args.threads, warmup=WARMUP, window=1, min_time_s=0.0, min_runs=args.runs,
-                             max_warmup_s=0.0, isolate=isolate)
-    report = run([arch], batches=[r["batch"] for r in rows], settings=settings)
+                             max_warmup_s=0.0, isolate=isolate, input_shape=shape)
+    report = run([target], batches=[r["batch"] for r in rows], settings=settings)
     if report.failures:
         raise RuntimeError(report.failures[0].get("error", "measurement failed"))
     prefix = "" if isolate or args.timing == "in-process" else "in_process_"
@@ -144,7 +162,8 @@ def _ablate(data: dict[str, Any]) -> None:
     profile = copy.deepcopy(data["profile"])
     profile["model"]["first_touch_bytes_per_s"] = None
     for row in data["rows"]:
-        analysis = archcost.analyze(row["arch"], batch=row["batch"], predict=profile)
+        target, shape = _target(row["arch"])
+        analysis = archcost.analyze(target, shape, batch=row["batch"], predict=profile)
         row["predicted_no_pages_ms"] = analysis.totals["predicted_ms"]
 
 
@@ -438,6 +457,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--networks", nargs="*")
+    parser.add_argument("--set", choices=("default", "unseen"), default="default",
+                        help="default: the zoo (+ torchvision and timm samples); unseen: the plain-PyTorch networks "
+                        "of benchmarks/unseen_networks.py, reported in predict-unseen.md unless --out says otherwise")
     parser.add_argument("--profile", help="a saved archcost.device-profile/1 file (default: measure one first)")
     parser.add_argument("--batch8-max-gmacs", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds over all networks")
@@ -446,11 +468,17 @@ def main() -> None:
                         "every round (isolated), or both (the in-process figures kept beside); see the report on "
                         "why in-process is the default")
     parser.add_argument("--runs", type=int, default=2, help="timed calls per network and batch in each round")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "benchmarks" / "predict.md")
+    parser.add_argument("--out", type=Path, help="the report (default reports/benchmarks/predict.md, or "
+                        "predict-unseen.md with --set unseen); its measurements and chart go beside it")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--ablate", action="store_true", help="also predict every network without the new-pages "
                         "term (saved in the JSON)")
     args = parser.parse_args()
+    if args.set == "unseen" and args.timing != "in-process":
+        parser.error("--set unseen times model instances, which only --timing in-process can (a fresh process "
+                     "takes registry names)")
+    args.out = args.out or ROOT / "reports" / "benchmarks" / ("predict-unseen.md" if args.set == "unseen"
+                                                               else "predict.md")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     data_path = args.out.with_suffix(".json")
     chart = args.out.with_suffix(".png")
