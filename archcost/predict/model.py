@@ -88,8 +88,14 @@ class LogGrid:
         return cls([_log(c) for c in curve["channels"]], [_log(p) for p in curve["positions"]], curve["values"])
 
     def read(self, channels: float, positions: float) -> float:
-        along = [interpolate(self.positions, row, _log(positions)) for row in self.values]
-        return interpolate(self.channels, along, _log(channels))
+        """Bilinear: along positions in the (at most two) rows that bracket ``channels``, then across them, by
+        :func:`interpolate` itself, so the figure is the one interpolating every row first gives, to the bit."""
+        x, y, xs = _log(channels), _log(positions), self.channels
+        if x <= xs[0] or x >= xs[-1]:
+            return interpolate(self.positions, self.values[0 if x <= xs[0] else -1], y)
+        i = bisect_right(xs, x) - 1
+        pair = [interpolate(self.positions, self.values[j], y) for j in (i, i + 1)]
+        return interpolate(xs[i:i + 2], pair, x)
 
 
 @dataclass(frozen=True)
