@@ -7,7 +7,8 @@ Measured as ``benchmarks/predict.py`` measures it: ``analyze(arch)`` and ``analy
 of three calls each, one after the other. The shared 2-core machine moves one such pair by several per cent, so the
 pair is taken ``--runs`` times, round-robin over the networks, and the table shows the median of the runs. Beside it,
 the prediction alone (``predict/attach.py`` on a finished analysis, median of 20 calls): the same cost without the
-analysis' own noise. Prints the Markdown report and writes it to ``--out``.
+analysis' own noise. Prints the Markdown report and writes it to ``--out``; exits 1 when a network's median is
+above 10 %.
 """
 
 from __future__ import annotations
