@@ -50,6 +50,8 @@ FOREIGN_LINKS = (
      "inference analysis time", "python benchmarks/train_speed.py"),
     ("benchmarks/predict.md", "predicted latency (archcost's device-profile model) against measured latency",
      "python benchmarks/predict.py"),
+    ("benchmarks/predict-overhead.md", "what predicting latency adds to an analysis' time",
+     "python benchmarks/predict_overhead.py"),
     ("benchmarks/train_memory.md", "predicted peak training memory against one real step",
      "python benchmarks/train_memory.py"),
     ("gpu/README.md", "GPU runs", "bash benchmarks/gpu_matrix.sh"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from archcost import __version__, argtypes
-from archcost.columns import SHAPE_COLUMNS, Totals
+from archcost.columns import LAYER_COLUMNS, SHAPE_COLUMNS, Totals
 from archcost.counting.conventions import DESCRIPTIONS, counts_in
 from archcost.counting.opclass import Backend, Convention
 from archcost.errors import UsageError
@@ -59,6 +59,23 @@ class Analysis:
         if self._rows is None:
             self._rows = rows_from_columns(self.columns)
         return self._rows
+
+    def add_columns(self, **columns: list[Any]) -> None:
+        """Add per-layer columns after the present ones (what an analysis learns later: ``predict/attach.py``), one
+        value per row in row order. The rows made before are dropped, so ``rows``, ``layer`` and ``to_dict`` show
+        the new columns. Refuses, before adding any, a column that is not declared in ``archcost/columns.py``, is
+        already there, or has not one value per row."""
+        count = len(self.columns["name"])
+        declared = {c.key for c in LAYER_COLUMNS}
+        for key, values in columns.items():
+            if key not in declared:
+                raise UsageError(f"{key!r} is not a declared layer column (archcost/columns.py)")
+            if key in self.columns:
+                raise UsageError(f"{self.model} already has a {key!r} column")
+            if len(values) != count:
+                raise UsageError(f"column {key!r} has {len(values)} values for {count} layers of {self.model}")
+        self.columns.update({key: list(values) for key, values in columns.items()})
+        self._rows = None
 
     @property
     def layers(self) -> pd.DataFrame:

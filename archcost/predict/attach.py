@@ -70,11 +70,11 @@ def attach(analysis: Any, reference: Any) -> None:
     model = document["model"]
     names = analysis.columns["name"]
     layers = layer_predictions(names, analysis.columns["calls"], predict_records(analysis.records, model), model)
-    analysis.columns.update(
-        predicted_ms=[r["predicted_ms"] for r in layers], bound=[r["bound"] for r in layers],
-        predicted_compute_ms=[r["compute_ms"] for r in layers], predicted_memory_ms=[r["memory_ms"] for r in layers],
-        predicted_overhead_ms=[r["overhead_ms"] for r in layers])
-    analysis._rows = None  # the rows are zipped from the columns again, with the new ones
+    # In the order columns.py declares them.
+    analysis.add_columns(
+        predicted_ms=[r["predicted_ms"] for r in layers], predicted_compute_ms=[r["compute_ms"] for r in layers],
+        predicted_memory_ms=[r["memory_ms"] for r in layers], predicted_overhead_ms=[r["overhead_ms"] for r in layers],
+        bound=[r["bound"] for r in layers])
     analysis.totals["predicted_ms"] = layers[0]["predicted_ms"]
     analysis.totals["predicted_bound"] = layers[0]["bound"]
     analysis.provenance["device_profile"] = {**profiles.summary(document, where), "differs": differs}

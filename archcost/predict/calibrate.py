@@ -216,12 +216,12 @@ def measure_networks(model_part: dict[str, Any], device: str, dtype: torch.dtype
     """Every generated network's (``built``, default :func:`networks`) predicted parts under ``model_part`` (the
     kernel-only model) and its measured median: the median of its PASSES round-robin pass medians, so a burst of
     other work lands on one pass."""
-    import archcost
+    from archcost.analysis import analyze
 
     rows = []
     built = networks() if built is None else built
-    for i, (name, model, shape) in enumerate(built):
-        analysis = archcost.analyze(model, input_shape=shape, dtype=_dtype_name(dtype), predict=model_part)
+    for name, model, shape in built:
+        analysis = analyze(model, input_shape=shape, dtype=_dtype_name(dtype), predict=model_part)
         columns = analysis.columns
         rows.append({"name": name, "macs": analysis.totals["macs"], "predicted_ms": columns["predicted_ms"][0],
                      "compute_ms": columns["predicted_compute_ms"][0], "memory_ms": columns["predicted_memory_ms"][0],

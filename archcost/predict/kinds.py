@@ -70,7 +70,7 @@ def classify(op: str, shapes: tuple[tuple[int, ...], ...], terms: Any, threads: 
         return OpKind("reduce", 0.0, 0.0)
     if name in _COPY or op in _COPY or not terms:
         return OpKind("copy", 0.0, 0.0)
-    if any(_class(t) == _TRANSCENDENTAL_CLASS for t in terms) or "softmax" in name:
+    if any(t.op_class == _TRANSCENDENTAL_CLASS for t in terms) or "softmax" in name:
         return OpKind("transcendental", 0.0, 0.0)
     return OpKind("elementwise", 0.0, 0.0)
 
@@ -81,12 +81,10 @@ def allocates(op: str, kind: OpKind) -> bool:
                                                                                                      "copy_")
 
 
-def _class(term: Any) -> str:
-    return str(getattr(term.op_class, "value", term.op_class))
-
-
 def macs_of(terms: Any) -> int:
-    return sum(t.count for t in terms or () if _class(t) == "macs")
+    # A term's op_class is an OpClass, a StrEnum: it equals its value, and comparing so skips the enum's value
+    # property (called for every term of every op a prediction reads).
+    return sum(t.count for t in terms or () if t.op_class == "macs")
 
 
 def work_of(kind: OpKind, terms: Any) -> int:
@@ -141,7 +139,7 @@ def _matmul(terms: Any) -> OpKind:
     """K is the reduction depth; the rows (M, times the batch B or groups G) are the positions."""
     for term in terms or ():
         values = dict(term.values)
-        if _class(term) == "macs" and "K" in values:
+        if term.op_class == "macs" and "K" in values:
             rows = values.get("M", 1) * values.get("B", 1) * values.get("G", 1)
             return OpKind("matmul", float(values["K"]), float(rows))
     macs = macs_of(terms)
