@@ -216,8 +216,9 @@ def measure_networks(model_part: dict[str, Any], device: str, dtype: torch.dtype
     """Every generated network's (``built``, default :func:`networks`) predicted parts under ``model_part`` (the
     kernel-only model) and its measured median: the median of its PASSES round-robin pass medians, so a burst of
     other work lands on one pass."""
-    from archcost.analysis import analyze
+    import archcost  # the package's lazy name: analysis -> predict.attach -> measure -> here must not be a cycle
 
+    analyze: Callable[..., Any] = archcost.analyze
     rows = []
     built = networks() if built is None else built
     for name, model, shape in built:
