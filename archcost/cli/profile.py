@@ -101,8 +101,9 @@ def summary(document: dict[str, Any], path: Path) -> Output:
 
 def _factor_note(document: dict[str, Any]) -> list[str]:
     networks = document.get("networks") or []
-    factor = document["model"].get("in_network_factor")
-    if not networks or factor is None:
+    factors = document["model"].get("in_network_factors")
+    if not networks or not factors:
         return []
-    return [f"In-network factor {factor:.2f}: {len(networks)} generated networks ran a median {factor:.2f}x the "
-            "kernels' predicted time (medians of their calls against the kernels' best); every term is multiplied by it."]
+    return [f"In-network factors, fitted on {len(networks)} generated networks timed last: compute x"
+            f"{factors['compute']:.2f}, memory x{factors['memory']:.2f}, overhead x{factors['overhead']:.2f} (a "
+            "network's median call against its kernels' best calls alone)."]

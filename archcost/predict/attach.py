@@ -91,6 +91,7 @@ def _note(document: dict[str, Any], where: str, differs: list[str]) -> str:
     else:
         head = "Predicted ms: a profile given by the caller."
     tail = f" It differs from this run: {'; '.join(differs)}." if differs else ""
-    factor = document["model"].get("in_network_factor")
-    scaled = f", times the profile's in-network factor {factor:.2f}" if factor else ""
+    factors = document["model"].get("in_network_factors")
+    scaled = (f", its terms times the profile's in-network factors (compute {factors['compute']:.2f}, memory "
+              f"{factors['memory']:.2f}, overhead {factors['overhead']:.2f})" if factors else "")
     return head + f" Per op: overhead + max(MACs / (peak x efficiency), bytes / bandwidth){scaled}." + tail

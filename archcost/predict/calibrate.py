@@ -7,8 +7,8 @@ hundreds of different kernels back to back, through Python module calls, and is 
 their measured median. So the profile ends by timing ``NETWORKS`` networks generated here from a fixed seed, out of
 the blocks networks are made of (plain, residual and bottleneck convolutions, CIFAR-sized stages, inverted residuals
 with squeeze-excitation, grouped convolutions, a transformer encoder, a mixer), predicting each with the kernel-only
-model, and keeping the median of measured / predicted (``fit.in_network_factor``), which multiplies every term of
-a prediction. No network a benchmark checks is among them.
+model, and fitting how much slower its compute and its memory-and-overhead parts run there
+(``fit.in_network_factors``). No network a benchmark checks is among them.
 """
 
 from __future__ import annotations

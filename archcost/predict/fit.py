@@ -50,10 +50,36 @@ def _grid(points: Sequence[dict[str, Any]], overhead_s: float, peak_macs_per_s: 
 
 
 
-def in_network_factor(rows: Sequence[dict[str, Any]]) -> float:
-    """How much slower a network runs than the kernel-only model predicts: the median of measured / predicted over
-    ``rows`` (generated networks, ``calibrate.py``). One factor for every term: fitted per term (compute, memory,
-    overhead) by least squares on 14 networks, the memory factor came out 0.7 in one profile and 2.9 in the next
-    (too few networks lean on memory to tell it apart), while one median factor predicted the registry's networks as
-    well as the three; the median, since a burst of the machine's other work can double one network's time."""
-    return median(row["measured_ms"] / row["predicted_ms"] for row in rows)
+
+FACTOR_BOUNDS = (0.5, 4.0)  # outside these the fit failed (too few networks lean on one part), not the kernels
+
+
+def in_network_factors(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """How much slower each part of the kernel-only prediction runs in a network, from ``rows`` (generated networks,
+    ``calibrate.py``: ``compute_ms``, ``memory_ms``, ``overhead_ms`` predicted, ``measured_ms``): least squares of
+    (a x compute + b x (memory + overhead)) / measured - 1. Two unknowns, not three: memory and overhead are large in
+    the same networks (mobile ones), and fitted apart the memory factor came out 0.7 in one profile and 2.9 in the
+    next. Compute comes out near 1 (a large convolution runs in a network as fast as alone), memory and overhead
+    near 1.5 (a shared machine's memory traffic and Python between small kernels), which on the registry's networks
+    left a 4.3 % median error against 9.7 % for one factor for all (reports/benchmarks/predict.md). Outside
+    FACTOR_BOUNDS, or when the networks cannot tell the two apart, both take the median of measured / predicted."""
+    matrix = [[row["compute_ms"] / row["measured_ms"], (row["memory_ms"] + row["overhead_ms"]) / row["measured_ms"]]
+              for row in rows]
+    solved = _least_squares_2(matrix)
+    if solved is None or not all(FACTOR_BOUNDS[0] <= f <= FACTOR_BOUNDS[1] for f in solved):
+        one = median(row["measured_ms"] / row["predicted_ms"] for row in rows)
+        solved = (one, one)
+    return {"compute": solved[0], "memory": solved[1], "overhead": solved[1]}
+
+
+def _least_squares_2(matrix: Sequence[Sequence[float]]) -> tuple[float, float] | None:
+    """(a, b) minimising the sum of (a x p + b x q - 1)^2 over the rows (p, q): the normal equations by Cramer's
+    rule; None when they are singular (every row in the same proportion)."""
+    pp = sum(p * p for p, _ in matrix)
+    pq = sum(p * q for p, q in matrix)
+    qq = sum(q * q for _, q in matrix)
+    p1, q1 = sum(p for p, _ in matrix), sum(q for _, q in matrix)
+    determinant = pp * qq - pq * pq
+    if abs(determinant) <= 1e-12 * max(pp * qq, 1e-300):
+        return None
+    return (p1 * qq - q1 * pq) / determinant, (pp * q1 - pq * p1) / determinant

@@ -13,8 +13,8 @@ load. What is fitted, per kind (``model.py`` reads it):
 - module_overhead_s: per module call, a chain of small real layers less its ops alone (Python's share of an
   eager forward, and what a chain of different kernels loses against one repeated);
 - first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew;
-- in_network_factor: how much slower generated networks, timed last, run than the kernel-only model predicts
-  (``calibrate.py``): their medians against the kernels' best calls, their chains of different kernels.
+- in_network_factors: how much slower the compute and the memory-and-overhead parts of generated networks, timed
+  last, run than the kernel-only model predicts (``calibrate.py``): their medians against the kernels' best calls.
 Peak and bandwidth are ``archcost.timing.peak``'s (GEMM and copy).
 """
 
@@ -305,7 +305,7 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
     from archcost.timing.peak import device_peak
     from archcost.timing.settings import BenchDevice, BenchDtype
     from archcost.predict.calibrate import NETWORKS, PASSES as NETWORK_PASSES, measure_networks
-    from archcost.predict.fit import fit, in_network_factor
+    from archcost.predict.fit import fit, in_network_factors
 
     bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)
     check_device(bench_device)
@@ -334,7 +334,7 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
                  "fresh_threshold_bytes": FRESH_THRESHOLD_BYTES if first_touch else None}
         networks = measure_networks(model, device, DTYPES[dtype],
                                     lambda done, what: tell(done + 2 + PASSES * len(cases), total, what))
-        model["in_network_factor"] = in_network_factor(networks)
+        model["in_network_factors"] = in_network_factors(networks)
         tell(total, total, "done")
         machine = describe(bench_device)
     finally:

@@ -9,8 +9,8 @@
   threshold (CPU: glibc serves such blocks from fresh pages, whose page faults stall the kernel writing them; in
   an eager forward this doubles a mobile network's time at one thread). Added to the memory part; 0 on CUDA.
 The bound of an op is the term that decides it: overhead when it exceeds both others, else the larger of the two.
-A measured profile also carries ``in_network_factor``, which multiplies every term: fitted on generated networks
-(``calibrate.py``), because a kernel runs slower in a network than alone in its microbenchmark.
+A measured profile also carries ``in_network_factors`` for the compute, memory and overhead terms, fitted on
+generated networks (``calibrate.py``), because small and memory-bound kernels run slower in a network than alone.
 """
 
 from __future__ import annotations
@@ -141,24 +141,26 @@ def predict_op(kind: OpKind, macs: int, nbytes: int, profile: Mapping[str, Any],
     """One op's terms under ``profile`` (an ``archcost.device-profile/1`` document's ``model`` part);
     ``fresh_bytes``: the bytes of the new output it writes (0 in place)."""
     parameters = profile["kinds"][kind.kind]
-    factor = in_network_factor(profile)
-    overhead = factor * float(parameters["overhead_s"])
+    compute, memory, overhead_factor = in_network_factors(profile)
+    overhead = overhead_factor * float(parameters["overhead_s"])
     if kind.kind == FREE_KIND:
         return OpPrediction(kind.kind, overhead, 0.0, 0.0)
-    bandwidth = float(profile["bandwidth_bytes_per_s"]) / factor
-    allocation = factor * allocation_seconds(fresh_bytes, profile)
+    bandwidth = float(profile["bandwidth_bytes_per_s"]) / memory
+    allocation = memory * allocation_seconds(fresh_bytes, profile)
     if kind.kind in COMPUTE_KINDS:
         rate = float(profile["peak_macs_per_s"]) * efficiency(parameters["efficiency"], kind.channels, kind.positions)
-        return OpPrediction(kind.kind, overhead, factor * macs / rate if rate > 0 else 0.0, nbytes / bandwidth,
+        return OpPrediction(kind.kind, overhead, compute * macs / rate if rate > 0 else 0.0, nbytes / bandwidth,
                             allocation)
     fraction = bandwidth_fraction(parameters["bandwidth_fraction"], nbytes)
     return OpPrediction(kind.kind, overhead, 0.0, nbytes / (bandwidth * fraction), allocation)
 
 
-def in_network_factor(profile: Mapping[str, Any]) -> float:
-    """How much slower kernels run in a network than in their microbenchmarks, as a measured profile fitted it on
-    generated networks (``calibrate.py``); 1 where it has none (spec profiles, a bare model part)."""
-    return float(profile.get("in_network_factor") or 1.0)
+def in_network_factors(profile: Mapping[str, Any]) -> tuple[float, float, float]:
+    """How much slower the compute, memory and overhead terms run in a network than in their microbenchmarks, as a
+    measured profile fitted them on generated networks (``calibrate.py``); 1 where it has none (spec profiles, a
+    bare model part)."""
+    found = profile.get("in_network_factors") or {}
+    return (float(found.get("compute", 1.0)), float(found.get("memory", 1.0)), float(found.get("overhead", 1.0)))
 
 
 def predict_records(records: Iterable[Any], profile: Mapping[str, Any]) -> list[tuple[int, OpPrediction]]:
@@ -190,7 +192,7 @@ def layer_predictions(names: Sequence[str], calls: Sequence[int], ops: Iterable[
     children, its compute / memory / overhead parts and the bound that decides it."""
     count = len(names)
     parts = {bound: [0.0] * count for bound in BOUNDS}
-    per_call = float(profile.get("module_overhead_s", 0.0)) * in_network_factor(profile)
+    per_call = float(profile.get("module_overhead_s", 0.0)) * in_network_factors(profile)[2]
     for i, n in enumerate(calls):
         parts["overhead"][i] += per_call * n
     for module, op in ops:

@@ -6,7 +6,7 @@ Fields: ``schema``, ``source`` (``measured`` or ``spec``), ``name``, ``device``,
 ``dtype``, ``created``, ``measurements`` (every microbenchmark: kind, shape, MACs, bytes, seconds), ``networks`` (the
 generated networks timed last: name, MACs, predicted parts, pass medians, measured_ms) and ``model``
 (``peak_macs_per_s``, ``bandwidth_bytes_per_s``, ``module_overhead_s``, ``kinds`` {kind: overhead_s, efficiency or
-bandwidth_fraction}, ``in_network_factor``), the part :mod:`archcost.predict.model` reads.
+bandwidth_fraction}, ``in_network_factors`` {compute, memory, overhead}), the part :mod:`archcost.predict.model` reads.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import torch
 
 import archcost
 from archcost.predict import calibrate
-from archcost.predict.fit import in_network_factor
+from archcost.predict.fit import in_network_factors
 from archcost.predict.kinds import OpKind
 from archcost.predict.model import predict_op
 from synthetic import KERNEL_OVERHEAD_S, MODULE_OVERHEAD_S, model
@@ -45,34 +45,50 @@ def test_every_generated_network_is_counted_as_torch_s_flop_counter_counts_it(in
     assert archcost.analyze(network, input_shape=shape).totals["macs"] == expected
 
 
-def test_the_factor_is_the_median_of_measured_over_predicted() -> None:
-    rows = [{"measured_ms": m, "predicted_ms": p} for m, p in ((12, 10), (30, 20), (11, 10), (50, 10))]
-    assert in_network_factor(rows) == pytest.approx(median([1.2, 1.5, 1.1, 5.0]))  # 1.35: the outlier moves nothing
+def test_two_factors_are_fitted_by_least_squares_on_relative_error() -> None:
+    """Networks made with compute x1.1 and memory + overhead x1.5 give those two factors back exactly."""
+    parts = [(10, 1, 1), (2, 5, 3), (6, 0, 4), (1, 1, 8)]
+    rows = [{"compute_ms": c, "memory_ms": m, "overhead_ms": o, "predicted_ms": c + m + o,
+             "measured_ms": 1.1 * c + 1.5 * (m + o)} for c, m, o in parts]
+    assert in_network_factors(rows) == pytest.approx({"compute": 1.1, "memory": 1.5, "overhead": 1.5})
 
 
-def test_the_factor_multiplies_every_term_of_an_op() -> None:
-    plain, doubled = model(), model(in_network_factor=2.0)
+def test_networks_that_cannot_tell_the_parts_apart_share_the_median_factor() -> None:
+    """Every network in the same proportion: the normal equations are singular, so both parts take the median of
+    measured / predicted (1.35; the outlier moves nothing)."""
+    rows = [{"compute_ms": 2 * p, "memory_ms": p, "overhead_ms": 0, "predicted_ms": 3 * p, "measured_ms": 3 * p * r}
+            for p, r in ((1, 1.2), (2, 1.5), (3, 1.1), (4, 5.0))]
+    assert in_network_factors(rows) == pytest.approx({"compute": 1.35, "memory": 1.35, "overhead": 1.35})
+
+
+def test_a_fit_outside_the_bounds_falls_back_to_the_median_factor() -> None:
+    """Compute x10 is no in-network slowdown but a failed fit: both parts take the median ratio."""
+    parts = [(10, 1, 1), (2, 5, 3), (6, 0, 4)]
+    rows = [{"compute_ms": c, "memory_ms": m, "overhead_ms": o, "predicted_ms": c + m + o,
+             "measured_ms": 10 * c + (m + o)} for c, m, o in parts]
+    one = median(r["measured_ms"] / r["predicted_ms"] for r in rows)
+    assert in_network_factors(rows) == pytest.approx({"compute": one, "memory": one, "overhead": one})
+
+
+def test_each_factor_multiplies_its_own_term() -> None:
+    plain = model()
+    scaled = model(in_network_factors={"compute": 2.0, "memory": 3.0, "overhead": 5.0})
     for kind, macs, nbytes in ((OpKind("conv3x3", 64, 3136), 10**6, 1000), (OpKind("elementwise", 0, 0), 0, 4 * 10**6),
                                (OpKind("free", 0, 0), 0, 64)):
-        one, two = predict_op(kind, macs, nbytes, plain, 2**30), predict_op(kind, macs, nbytes, doubled, 2**30)
-        assert (two.overhead_s, two.compute_s, two.memory_s) == pytest.approx(
-            (2 * one.overhead_s, 2 * one.compute_s, 2 * one.memory_s))
-        assert two.seconds == pytest.approx(2 * one.seconds)
+        one, two = predict_op(kind, macs, nbytes, plain, 2**30), predict_op(kind, macs, nbytes, scaled, 2**30)
+        assert (two.overhead_s, two.compute_s, two.memory_s, two.allocation_s) == pytest.approx(
+            (5 * one.overhead_s, 2 * one.compute_s, 3 * one.memory_s, 3 * one.allocation_s))
 
 
-def test_the_factor_doubles_a_network_s_prediction_and_its_module_calls() -> None:
+def test_equal_factors_scale_a_network_s_prediction_and_its_module_calls() -> None:
     network = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU())
     one = archcost.analyze(network, input_shape=(3, 16, 16), predict=model())
-    two = archcost.analyze(network, input_shape=(3, 16, 16), predict=model(in_network_factor=2.0))
+    two = archcost.analyze(network, input_shape=(3, 16, 16),
+                           predict=model(in_network_factors={"compute": 2.0, "memory": 2.0, "overhead": 2.0}))
     assert two.totals["predicted_ms"] == pytest.approx(2 * one.totals["predicted_ms"])
-    assert two.columns["predicted_overhead_ms"][0] == pytest.approx(1e3 * 2 * (3 * MODULE_OVERHEAD_S + KERNEL_OVERHEAD_S
-                                                                                   * 2 + two_free(one)))
-
-
-def two_free(analysis: archcost.Analysis) -> float:
-    """The free ops' overhead in seconds, from the unscaled analysis: what is left of its overhead after the
-    module calls and the two kernels (the convolution and the ReLU)."""
-    return analysis.columns["predicted_overhead_ms"][0] / 1e3 - 3 * MODULE_OVERHEAD_S - 2 * KERNEL_OVERHEAD_S
+    for part in ("compute", "memory", "overhead"):  # the module calls' overhead (3 x MODULE_OVERHEAD_S) too
+        assert two.columns[f"predicted_{part}_ms"][0] == pytest.approx(2 * one.columns[f"predicted_{part}_ms"][0])
+    assert one.columns["predicted_overhead_ms"][0] >= 1e3 * (3 * MODULE_OVERHEAD_S + 2 * KERNEL_OVERHEAD_S)
 
 
 def test_measuring_a_network_keeps_the_median_of_its_pass_medians() -> None:
