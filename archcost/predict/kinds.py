@@ -45,6 +45,7 @@ class OpKind:
     kind: str
     channels: float  # the reduction depth: input channels per group (conv), K (matmul), head dim (attention)
     positions: float  # output positions: N*H_out*W_out (conv), rows M (matmul), B*heads*L (attention)
+    function: str = ""  # a transcendental op's function (tanh, gelu...): each runs at its own speed
 
 
 def classify(op: str, shapes: tuple[tuple[int, ...], ...], terms: Any, threads: int = 1) -> OpKind:
@@ -71,7 +72,7 @@ def classify(op: str, shapes: tuple[tuple[int, ...], ...], terms: Any, threads: 
     if name in _COPY or op in _COPY or not terms:
         return OpKind("copy", 0.0, 0.0)
     if any(t.op_class == _TRANSCENDENTAL_CLASS for t in terms) or "softmax" in name:
-        return OpKind("transcendental", 0.0, 0.0)
+        return OpKind("transcendental", 0.0, 0.0, name)
     return OpKind("elementwise", 0.0, 0.0)
 
 

@@ -13,6 +13,7 @@ load. What is fitted, per kind (``model.py`` reads it):
 - module_overhead_s: per module call, a chain of small real layers less its ops alone (Python's share of an
   eager forward, and what a chain of different kernels loses against one repeated);
 - first_touch_bytes_per_s: how fast fresh pages are written (CPU), for outputs the allocator maps anew;
+- transcendental_relative: each transcendental function's time against sigmoid's (the curve's own function);
 - in_network_factors: how much slower the compute and the memory-and-overhead parts of generated networks, timed
   last, run than the kernel-only model predicts (``calibrate.py``): their medians against the kernels' best calls.
 Peak and bandwidth are ``archcost.timing.peak``'s (GEMM and copy).
@@ -138,6 +139,22 @@ def _attention_call(head_dim: int, positions: int, device: str, dtype: torch.dty
     length = positions // 8
     q, k, v = (_tensor((1, 8, length, head_dim), device, dtype) for _ in range(3))
     return (lambda: F.scaled_dot_product_attention(q, k, v)), 2 * 8 * length * length * head_dim
+
+
+TRANSCENDENTAL_ELEMENTS = 2**20
+# The transcendental curve is measured with sigmoid; these run at their own speed (one thread here: tanh 3.4x
+# sigmoid's time, erf 1.7x, gelu and silu about 1x). Names as kinds.classify gives them (the aten op's name).
+TRANSCENDENTAL_FUNCTIONS: dict[str, Callable[[torch.Tensor], Any]] = {
+    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "gelu": F.gelu, "silu": F.silu, "exp": torch.exp, "erf": torch.erf,
+    "log": torch.log, "_softmax": lambda x: torch.softmax(x.view(1024, -1), -1), "elu": F.elu,
+    "softplus": F.softplus, "mish": F.mish}
+
+
+def _transcendental_relative(device: str, dtype: torch.dtype) -> dict[str, float]:
+    """Each function's best time on one tensor of TRANSCENDENTAL_ELEMENTS over sigmoid's."""
+    x = _tensor((TRANSCENDENTAL_ELEMENTS,), device, dtype).abs() + 0.5  # log of a positive number
+    seconds = {name: _seconds(functools.partial(f, x), device) for name, f in TRANSCENDENTAL_FUNCTIONS.items()}
+    return {name: s / seconds["sigmoid"] for name, s in seconds.items()}
 
 
 def _memory_call(kind: str, nbytes: int, device: str, dtype: torch.dtype) -> tuple[Callable, int]:
@@ -323,6 +340,7 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
         with torch.inference_mode():
             module_s = _module_overhead_s(device)
             measurements = _measure_cases(cases, device, lambda done, what: tell(done + 2, total, what))
+            relative = _transcendental_relative(device, DTYPES[dtype])
             view = torch.zeros(64, device=device)
             measurements.append({"kind": FREE_KIND, "tiny": True, "seconds": _seconds(lambda: view.view(-1), device)})
         first_touch = _first_touch_bytes_per_s(device)
@@ -331,7 +349,8 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
                        bandwidth_bytes_per_s=peak.bandwidth_gb_per_s * 1e9, module_overhead_s=module_s),
                  "threads": used_threads,  # the threads pick torch's CPU kernels (kinds.py)
                  "first_touch_bytes_per_s": first_touch,
-                 "fresh_threshold_bytes": FRESH_THRESHOLD_BYTES if first_touch else None}
+                 "fresh_threshold_bytes": FRESH_THRESHOLD_BYTES if first_touch else None,
+                 "transcendental_relative": relative}
         networks = measure_networks(model, device, DTYPES[dtype],
                                     lambda done, what: tell(done + 2 + PASSES * len(cases), total, what))
         model["in_network_factors"] = in_network_factors(networks)

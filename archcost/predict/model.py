@@ -3,7 +3,8 @@
 - compute = MACs / (peak MAC/s x efficiency(kind, channels, positions)): the efficiency is read off the kind's
   measured grid (bilinear in log2 of the reduction depth and of the output positions, clamped at the edges);
 - memory = bytes moved / (bandwidth x fraction(kind, bytes)): memory kinds carry a curve of the copy bandwidth's
-  fraction they reach at a working-set size (small tensors run from cache, transcendental ones are compute-limited);
+  fraction they reach at a working-set size (small tensors run from cache, transcendental ones are compute-limited,
+  each function at its own speed: ``transcendental_relative``, its time against sigmoid's on the same tensor);
 - overhead = the kind's per-call dispatch time, plus a per-module-call time for each ``nn.Module`` call (Python);
 - allocation = a new output's bytes / the first-touch bandwidth, when the output is at least the allocator's
   threshold (CPU: glibc serves such blocks from fresh pages, whose page faults stall the kernel writing them; in
@@ -152,6 +153,8 @@ def predict_op(kind: OpKind, macs: int, nbytes: int, profile: Mapping[str, Any],
         return OpPrediction(kind.kind, overhead, compute * macs / rate if rate > 0 else 0.0, nbytes / bandwidth,
                             allocation)
     fraction = bandwidth_fraction(parameters["bandwidth_fraction"], nbytes)
+    if kind.function:  # a transcendental function's speed against the sigmoid its curve was measured with
+        fraction /= float((profile.get("transcendental_relative") or {}).get(kind.function, 1.0))
     return OpPrediction(kind.kind, overhead, 0.0, nbytes / (bandwidth * fraction), allocation)
 
 

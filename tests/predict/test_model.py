@@ -180,3 +180,16 @@ def test_a_max_pool_is_costed_by_its_window_taps() -> None:
     compute_s, memory_s = 4096 / (PEAK_MACS_PER_S * EFFICIENCY), (16384 + 4096 + 8192) / BANDWIDTH_BYTES_PER_S
     assert analysis.totals["predicted_ms"] == pytest.approx(1e3 * (MODULE_OVERHEAD_S + KERNEL_OVERHEAD_S
                                                                    + max(compute_s, memory_s)))
+
+
+def test_a_transcendental_function_runs_at_its_own_speed_against_sigmoid() -> None:
+    """The transcendental curve is sigmoid's; a profile's relative table makes tanh 3x slower, by hand: 4 MB at
+    2e9 B/s x 0.25 / 3; a function the table does not name keeps the curve."""
+    relative = model(transcendental_relative={"sigmoid": 1.0, "tanh": 3.0})
+    sigmoid = predict_op(OpKind("transcendental", 0, 0, "sigmoid"), 0, 4 * 10**6, relative)
+    tanh = predict_op(OpKind("transcendental", 0, 0, "tanh"), 0, 4 * 10**6, relative)
+    other = predict_op(OpKind("transcendental", 0, 0, "erf"), 0, 4 * 10**6, relative)
+    assert sigmoid.memory_s == pytest.approx(4e6 / (BANDWIDTH_BYTES_PER_S * FRACTION)) == other.memory_s
+    assert tanh.memory_s == pytest.approx(3 * 4e6 / (BANDWIDTH_BYTES_PER_S * FRACTION))
+    kinds = [classify(r.op, r.shapes, r.terms) for r in archcost.analyze(torch.nn.Tanh(), input_shape=(8,)).records]
+    assert [(k.kind, k.function) for k in kinds] == [("transcendental", "tanh")]
