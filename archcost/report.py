@@ -50,6 +50,8 @@ FOREIGN_LINKS = (
      "inference analysis time", "python benchmarks/train_speed.py"),
     ("benchmarks/predict.md", "predicted latency (archcost's device-profile model) against measured latency",
      "python benchmarks/predict.py"),
+    ("benchmarks/predict-unseen.md", "the same latency model on plain-PyTorch networks it was never checked on",
+     "python benchmarks/predict.py --set unseen --profile FILE"),
     ("benchmarks/predict-overhead.md", "what predicting latency adds to an analysis' time",
      "python benchmarks/predict_overhead.py"),
     ("benchmarks/train_memory.md", "predicted peak training memory against one real step",
