@@ -136,12 +136,12 @@ def analyze(
     if mode == "train":
         return _train(model_or_name, input_shape, batch, dev, conv, dtype, optimizer, overrides,
                       {"master_dtype": master_dtype, "checkpoint": tuple(checkpoint)})
-    with gc_paused():
+    with gc_paused():  # the prediction too: its thousands of small objects made the collector walk the analysis
         analysis = _analyze(model_or_name, input_shape, batch, dev, conv, back, dtype, overrides)
-    if predict is not None:  # latency prediction (issue 24): archcost/predict/
-        from archcost.predict.attach import attach
+        if predict is not None:  # latency prediction (issue 24): archcost/predict/
+            from archcost.predict.attach import attach
 
-        attach(analysis, predict)
+            attach(analysis, predict)
     return analysis
 
 

@@ -52,6 +52,10 @@ FOREIGN_LINKS = (
      "python benchmarks/predict.py"),
     ("benchmarks/predict-unseen.md", "the same latency model on plain-PyTorch networks it was never checked on",
      "python benchmarks/predict.py --set unseen --profile FILE"),
+    ("benchmarks/predict-rerun.md", "the latency benchmark run again 20 minutes later, in a slower and more variable "
+     "period of the shared machine (compare the GEMM peaks in the two reports)", "python benchmarks/predict.py"),
+    ("benchmarks/predict-unseen-rerun.md", "the unseen networks in that rerun, under its own profile",
+     "python benchmarks/predict.py --set unseen --profile FILE"),
     ("benchmarks/predict-overhead.md", "what predicting latency adds to an analysis' time",
      "python benchmarks/predict_overhead.py"),
     ("benchmarks/train_memory.md", "predicted peak training memory against one real step",

@@ -3,7 +3,9 @@
 #   GoogLeNet, ResNet-50, EfficientNet-B0 and VGG-16 at batch 1, 64 and 256,
 #   in float32 and bfloat16, each in NCHW and channels-last (NHWC), every network in its own process (--isolate);
 #   per-layer times and roofline points for ResNet-50 and EfficientNet-B0 at batch 64 (float32);
-#   the harness against torch.utils.benchmark.Timer on the GPU; the measured charts of `archcost report` on the GPU
+#   the harness against torch.utils.benchmark.Timer on the GPU; a device profile (`archcost profile`) and the latency
+#   model's benchmark (benchmarks/predict.py: the zoo predicted and timed at batch 1 and 8); the measured charts of
+#   `archcost report` on the GPU
 #   (accuracy against latency and throughput, MACs against latency with the roofline, batch scaling, a per-layer
 #   roofline); and the CUDA tests of tests/bench first.
 #
@@ -11,13 +13,16 @@
 # Environment: PYTHON (default .venv/bin/python if present, else python3) must have a CUDA build of torch plus
 #   typer, rich and pytest; the package is imported from this checkout (PYTHONPATH), no install needed.
 #   OUT_DIR (default reports/gpu), MIN_TIME (seconds measured per point, default 1).
+#   PREDICT_NETS (default: the whole zoo) limits the latency benchmark to some registry names.
 #   For a smoke test of the script itself without a GPU: DEVICE=cpu NETS="resnet20" BATCHES=1,2 MIN_TIME=0
+#   PREDICT_NETS="resnet20 mobilenet-v2 vgg11"
 #   LAYER_NETS=resnet20 LAYER_BATCH=2 OUT_DIR=/tmp/gpu-smoke bash benchmarks/gpu_matrix.sh
 # Writes under OUT_DIR: environment.txt, pytest-cuda.txt, bench-<dtype>-<layout>.json (archcost.bench/1) and .md,
 #   layers-float32-b64.json, bench-vs-timer-<device>.md, report/ (`archcost report --device DEVICE`: its measured/
 #   folder holds the measured charts with their data and tables), and README.md (every table in one page).
-# Budget: about 6-8 minutes on one H100 (16 isolated processes of ~15 s, the layer run, the Timer comparison and
-#   the measured part of `archcost report`, bounded at 120 s).
+# Budget: about 8-11 minutes on one H100 (16 isolated processes of ~15 s, the layer run, the Timer comparison, the
+#   profile and the zoo's latency benchmark (not yet run on a GPU: an estimate of 2-3 minutes), and the measured part
+#   of `archcost report`, bounded at 120 s).
 # Exit status: 0 when every step succeeded; 1 otherwise (each step still runs, a failed point is one line in its
 # table's notes and in the JSON's "failures").
 set -uo pipefail
@@ -69,6 +74,11 @@ echo "== per-layer times and roofline points, batch $LAYER_BATCH, float32"
 echo "== harness versus torch.utils.benchmark.Timer"
 "$PY" benchmarks/bench_vs_timer.py --device "$DEVICE" --out "$OUT/bench-vs-timer-$DEVICE.md" || status=1
 
+echo "== latency prediction on $DEVICE: a device profile, then the zoo predicted and timed (issue 24)"
+"$PY" -m archcost profile --device "$DEVICE" --out "$OUT/profile-$DEVICE.json" || status=1
+"$PY" benchmarks/predict.py --device "$DEVICE" --profile "$OUT/profile-$DEVICE.json" ${PREDICT_NETS:+--networks $PREDICT_NETS} \
+    --out "$OUT/predict-$DEVICE.md" > /dev/null || status=1
+
 echo "== measured charts of archcost report on $DEVICE"
 "$PY" -m archcost report --device "$DEVICE" --out "$OUT/report" || status=1
 
@@ -90,6 +100,8 @@ for path in sorted(folder.glob("bench-*-*.json")):
     pages.append(table)
 for timer in sorted(folder.glob("bench-vs-timer-*.md")):
     pages.append(timer.read_text())
+for predicted in sorted(folder.glob("predict-*.md")):
+    pages += [f"## Latency prediction: [{predicted.name}]({predicted.name})", ""]
 measured = folder / "report" / "measured" / "README.md"
 if measured.is_file():
     pages += ["## Measured charts of archcost report", "",
