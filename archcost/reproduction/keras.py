@@ -3,11 +3,14 @@ batch-norm moving statistics count as non-trainable parameters) and its three to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archcost.reproduction import models
 from archcost.reproduction.core import Check, Reproduction, judge, sources
 from archcost.reproduction.figures import load
+
+if TYPE_CHECKING:
+    from archcost.result import Analysis
 
 TARGET = "keras-fmnist"
 BYTES_PER_PARAM = 4  # float32, as the Keras summary sizes its parameters
@@ -30,7 +33,7 @@ def _hwc(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape[1:]))
 
 
-def _layer(analysis: Any, keras_name: str) -> tuple[int, str]:
+def _layer(analysis: Analysis, keras_name: str) -> tuple[int, str]:
     module = LAYERS[keras_name]
     if not module:
         return 0, _hwc(analysis.input_shape)
@@ -110,7 +113,7 @@ def _keras_kind(row: dict[str, Any], previous: str | None, leaf: bool) -> tuple[
     return KERAS_TYPES.get(kind, (_snake(kind), kind))
 
 
-def summary_rows(analysis: Any) -> list[dict[str, Any]]:
+def summary_rows(analysis: Analysis) -> list[dict[str, Any]]:
     """One row per Keras layer: name, type, output shape (Keras's text) and Param # (batch-norm moving statistics
     count, as Keras counts them), in module order; a merge layer follows the branches it merges."""
     names = [r["name"] for r in analysis.rows]
@@ -157,7 +160,7 @@ def readable_size(count: int) -> str:
     raise AssertionError("unreachable")
 
 
-def summary_totals(analysis: Any) -> list[tuple[str, int]]:
+def summary_totals(analysis: Analysis) -> list[tuple[str, int]]:
     t = analysis.totals
     return [("Total params", t["keras_params"]), ("Trainable params", t["trainable_params"]),
             ("Non-trainable params", t["keras_non_trainable_params"])]

@@ -3,12 +3,15 @@ paper's figures for VGG (15.3/19.6 billion FLOPs) and its claims against them (1
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from archcost.reproduction import models
 from archcost.reproduction.core import Check, Reproduction, judge, sources
 from archcost.reproduction.explain import Candidate
 from archcost.reproduction.figures import load
+
+if TYPE_CHECKING:
+    from archcost.result import Analysis
 
 TARGET = "vgg-alexnet"
 NETWORKS = {"VGG A (vgg11)": "vgg11", "VGG B (vgg13)": "vgg13", "VGG D (vgg16)": "vgg16", "VGG E (vgg19)": "vgg19",
@@ -16,12 +19,12 @@ NETWORKS = {"VGG A (vgg11)": "vgg11", "VGG B (vgg13)": "vgg13", "VGG D (vgg16)":
             "AlexNet (one weird trick; torchvision)": "alexnet-owt"}
 
 
-def weighted_depth(analysis: Any) -> int:
+def weighted_depth(analysis: Analysis) -> int:
     """Layers with weights on the main path: convolutions and fully connected layers, shortcut projections aside."""
     return sum(1 for r in analysis.rows if r["type"] in ("Conv2d", "Linear") and "shortcut" not in r["name"])
 
 
-def _classifier_macs(analysis: Any) -> int:
+def _classifier_macs(analysis: Analysis) -> int:
     return sum(r["macs"] for r in analysis.rows if r["type"] == "Linear")
 
 
