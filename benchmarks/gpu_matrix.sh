@@ -75,7 +75,8 @@ echo "== harness versus torch.utils.benchmark.Timer"
 "$PY" benchmarks/bench_vs_timer.py --device "$DEVICE" --out "$OUT/bench-vs-timer-$DEVICE.md" || status=1
 
 echo "== latency prediction on $DEVICE: a device profile, then the zoo predicted and timed (issue 24)"
-"$PY" -m archcost profile --device "$DEVICE" --out "$OUT/profile-$DEVICE.json" || status=1
+# One CPU thread, as benchmarks/predict.py times with (a CUDA profile ignores it; a CPU smoke test needs it).
+"$PY" -m archcost profile --device "$DEVICE" --threads 1 --out "$OUT/profile-$DEVICE.json" || status=1
 "$PY" benchmarks/predict.py --device "$DEVICE" --profile "$OUT/profile-$DEVICE.json" ${PREDICT_NETS:+--networks $PREDICT_NETS} \
     --out "$OUT/predict-$DEVICE.md" > /dev/null || status=1
 
