@@ -479,7 +479,7 @@ def _generated(profile: dict[str, Any]) -> list[str]:
         return []
     lines = ["", "## The profile's generated networks", "",
              f"`archcost profile` ends by timing {len(networks)} networks it generates from a fixed seed "
-             "(`archcost/predict/calibrate.py`: plain, CIFAR, bottleneck, grouped, inverted-residual, transformer "
+             "(`archcost/predict/generated_networks.py`: plain, CIFAR, bottleneck, grouped, inverted-residual, transformer "
              "and mixer families), each the median of its pass medians, and fits by least squares how much slower "
              "the kernels' compute part and their memory-and-overhead part run in them: compute "
              f"x{factors['compute']:.3f}, memory and overhead x{factors['memory']:.3f} here.", "",

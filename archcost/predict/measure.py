@@ -321,7 +321,8 @@ def measure_profile(*, device: str = "cpu", threads: int | None = None, dtype: s
     from archcost.timing.device import check_device, check_dtype, describe
     from archcost.timing.peak import device_peak
     from archcost.timing.settings import BenchDevice, BenchDtype
-    from archcost.predict.calibrate import NETWORKS, PASSES as NETWORK_PASSES, measure_networks
+    from archcost.predict.calibrate import PASSES as NETWORK_PASSES, measure_networks
+    from archcost.predict.generated_networks import NETWORKS
     from archcost.predict.fit import fit, in_network_factors
 
     bench_device, bench_dtype = BenchDevice(device), BenchDtype(dtype)

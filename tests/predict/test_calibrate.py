@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import archcost
-from archcost.predict import calibrate
+from archcost.predict import calibrate, generated_networks
 from archcost.predict.fit import in_network_factors
 from archcost.predict.kinds import OpKind
 from archcost.predict.model import predict_op
@@ -16,16 +16,16 @@ from synthetic import KERNEL_OVERHEAD_S, MODULE_OVERHEAD_S, model
 
 
 def test_the_generated_networks_are_the_same_every_time_and_cover_every_family() -> None:
-    first, second = calibrate.networks(), calibrate.networks()
-    assert len(first) == calibrate.NETWORKS
+    first, second = generated_networks.networks(), generated_networks.networks()
+    assert len(first) == generated_networks.NETWORKS
     assert [n for n, _, _ in first] == [n for n, _, _ in second]
-    assert {n.rsplit("-", 1)[0] for n, _, _ in first} == set(calibrate.FAMILIES)
+    assert {n.rsplit("-", 1)[0] for n, _, _ in first} == set(generated_networks.FAMILIES)
     for (_, a, shape_a), (_, b, shape_b) in zip(first, second):
         assert shape_a == shape_b
         assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-@pytest.mark.parametrize("index", range(calibrate.NETWORKS))
+@pytest.mark.parametrize("index", range(generated_networks.NETWORKS))
 def test_every_generated_network_is_counted_as_torch_s_flop_counter_counts_it(index: int) -> None:
     """MACs on meta equal half of torch.utils.flop_counter's FLOPs on a real CPU forward (convolutions, linears,
     matmuls and attention are all it counts): the factor is fitted on predictions of exactly counted networks.
@@ -33,7 +33,7 @@ def test_every_generated_network_is_counted_as_torch_s_flop_counter_counts_it(in
     counter cannot see into; the same matrix products)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    name, network, shape = calibrate.networks()[index]
+    name, network, shape = generated_networks.networks()[index]
     counter = FlopCounterMode(display=False)
     with counter:
         network(torch.randn(shape))
