@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 RESULT_PREFIX = "BENCH_RESULT "  # the child's last stdout line; see _speed_child.py
@@ -241,3 +243,22 @@ def median(values: Iterable[float]) -> float | None:
         return None
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def command_line(script: str, argv: Sequence[str]) -> str:
+    """The command a report says made it: ``python benchmarks/SCRIPT`` and its arguments, quoted for a shell."""
+    return f"python benchmarks/{script} {' '.join(shlex.quote(a) for a in argv)}".strip()
+
+
+def write_whole(path: Path, text: str) -> None:
+    """``text`` into ``path`` through a temporary file renamed into place: a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def publish(path: Path, text: str) -> None:
+    """A report written whole, then printed."""
+    write_whole(path, text)
+    print(text, end="")

@@ -18,7 +18,6 @@ import importlib.util
 import json
 import os
 import platform
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,10 @@ from _speed_harness import (  # noqa: E402
     Outcome,
     available_peers,
     bytecode_env,
+    command_line,
+    publish,
     run_child,
+    write_whole,
 )
 from _speed_report import render  # noqa: E402
 
@@ -256,13 +258,6 @@ def _measure_cli(runner: Runner, results: Results, args: argparse.Namespace) -> 
         sys.stderr.write(f"      {label}: {', '.join(f'{w:.3f}' for w in walls)} s\n")
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)  # a reader never sees half a report
-
-
 def _as_json(results: Results) -> str:
     data = asdict(results)
     data["cold"] = {f"{case}|{tool}": value for (case, tool), value in data["cold"].items()}
@@ -275,14 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     results = measure(args)
     results.machine["benchmark wall time"] = f"{time.perf_counter() - started:.0f} s"
     checks = all_checks(results)
-    shown = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    command = f"python benchmarks/analysis_speed.py {shown}".strip()
+    command = command_line("analysis_speed.py", argv if argv is not None else sys.argv[1:])
     limits = {"timeout_s": args.timeout_s, "memory_cap_gb": args.memory_cap_gb, "repeat": args.repeat}
-    text = render(results, checks, command=command, limits=limits)
-    _write(args.out, text)
+    publish(args.out, render(results, checks, command=command, limits=limits))
     if args.json:
-        _write(args.json, _as_json(results))
-    sys.stdout.write(text)
+        write_whole(args.json, _as_json(results))
     sys.stderr.write(f"wrote {args.out}\n")
     return 0
 

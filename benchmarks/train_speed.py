@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper modules beside this script
 
-from _speed_harness import median  # noqa: E402
+from _speed_harness import command_line, median, publish  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "reports" / "benchmarks" / "train_speed.md"
@@ -162,13 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.cold if args.cold_runs else []:
         cold_found[name] = cold(name, args.cold_runs)
         sys.stderr.write(f"{name} cold: {cold_found[name]}\n")
-    shown = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    text = render(warm_found, cold_found, command=f"python benchmarks/train_speed.py {shown}".strip(),
-                  loads=(load_start, os.getloadavg()), torch_version=torch.__version__, args=args,
-                  pays=(PAYS_SHARE, PAYS_COLD_S))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    sys.stdout.write(text)
+    command = command_line("train_speed.py", argv if argv is not None else sys.argv[1:])
+    publish(args.out, render(warm_found, cold_found, command=command, loads=(load_start, os.getloadavg()),
+                             torch_version=torch.__version__, args=args, pays=(PAYS_SHARE, PAYS_COLD_S)))
     return 0
 
 

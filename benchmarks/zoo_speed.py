@@ -26,7 +26,6 @@ import argparse
 import math
 import os
 import platform
-import shlex
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper modules beside this script
 
-from _speed_harness import bytecode_env, median, run_child  # noqa: E402
+from _speed_harness import bytecode_env, command_line, median, publish, run_child  # noqa: E402
 from _zoo_speed_report import CliTimes, NetworkTimes, render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,11 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(networks[-1].line() + "\n")
     cli = time_cli(args.old, args.cli_runs) if args.cli_runs else []
     machine["load average at end (1/5/15 min)"] = "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
-    shown = " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    text = render(machine, networks, cli, command=f"python benchmarks/zoo_speed.py {shown}".strip(), old=args.old)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    sys.stdout.write(text)
+    command = command_line("zoo_speed.py", argv if argv is not None else sys.argv[1:])
+    publish(args.out, render(machine, networks, cli, command=command, old=args.old))
     return 0
 
 
